@@ -1,0 +1,56 @@
+"""The base viewset: jurisdiction scoping, audit context and the post-write visibility check."""
+
+from django.db import transaction
+from django.http import Http404
+from rest_framework import viewsets
+
+from governance import audit
+from governance.middleware import context_for
+
+from .permissions import RoleCapability
+
+
+class ScopedViewSetMixin:
+    """Every queryset is `restrict`ed to the caller; a write must leave its row inside the
+    caller's jurisdiction or it is rolled back and answered 404 (NetBox's pattern)."""
+
+    permission_classes = [RoleCapability]
+    change_capability: str | None = None
+    view_capability: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # DRF authenticates tokens inside the view, after the middleware bound the context.
+        self._audit_token = audit.set_context(context_for(request._request, request.user))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = getattr(self, "_audit_token", None)
+        if token is not None:
+            audit.reset_context(token)
+            self._audit_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().restrict(self.request.user)
+
+    def _check_still_visible(self, instance) -> None:
+        if not self.get_queryset().filter(pk=instance.pk).exists():
+            raise Http404
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save()
+            self._check_still_visible(instance)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save()
+            self._check_still_visible(instance)
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass

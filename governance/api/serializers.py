@@ -1,0 +1,99 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from governance.models import AuditLog, Department, User
+from grids.models import Region
+
+from .fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region_name = serializers.CharField(source="region.name", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["id", "region", "region_name", "kind", "name", "is_active", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)
+    department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all(), allow_null=True, required=False)
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    is_locked = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "role",
+            "region",
+            "department",
+            "is_active",
+            "password",
+            "last_login",
+            "is_locked",
+        ]
+        read_only_fields = ["last_login"]
+
+    def validate(self, attrs):
+        instance = self.instance or User()
+        for name, value in attrs.items():
+            if name != "password":
+                setattr(instance, name, value)
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": [_("新建用户必须设置密码。")]})
+        try:
+            instance.clean()
+            if attrs.get("password"):
+                validate_password(attrs["password"], instance)
+        except DjangoValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                raise serializers.ValidationError(exc.message_dict) from exc
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return attrs
+
+    def create(self, validated_data):
+        password = validated_data.pop("password")
+        user = User(**validated_data)
+        user.set_password(password)
+        user.save()
+        return user
+
+    def update(self, instance, validated_data):
+        password = validated_data.pop("password", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        if password:
+            instance.set_password(password)
+        instance.save()
+        return instance
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditLog
+        fields = [
+            "seq",
+            "at",
+            "actor_id",
+            "actor_name",
+            "ip",
+            "action",
+            "model",
+            "object_id",
+            "object_repr",
+            "region_code",
+            "changes",
+            "hash",
+        ]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)

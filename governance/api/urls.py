@@ -1,0 +1,17 @@
+"""/api/v1/: one router for every app's API."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from grids.api.views import GridWorkerViewSet, RegionViewSet
+
+from .views import AuditLogViewSet, DepartmentViewSet, TokenView, UserViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("grid-workers", GridWorkerViewSet, basename="gridworker")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("users", UserViewSet, basename="user")
+router.register("audit-log", AuditLogViewSet, basename="auditlog")
+
+urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]

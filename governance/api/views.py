@@ -1,0 +1,88 @@
+"""API views of the platform package: departments, users, audit trail, tokens."""
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from governance import audit
+from governance.auth import locked_message
+from governance.choices import AuditAction
+from governance.filtersets import AuditLogFilterSet, DepartmentFilterSet, UserFilterSet
+from governance.middleware import context_for
+from governance.models import AuditLog, Department, User
+from governance.services import user_unlock
+
+from .base import ScopedModelViewSet, ScopedReadOnlyViewSet
+from .serializers import AuditLogSerializer, DepartmentSerializer, TokenRequestSerializer, UserSerializer
+
+
+class DepartmentViewSet(ScopedModelViewSet):
+    """职能部门 of the caller's jurisdiction. Departments are deactivated, never deleted."""
+
+    queryset = Department.objects.select_related("region")
+    serializer_class = DepartmentSerializer
+    filterset_class = DepartmentFilterSet
+    change_capability = "department.change"
+    ordering_fields = ["name", "kind", "region__code"]
+
+
+class UserViewSet(ScopedModelViewSet):
+    """Accounts of the caller's jurisdiction (system administrators only). Deactivate, never delete."""
+
+    queryset = User.objects.select_related("region", "department")
+    serializer_class = UserSerializer
+    filterset_class = UserFilterSet
+    view_capability = "user.view"
+    change_capability = "user.change"
+    ordering_fields = ["username", "role", "last_login"]
+
+    @action(detail=True, methods=["post"])
+    def unlock(self, request, pk=None):
+        user = user_unlock(user=self.get_object())
+        return Response(self.get_serializer(user).data)
+
+
+class AuditLogViewSet(ScopedReadOnlyViewSet):
+    """The audit trail of the caller's jurisdiction, newest first (read-only by construction)."""
+
+    queryset = AuditLog.objects.all()
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilterSet
+    view_capability = "audit.view"
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (systems and scripts).
+
+    Subject to the same lockout as the login page, and rate-limited per address.
+    """
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: dict})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        user = authenticate(request._request, username=username, password=serializer.validated_data["password"])
+        if user is None:
+            message = locked_message(username) or _("用户名或密码不正确。")
+            return Response({"detail": message, "fields": {}}, status=status.HTTP_400_BAD_REQUEST)
+        token, _created = Token.objects.get_or_create(user=user)
+        audit.record(
+            AuditAction.LOGIN,
+            instance=user,
+            region_code=user.region.code if user.region_id else "",
+            changes={"via": "api-token"},
+            context=context_for(request._request, user),
+        )
+        return Response({"token": token.key, "user": user.username, "role": user.role})

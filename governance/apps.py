@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GovernanceConfig(AppConfig):
+    name = "governance"
+    verbose_name = _("平台与权限")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (audit and login receivers)

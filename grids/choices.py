@@ -1,0 +1,50 @@
+"""Choices of the hierarchy: levels, terrain classes, grid types."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.IntegerChoices):
+    """The six levels of SPEC §2, numbered from the top."""
+
+    PROVINCE = 1, _("省")
+    CITY = 2, _("市")
+    COUNTY = 3, _("县（区）")
+    TOWNSHIP = 4, _("乡镇（街道）")
+    VILLAGE = 5, _("村（社区）")
+    GRID = 6, _("网格")
+
+
+# Code length at each level: province 2, city 4, county 6, township 9, village 12, grid 15.
+CODE_LENGTH = {
+    Level.PROVINCE: 2,
+    Level.CITY: 4,
+    Level.COUNTY: 6,
+    Level.TOWNSHIP: 9,
+    Level.VILLAGE: 12,
+    Level.GRID: 15,
+}
+LEVEL_BY_CODE_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
+
+
+class Terrain(models.TextChoices):
+    MOUNTAIN = "mountain", _("山区")
+    HILL = "hill", _("丘陵")
+    PLAIN = "plain", _("平原")
+
+
+class GridType(models.TextChoices):
+    COMPREHENSIVE = "comprehensive", _("全科网格")
+    SCHOOL = "school", _("专属网格（学校）")
+    HOSPITAL = "hospital", _("专属网格（医院）")
+    INDUSTRIAL_PARK = "industrial_park", _("专属网格（园区）")
+    MARKET = "market", _("专属网格（市场）")
+
+
+class SizingFlag(models.TextChoices):
+    """Sizing-rule violations (flagged, never refused)."""
+
+    HOUSEHOLDS = "households", _("户数超出标准")
+    NO_FULLTIME_WORKER = "no_fulltime_worker", _("无专职网格员")
+    WORKER_LOAD = "worker_load", _("专职网格员服务人口超过500")
+    RADIUS = "radius", _("服务半径超标")

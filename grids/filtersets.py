@@ -1,0 +1,47 @@
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import GridType, Level, SizingFlag, Terrain
+from .models import Region, sizing_conditions
+
+code_validator = RegexValidator(r"^\d{2,15}$", _("请输入2至15位数字的区划代码。"))
+
+
+class SubtreeFilter(django_filters.CharFilter):
+    """`?under=CODE`: the region CODE and everything below it (an indexed prefix match).
+
+    Scoping has already cut the queryset to the caller's jurisdiction, so a code outside
+    it simply yields nothing.
+    """
+
+    field_class = forms.CharField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("区划代码（含下级）"))
+        super().__init__(*args, validators=[code_validator], **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__under": value})
+
+
+class RegionFilterSet(django_filters.FilterSet):
+    under = SubtreeFilter(field_name="code")
+    parent = django_filters.CharFilter(field_name="parent__code", label=_("上级区划代码"))
+    level = django_filters.TypedChoiceFilter(choices=Level.choices, coerce=int)
+    terrain = django_filters.ChoiceFilter(choices=Terrain.choices)
+    grid_type = django_filters.ChoiceFilter(choices=GridType.choices)
+    name = django_filters.CharFilter(lookup_expr="icontains")
+    flag = django_filters.ChoiceFilter(choices=SizingFlag.choices, method="filter_flag", label=_("规模预警"))
+
+    class Meta:
+        model = Region
+        fields = ["under", "parent", "level", "terrain", "is_urban", "grid_type", "name", "flag"]
+
+    def filter_flag(self, queryset, name, value):
+        # The queryset is annotated with sizing flags by the view.
+        return queryset.filter(Q(level=Level.GRID) & sizing_conditions()[value])

@@ -1,0 +1,349 @@
+"""Writes to the hierarchy: region import (CSV / GeoJSON) and the matching exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from governance import audit
+from governance.choices import AuditAction
+from governance.scoping import in_jurisdiction
+
+from .choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
+from .models import Region, validate_region_shape
+
+CSV_COLUMNS = [
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "terrain",
+    "urban",
+    "population",
+    "households",
+    "area_km2",
+    "lat",
+    "lng",
+    "grid_type",
+    "parttime_workers",
+    "building_heads",
+]
+
+_LEVEL_WORDS = {
+    **{str(level.value): level for level in Level},
+    **{level.name.lower(): level for level in Level},
+    "省": Level.PROVINCE,
+    "市": Level.CITY,
+    "县": Level.COUNTY,
+    "区": Level.COUNTY,
+    "乡镇": Level.TOWNSHIP,
+    "街道": Level.TOWNSHIP,
+    "村": Level.VILLAGE,
+    "社区": Level.VILLAGE,
+    "网格": Level.GRID,
+}
+_TERRAIN_WORDS = {
+    **{t.value: t for t in Terrain},
+    "山区": Terrain.MOUNTAIN,
+    "丘陵": Terrain.HILL,
+    "平原": Terrain.PLAIN,
+}
+_TRUE = {"1", "true", "yes", "y", "urban", "是", "城镇", "城市"}
+_FALSE = {"0", "false", "no", "n", "rural", "否", "农村", ""}
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    code: str
+    outcome: str  # created | updated | unchanged | rejected
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowOutcome] = field(default_factory=list)
+    dry_run: bool = False
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for row in self.rows if row.outcome == outcome)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {name: self.count(name) for name in ("created", "updated", "unchanged", "rejected")}
+
+    @property
+    def rejected(self) -> list[RowOutcome]:
+        return [row for row in self.rows if row.outcome == "rejected"]
+
+
+class RowError(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _text(row: dict, key: str) -> str:
+    value = row.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _number(row: dict, key: str, kind: type, errors: dict, *, default=None):
+    raw = _text(row, key)
+    if raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        errors.setdefault(key, []).append(_("“%(value)s”不是有效的数字。") % {"value": raw})
+        return default
+    if value < 0 and key not in ("lat", "lng"):
+        errors.setdefault(key, []).append(_("不能为负数。"))
+    return value
+
+
+def parse_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Turn one input row into Region field values, or raise RowError with field messages."""
+    errors: dict[str, list[str]] = {}
+    code = _text(row, "code")
+    name = _text(row, "name")
+    if not name:
+        errors["name"] = [_("名称不能为空。")]
+    level_word = _text(row, "level").lower()
+    level = _LEVEL_WORDS.get(level_word) if level_word else LEVEL_BY_CODE_LENGTH.get(len(code))
+    if level is None:
+        errors["level"] = [_("无法识别的层级“%(value)s”。") % {"value": level_word}]
+    terrain_word = _text(row, "terrain").lower()
+    terrain = _TERRAIN_WORDS.get(terrain_word, Terrain.PLAIN if not terrain_word else None)
+    if terrain is None:
+        errors["terrain"] = [_("地形类别应为山区、丘陵或平原。")]
+    urban_word = _text(row, "urban").lower()
+    if urban_word not in _TRUE | _FALSE:
+        errors["urban"] = [_("城镇/农村应填写“城镇”或“农村”。")]
+    grid_type = _text(row, "grid_type")
+    if grid_type and grid_type not in GridType.values:
+        labels = {str(label): value for value, label in GridType.choices}
+        grid_type = labels.get(grid_type, grid_type)
+        if grid_type not in GridType.values:
+            errors["grid_type"] = [_("无法识别的网格类型。")]
+    values = {
+        "code": code,
+        "name": name,
+        "level": level,
+        "parent_code": _text(row, "parent_code"),
+        "terrain": terrain,
+        "is_urban": urban_word in _TRUE,
+        "population": _number(row, "population", int, errors, default=0),
+        "households": _number(row, "households", int, errors, default=0),
+        "area_km2": _number(row, "area_km2", float, errors),
+        "centroid_lat": _number(row, "lat", float, errors),
+        "centroid_lng": _number(row, "lng", float, errors),
+        "grid_type": grid_type or (GridType.COMPREHENSIVE if level == Level.GRID else ""),
+        "parttime_workers": _number(row, "parttime_workers", int, errors, default=0),
+        "building_heads": _number(row, "building_heads", int, errors, default=0),
+    }
+    if "boundary" in row:
+        values["boundary"] = row["boundary"]
+    if errors:
+        raise RowError(errors)
+    return values
+
+
+def read_csv(stream: io.TextIOBase) -> Iterator[tuple[int, dict]]:
+    """Rows of a region CSV with their line numbers (header is line 1); a UTF-8 BOM is tolerated."""
+    reader = csv.DictReader(stream)
+    if reader.fieldnames:
+        reader.fieldnames = [name.lstrip("\ufeff").strip() for name in reader.fieldnames]
+    for row in reader:
+        yield reader.line_num, row
+
+
+def read_geojson(stream: io.TextIOBase) -> Iterator[tuple[int, dict]]:
+    """Features of a GeoJSON FeatureCollection as rows; the geometry becomes the boundary."""
+    document = json.load(stream)
+    for index, feature in enumerate(document.get("features", []), start=1):
+        row = dict(feature.get("properties") or {})
+        geometry = feature.get("geometry")
+        if geometry:
+            row["boundary"] = geometry
+            if not row.get("lat") and not row.get("lng"):
+                centre = _centroid(geometry)
+                if centre:
+                    row["lng"], row["lat"] = centre
+        yield index, row
+
+
+def _centroid(geometry: dict) -> tuple[float, float] | None:
+    """Mean of the outer-ring vertices: good enough for a map label, no GIS library needed."""
+    coords = geometry.get("coordinates") or []
+    if geometry.get("type") == "Point":
+        return tuple(coords[:2]) if len(coords) >= 2 else None
+    if geometry.get("type") == "Polygon" and coords:
+        ring = coords[0]
+    elif geometry.get("type") == "MultiPolygon" and coords and coords[0]:
+        ring = coords[0][0]
+    else:
+        return None
+    if not ring:
+        return None
+    return (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+
+
+_COMPARED = [
+    "name",
+    "level",
+    "terrain",
+    "is_urban",
+    "population",
+    "households",
+    "area_km2",
+    "centroid_lat",
+    "centroid_lng",
+    "grid_type",
+    "parttime_workers",
+    "building_heads",
+    "boundary",
+]
+
+
+def import_regions(*, rows: Iterable[tuple[int, dict]], acting_user=None, dry_run: bool = False) -> ImportReport:
+    """Create or update regions from rows; idempotent, with one outcome per row.
+
+    Rows are applied parents first (by code length), so a file may list them in any
+    order. A row is rejected — and the rest still applied — when its values are
+    invalid, its parent is unknown or rejected, or it lies outside the acting user's
+    jurisdiction. With `dry_run` everything is checked and nothing kept.
+    """
+    report = ImportReport(dry_run=dry_run)
+    parsed: list[tuple[int, dict | None, dict]] = []
+    for line, raw in rows:
+        try:
+            parsed.append((line, parse_row(raw), {}))
+        except RowError as exc:
+            parsed.append((line, None, exc.errors))
+    codes = {values["code"] for _line, values, _e in parsed if values}
+    known = _existing_regions(codes | {_parent_code(v) for _l, v, _e in parsed if v and _parent_code(v)})
+    ordered = sorted(parsed, key=lambda item: len(item[1]["code"]) if item[1] else 0)
+    with transaction.atomic():
+        for line, values, errors in ordered:
+            code = (values or {}).get("code", "")
+            if values is not None:
+                try:
+                    outcome = _apply_row(values, known, acting_user)
+                except RowError as exc:
+                    errors, outcome = exc.errors, "rejected"
+            else:
+                outcome = "rejected"
+            report.rows.append(RowOutcome(line=line, code=code, outcome=outcome, errors=errors))
+        report.rows.sort(key=lambda row: row.line)
+        if dry_run:
+            transaction.set_rollback(True)
+        else:
+            audit.record(
+                AuditAction.BULK,
+                model_label="grids.region",
+                object_repr=_("区划导入"),
+                region_code=acting_user.region.code if acting_user is not None and acting_user.region_id else "",
+                changes=report.summary,
+            )
+    return report
+
+
+def _parent_code(values: dict) -> str:
+    if values["parent_code"]:
+        return values["parent_code"]
+    level = values.get("level")
+    if level and level > Level.PROVINCE:
+        return values["code"][: CODE_LENGTH[Level(level - 1)]]
+    return ""
+
+
+def _existing_regions(codes: set[str]) -> dict[str, Region]:
+    found: dict[str, Region] = {}
+    codes_list = sorted(code for code in codes if code)
+    for start in range(0, len(codes_list), 500):  # stay under SQLite's parameter limit
+        for region in Region.objects.filter(code__in=codes_list[start : start + 500]):
+            found[region.code] = region
+    return found
+
+
+def _apply_row(values: dict, known: dict[str, Region], acting_user) -> str:
+    code = values["code"]
+    if acting_user is not None and not in_jurisdiction(acting_user, code):
+        raise RowError({"code": [_("该区划不在您的管辖范围内。")]})
+    parent_code = _parent_code(values)
+    parent = known.get(parent_code) if parent_code else None
+    if parent_code and parent is None:
+        raise RowError({"parent_code": [_("上级区划“%(code)s”不存在或未导入成功。") % {"code": parent_code}]})
+    errors = validate_region_shape(code, values["level"], parent)
+    if values["level"] != Level.GRID and values["grid_type"]:
+        errors.setdefault("grid_type", []).append(_("只有网格才有网格类型。"))
+    if errors:
+        raise RowError(errors)
+    region = known.get(code)
+    fields = {name: values[name] for name in _COMPARED if name in values}
+    if region is None:
+        region = Region(code=code, parent=parent, **fields)
+        region.save()
+        known[code] = region
+        return "created"
+    changed = [name for name, value in fields.items() if getattr(region, name) != value]
+    if region.parent_id != (parent.pk if parent else None):
+        region.parent = parent
+        changed.append("parent")
+    if not changed:
+        return "unchanged"
+    for name in changed:
+        if name != "parent":
+            setattr(region, name, fields[name])
+    region.save(update_fields=[*changed, "updated_at"])
+    return "updated"
+
+
+def export_rows(regions: Iterable[Region]) -> Iterator[dict[str, Any]]:
+    for region in regions:
+        yield {
+            "code": region.code,
+            "name": region.name,
+            "level": region.level,
+            "parent_code": region.code[: CODE_LENGTH[Level(region.level - 1)]] if region.level > 1 else "",
+            "terrain": region.terrain,
+            "urban": "1" if region.is_urban else "0",
+            "population": region.population,
+            "households": region.households,
+            "area_km2": "" if region.area_km2 is None else region.area_km2,
+            "lat": "" if region.centroid_lat is None else region.centroid_lat,
+            "lng": "" if region.centroid_lng is None else region.centroid_lng,
+            "grid_type": region.grid_type,
+            "parttime_workers": region.parttime_workers,
+            "building_heads": region.building_heads,
+        }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_csv(regions: Iterable[Region]) -> Iterator[str]:
+    """The CSV export, as text chunks for a streaming response (UTF-8 BOM for Excel)."""
+    writer = csv.DictWriter(_Echo(), fieldnames=CSV_COLUMNS)
+    yield "\ufeff" + writer.writeheader()
+    for row in export_rows(regions):
+        yield writer.writerow(row)
+
+
+def export_geojson(regions: Iterable[Region]) -> Iterator[str]:
+    """A GeoJSON FeatureCollection, streamed feature by feature."""
+    yield '{"type":"FeatureCollection","features":['
+    for index, region in enumerate(regions):
+        feature = {"type": "Feature", "properties": next(export_rows([region])), "geometry": region.boundary}
+        yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
+    yield "]}"

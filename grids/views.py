@@ -1,0 +1,71 @@
+"""Region browser: drill down from the user's region to the grids, with the sizing flags."""
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import DetailView
+
+from governance.scoping import ScopedQuerysetMixin
+
+from .api.views import EXPORTS, export_response
+from .choices import Level, SizingFlag
+from .models import GridWorker, Region, sizing_conditions
+from .selectors import child_summaries
+
+
+@login_required
+def region_root(request):
+    """Start browsing at the user's own region (superusers at the first province)."""
+    region = request.user.region or Region.objects.filter(level=Level.PROVINCE).order_by("code").first()
+    if region is None:
+        raise Http404
+    return redirect("grids:region-detail", code=region.code)
+
+
+class RegionDetailView(LoginRequiredMixin, ScopedQuerysetMixin, DetailView):
+    model = Region
+    slug_field = "code"
+    slug_url_kwarg = "code"
+    template_name = "grids/region_detail.html"
+    context_object_name = "region"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        region: Region = self.object
+        user = self.request.user
+        visible = Region.objects.restrict(user)
+        context["breadcrumbs"] = list(visible.filter(code__in=region.ancestors_codes()).order_by("code"))
+        if region.is_grid:
+            grid = visible.with_fulltime_workers().get(pk=region.pk)
+            context["fulltime_workers"] = grid.fulltime_workers
+            context["flags"] = [SizingFlag(flag).label for flag in region.sizing_flags(grid.fulltime_workers)]
+            context["workers"] = GridWorker.objects.restrict(user).filter(grid=region).order_by("-is_full_time", "name")
+        else:
+            children = list(visible.filter(parent=region).with_fulltime_workers().order_by("code"))
+            summaries = child_summaries(region, user)
+            for child in children:
+                child.summary = summaries.get(child.code, {})
+                if child.is_grid:
+                    child.flags = [SizingFlag(flag).label for flag in child.sizing_flags(child.fulltime_workers)]
+            context["children"] = children
+            context["child_level"] = Level(region.level + 1).label
+            context["flag_names"] = [(flag.value, flag.label) for flag in SizingFlag]
+            flag = self.request.GET.get("flag")
+            if flag in SizingFlag.values:
+                context["flag"] = SizingFlag(flag)
+                flagged = visible.under(region.code).grids().with_fulltime_workers().filter(sizing_conditions()[flag])
+                context["flagged_page"] = Paginator(flagged.order_by("code"), 100).get_page(
+                    self.request.GET.get("page")
+                )
+        context["export_kinds"] = list(EXPORTS)
+        return context
+
+
+@login_required
+def region_export(request, code: str, kind: str):
+    if kind not in EXPORTS:
+        raise Http404
+    region = get_object_or_404(Region.objects.restrict(request.user), code=code)
+    return export_response(request.user, region, kind)
