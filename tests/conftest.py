@@ -1,0 +1,152 @@
+"""Shared fixtures: a small province with two sibling counties, users at several levels,
+and — when a broker is configured — a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from governance.choices import Role
+from grids.choices import Level
+
+from .factories import TEST_PASSWORD, DepartmentFactory, GridWorkerFactory, RegionFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class World:
+    """Province 62 → city 6201 → counties 620102 (A) and 620103 (B), each with one township,
+    one village and two grids; a user of each county, one of the province and an outsider."""
+
+    province: object
+    city: object
+    county_a: object
+    county_b: object
+    township_a: object
+    township_b: object
+    village_a: object
+    village_b: object
+    grid_a: object
+    grid_a2: object
+    grid_b: object
+    dept_a: object
+    dept_b: object
+    province_user: object
+    user_a: object
+    user_b: object
+    admin_a: object
+    admin_province: object
+    worker_a: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    province = RegionFactory(code="62", name="甘肃省", level=Level.PROVINCE)
+    city = RegionFactory.child(province, 1, name="兰州市")
+    county_a = RegionFactory.child(city, 2, name="城关区")
+    county_b = RegionFactory.child(city, 3, name="七里河区")
+    township_a = RegionFactory.child(county_a, 1, name="甲街道")
+    township_b = RegionFactory.child(county_b, 1, name="乙镇")
+    village_a = RegionFactory.child(township_a, 1, name="甲社区")
+    village_b = RegionFactory.child(township_b, 1, name="乙村")
+    grid_a = RegionFactory.child(village_a, 1, name="甲社区第1网格", households=100, population=300)
+    grid_a2 = RegionFactory.child(village_a, 2, name="甲社区第2网格", households=100, population=300)
+    grid_b = RegionFactory.child(village_b, 1, name="乙村第1网格", households=100, population=300)
+    GridWorkerFactory(grid=grid_a)
+    GridWorkerFactory(grid=grid_b)
+    dept_a = DepartmentFactory(region=county_a, name="城关区公安分局")
+    dept_b = DepartmentFactory(region=county_b, name="七里河区公安分局")
+    return World(
+        province=province,
+        city=city,
+        county_a=county_a,
+        county_b=county_b,
+        township_a=township_a,
+        township_b=township_b,
+        village_a=village_a,
+        village_b=village_b,
+        grid_a=grid_a,
+        grid_a2=grid_a2,
+        grid_b=grid_b,
+        dept_a=dept_a,
+        dept_b=dept_b,
+        province_user=UserFactory(username="province", role=Role.COMMITTEE_STAFF, region=province),
+        user_a=UserFactory(username="centre_a", role=Role.CENTRE_STAFF, region=county_a),
+        user_b=UserFactory(username="centre_b", role=Role.CENTRE_STAFF, region=county_b),
+        admin_a=UserFactory(username="admin_a", role=Role.ADMIN, region=county_a),
+        admin_province=UserFactory(username="admin_p", role=Role.ADMIN, region=province),
+        worker_a=UserFactory(username="worker_a", role=Role.GRID_WORKER, region=grid_a),
+    )
+
+
+@pytest.fixture
+def password() -> str:
+    return TEST_PASSWORD
+
+
+@pytest.fixture
+def api(client):
+    """A DRF test client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+def uses_real_broker() -> bool:
+    return not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the test database when a broker is configured;
+    None in eager mode (tasks then run in-process, through the same code)."""
+    if not uses_real_broker():
+        yield None
+        return
+    from django.db import connection
+
+    from governance.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
+    log_path = ROOT / "test-artifacts" / "celery-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "-Q", queue,
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"celery worker exited early; see {log_path}")
+            if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0):
+                break
+        else:
+            raise RuntimeError(f"celery worker did not answer within 60 s; see {log_path}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
