@@ -9,6 +9,7 @@ to start without an explicit secret key and host list.
 """
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,6 +209,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # Outside production static files come from the finders; STATIC_ROOT exists only after
+    # collectstatic, and WhiteNoise's warning about its absence is noise there.
+    warnings.filterwarnings("ignore", message="No directory at: ")
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

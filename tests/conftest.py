@@ -22,6 +22,13 @@ from .factories import TEST_PASSWORD, DepartmentFactory, GridWorkerFactory, Regi
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
+    (tests/test_login_security.py checks that the real settings hash with Argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class World:
     """Province 62 → city 6201 → counties 620102 (A) and 620103 (B), each with one township,

@@ -21,7 +21,7 @@ EXPORTS = {
 class RegionViewSet(ScopedModelViewSet):
     """区划 of the caller's jurisdiction, addressed by code, with grid sizing flags."""
 
-    queryset = Region.objects.with_sizing_flags()
+    queryset = Region.objects.select_related("parent").with_sizing_flags()
     filterset_class = RegionFilterSet
     lookup_field = "code"
     lookup_value_regex = r"\d{2,15}"
