@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 demo: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --scale small
-	DJANGO_DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## make test: lint, Django checks, migrations check, the whole suite with coverage.
 ## With DATABASE_URL and REDIS_URL set, the same suite runs on PostgreSQL with a real Celery worker.

@@ -75,12 +75,16 @@ def locked_message(username: str) -> str | None:
     return _("连续登录失败次数过多，账户已锁定，请于 %(time)s 后再试。") % {"time": local.strftime("%H:%M")}
 
 
-CHARACTER_CLASSES = (str.isupper, str.islower, str.isdigit)
-
-
 def character_classes(password: str) -> int:
-    classes = sum(any(test(ch) for ch in password) for test in CHARACTER_CLASSES)
-    return classes + any(not ch.isalnum() for ch in password)
+    """How many of upper-case ASCII, lower-case ASCII, digits and other characters occur
+    (anything else, Chinese characters included, counts as a symbol)."""
+    tests = (
+        lambda ch: "A" <= ch <= "Z",
+        lambda ch: "a" <= ch <= "z",
+        lambda ch: "0" <= ch <= "9",
+        lambda ch: not (ch.isascii() and ch.isalnum()),
+    )
+    return sum(any(test(ch) for ch in password) for test in tests)
 
 
 class CharacterClassValidator:

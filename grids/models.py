@@ -232,7 +232,7 @@ class GridWorker(ScopedModel, AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{'专职' if self.is_full_time else '兼职'}）"
+        return self.name
 
     def clean(self) -> None:
         super().clean()

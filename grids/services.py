@@ -116,9 +116,11 @@ def parse_row(row: dict[str, Any]) -> dict[str, Any]:
     name = _text(row, "name")
     if not name:
         errors["name"] = [_("名称不能为空。")]
+    if not code.isdigit() or len(code) not in LEVEL_BY_CODE_LENGTH:
+        errors["code"] = [_("区划代码应为2、4、6、9、12或15位数字。")]
     level_word = _text(row, "level").lower()
     level = _LEVEL_WORDS.get(level_word) if level_word else LEVEL_BY_CODE_LENGTH.get(len(code))
-    if level is None:
+    if level_word and level is None:
         errors["level"] = [_("无法识别的层级“%(value)s”。") % {"value": level_word}]
     terrain_word = _text(row, "terrain").lower()
     terrain = _TERRAIN_WORDS.get(terrain_word, Terrain.PLAIN if not terrain_word else None)
@@ -222,18 +224,17 @@ def import_regions(*, rows: Iterable[tuple[int, dict]], acting_user=None, dry_ru
     jurisdiction. With `dry_run` everything is checked and nothing kept.
     """
     report = ImportReport(dry_run=dry_run)
-    parsed: list[tuple[int, dict | None, dict]] = []
+    parsed: list[tuple[int, dict | None, dict, str]] = []
     for line, raw in rows:
         try:
-            parsed.append((line, parse_row(raw), {}))
+            parsed.append((line, parse_row(raw), {}, _text(raw, "code")))
         except RowError as exc:
-            parsed.append((line, None, exc.errors))
-    codes = {values["code"] for _line, values, _e in parsed if values}
-    known = _existing_regions(codes | {_parent_code(v) for _l, v, _e in parsed if v and _parent_code(v)})
-    ordered = sorted(parsed, key=lambda item: len(item[1]["code"]) if item[1] else 0)
+            parsed.append((line, None, exc.errors, _text(raw, "code")))
+    valid = [values for _line, values, _errors, _code in parsed if values]
+    known = _existing_regions({v["code"] for v in valid} | {_parent_code(v) for v in valid if _parent_code(v)})
+    ordered = sorted(parsed, key=lambda item: len(item[3]))
     with transaction.atomic():
-        for line, values, errors in ordered:
-            code = (values or {}).get("code", "")
+        for line, values, errors, code in ordered:
             if values is not None:
                 try:
                     outcome = _apply_row(values, known, acting_user)

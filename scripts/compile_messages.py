@@ -23,7 +23,10 @@ def main(check: bool) -> int:
             print(f"{po_path}: {len(missing)} untranslated or fuzzy entries, e.g. {missing[:3]}")
         if check:
             current = polib.mofile(str(mo_path)) if mo_path.exists() else None
-            wanted = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in po.translated_entries()}
+            wanted = {
+                (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
+                for e in po.translated_entries()
+            }
             found = (
                 {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in current}
                 if current

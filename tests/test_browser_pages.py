@@ -174,15 +174,19 @@ def test_language_selector_switches_to_english(live_server, world, password, bro
         page.select_option("select[name=language]", "en")
     assert page.url.startswith(f"{base}/accounts/login/")
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Log in"
 
     # The choice sticks across pages, including after logging in.
     login(page, base, world.user_a.username, password)
     assert page.url == f"{base}/"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("select[name=language]").input_value() == "en"
+    assert page.locator("h1").first.inner_text().startswith("Dashboard")
+    page.screenshot(path=str(screenshot_path("home-english")), full_page=True)
 
     # …and back again.
     with page.expect_navigation():
         page.select_option("select[name=language]", "zh-hans")
     assert page.url == f"{base}/"
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("h1").first.inner_text().startswith("工作台")

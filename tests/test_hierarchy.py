@@ -76,7 +76,15 @@ def _flags(grid: Region) -> set[str]:
 
 @pytest.mark.parametrize(
     ("urban", "households", "flagged"),
-    [(False, 79, True), (False, 80, False), (False, 120, False), (False, 121, True), (True, 300, False), (True, 301, True), (True, 20, False)],
+    [
+        (False, 79, True),
+        (False, 80, False),
+        (False, 120, False),
+        (False, 121, True),
+        (True, 300, False),
+        (True, 301, True),
+        (True, 20, False),
+    ],
 )
 def test_household_bounds_are_flagged_at_their_edges(world, urban, households, flagged):
     grid = RegionFactory.child(world.village_a, 9, is_urban=urban, households=households, population=100)
@@ -99,7 +107,10 @@ def test_residents_per_fulltime_worker_above_500_are_flagged(world, population, 
     assert (SizingFlag.WORKER_LOAD in _flags(grid)) is flagged
 
 
-@pytest.mark.parametrize(("urban", "radius_km", "flagged"), [(False, 2.0, False), (False, 2.01, True), (True, 0.5, False), (True, 0.51, True)])
+@pytest.mark.parametrize(
+    ("urban", "radius_km", "flagged"),
+    [(False, 2.0, False), (False, 2.01, True), (True, 0.5, False), (True, 0.51, True)],
+)
 def test_the_service_radius_rule_is_flagged_past_its_limit(world, urban, radius_km, flagged):
     area = 3.141592653589793 * radius_km**2 * (0.999999 if not flagged else 1.0)
     grid = RegionFactory.child(world.village_a, 9, is_urban=urban, households=100 if not urban else 200, area_km2=area)

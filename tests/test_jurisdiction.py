@@ -80,7 +80,9 @@ def test_a_foreign_record_cannot_be_changed(api, world):
 def test_a_record_cannot_be_created_in_a_foreign_region(api, world):
     api.force_authenticate(world.user_a)
     response = api.post(
-        "/api/v1/departments/", {"region": world.county_b.code, "kind": DepartmentKind.JUSTICE, "name": "司法局"}, format="json"
+        "/api/v1/departments/",
+        {"region": world.county_b.code, "kind": DepartmentKind.JUSTICE, "name": "司法局"},
+        format="json",
     )
     assert response.status_code == 400
     assert "region" in response.json()["fields"]
@@ -102,7 +104,13 @@ def test_a_centre_user_may_add_a_township_in_their_county(api, world):
     api.force_authenticate(world.user_a)
     response = api.post(
         "/api/v1/regions/",
-        {"code": world.county_a.code + "009", "name": "新镇", "level": 4, "parent": world.county_a.code, "terrain": "hill"},
+        {
+            "code": world.county_a.code + "009",
+            "name": "新镇",
+            "level": 4,
+            "parent": world.county_a.code,
+            "terrain": "hill",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
