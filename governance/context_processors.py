@@ -9,6 +9,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [(_("工作台"), reverse("home")), (_("区划与网格"), reverse("grids:region-root"))]
+    if user.can("region.import"):
+        items.append((_("导入区划"), reverse("grids:region-import")))
     if user.can("department.change") or user.can("user.view"):
         items.append((_("职能部门"), reverse("governance:department-list")))
     if user.can("audit.view"):

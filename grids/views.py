@@ -1,16 +1,24 @@
-"""Region browser: drill down from the user's region to the grids, with the sizing flags."""
+"""Region browser: drill down from the user's region to the grids, with the sizing flags;
+region file upload and download."""
+
+import csv
+import io
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
 from governance.scoping import ScopedQuerysetMixin
 
+from . import services
 from .api.views import EXPORTS, export_response
 from .choices import Level, SizingFlag
+from .forms import RegionImportForm
 from .models import GridWorker, Region, sizing_conditions
 from .selectors import child_summaries
 
@@ -61,6 +69,26 @@ class RegionDetailView(LoginRequiredMixin, ScopedQuerysetMixin, DetailView):
                 )
         context["export_kinds"] = list(EXPORTS)
         return context
+
+
+@login_required
+def region_import(request):
+    """Upload a region file; every row is checked and reported, the caller's jurisdiction enforced."""
+    if not request.user.can("region.import"):
+        raise PermissionDenied
+    report = None
+    form = RegionImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+            reader = services.read_csv if upload.name.lower().endswith(".csv") else services.read_geojson
+            report = services.import_regions(
+                rows=reader(text), acting_user=request.user, dry_run=form.cleaned_data["dry_run"]
+            )
+        except (UnicodeDecodeError, ValueError, csv.Error) as exc:
+            form.add_error("file", _("文件无法读取（请使用UTF-8编码的CSV或GeoJSON）：%(error)s") % {"error": exc})
+    return render(request, "grids/region_import.html", {"form": form, "report": report})
 
 
 @login_required

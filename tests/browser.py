@@ -46,6 +46,7 @@ def _page(viewport: dict, **context_options) -> Iterator:
     # browser is a broken setup, not a reason to skip the pages that matter.
     assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: run `make browser`"
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:

@@ -137,3 +137,49 @@ def test_the_export_command_writes_the_subtree(world, capsys):
     call_command("export_regions", world.county_b.code)
     out = capsys.readouterr().out
     assert world.grid_b.code in out and world.grid_a.code not in out
+
+
+# --- The upload page ---------------------------------------------------------------------
+
+
+def upload(client, text: str, name: str = "regions.csv", dry_run: bool = False):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"file": SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post("/regions/import/", data)
+
+
+def test_the_upload_page_checks_without_saving_on_a_dry_run(client, world):
+    client.force_login(world.user_a)
+    response = upload(client, HEADER + GOOD, dry_run=True)
+    assert response.status_code == 200 and "校验结果（未保存）" in response.content.decode()
+    assert not Region.objects.filter(code="620102002").exists()
+
+
+def test_the_upload_page_imports_and_reports_foreign_rows(client, world):
+    client.force_login(world.user_a)
+    foreign = "620103002,外县镇,township,620103,plain,0,0,0,,,,,0,0\n"
+    response = upload(client, HEADER + GOOD + foreign)
+    page = response.content.decode()
+    assert Region.objects.filter(code="620102002001001").exists()
+    assert not Region.objects.filter(code="620103002").exists()
+    assert "该区划不在您的管辖范围内" in page and "620103002" in page
+
+
+def test_the_upload_page_refuses_other_file_types_with_a_field_error(client, world):
+    client.force_login(world.user_a)
+    response = upload(client, "x", name="regions.xlsx")
+    assert "请上传" in response.content.decode()
+
+
+def test_the_upload_page_reports_an_unreadable_file(client, world):
+    client.force_login(world.user_a)
+    response = upload(client, "{not json", name="regions.geojson")
+    assert response.status_code == 200 and "文件无法读取" in response.content.decode()
+
+
+def test_grid_workers_cannot_import(client, world):
+    client.force_login(world.worker_a)
+    assert upload(client, HEADER + GOOD).status_code == 403
