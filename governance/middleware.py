@@ -23,7 +23,7 @@ def context_for(request, user=None) -> audit.AuditContext:
 
 class AuditContextMiddleware:
     """Binds the audit context for the request. API token users are bound again by
-    `governance.api.views.AuditContextMixin`, because DRF authenticates inside the view."""
+    `governance.api.base.ScopedViewSetMixin.initial`, because DRF authenticates inside the view."""
 
     def __init__(self, get_response):
         self.get_response = get_response

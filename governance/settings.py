@@ -158,6 +158,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "governance.auth.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
 ]
+# Behind a reverse proxy (docker-compose), the client address is the first X-Forwarded-For
+# entry; never trust that header when clients reach the app directly.
+TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
+LOGIN_RATE_PER_MINUTE = int(env("DJANGO_LOGIN_RATE_PER_MINUTE", "20"))
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT = timedelta(minutes=30)
 LOGIN_URL = "login"
@@ -230,6 +234,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "网格化综治平台 API",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,14 +22,36 @@ from grids.selectors import child_summaries, subtree_level_counts
 
 from .choices import Role
 from .forms import LoginForm
+from .middleware import client_ip
 from .models import AuditLog, Department, User
 from .scoping import ScopedQuerysetMixin
 
 
 class LoginView(auth_views.LoginView):
+    """The login page; besides the per-account lockout, each address may try only
+    LOGIN_RATE_PER_MINUTE times a minute (password spraying across accounts)."""
+
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if login_rate_exceeded(request):
+            form = self.get_form()
+            form.is_bound = False
+            context = self.get_context_data(form=form, rate_limited=True)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+def login_rate_exceeded(request) -> bool:
+    key = f"login-rate:{client_ip(request)}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        attempts = 1
+    return attempts > settings.LOGIN_RATE_PER_MINUTE
 
 
 class LogoutView(auth_views.LogoutView):

@@ -217,6 +217,13 @@ class DemoBuilder:
             for kind in DEPARTMENT_KINDS
         ]
         Department.objects.bulk_create(departments)
+        audit.record(
+            AuditAction.BULK,
+            model_label="governance.department",
+            object_repr=f"seed_demo --scale {self.scale_name}",
+            region_code=PROVINCE[0],
+            changes={"departments": len(departments)},
+        )
         police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}
         by_code = {region.code: region for region in self.regions}
         first_county = counties[0]
@@ -261,6 +268,8 @@ class DemoBuilder:
         printed = []
         for username, display, role, region, department in accounts:
             user = User(username=username, display_name=display, role=role, region=region, department=department)
+            # The demo administrator may also open the configuration pages (/admin/).
+            user.is_staff = user.is_superuser = role == Role.ADMIN
             user.password = password_hash
             user.save()
             printed.append((username, str(role.label), region.name))

@@ -3,6 +3,7 @@ and — when a broker is configured — a real Celery worker process."""
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -20,6 +21,43 @@ from grids.choices import Level
 from .factories import TEST_PASSWORD, DepartmentFactory, GridWorkerFactory, RegionFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """No persistent connections in tests: live-server request threads would otherwise keep
+    the PostgreSQL test database open and block its removal at the end of the run."""
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.settings_dict["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_stray_test_connections(django_db_setup, django_db_blocker):
+    """Before the PostgreSQL test database is dropped, end sessions that live-server request
+    threads (daemon threads, never joined) may still hold, so the drop cannot fail."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """A fresh cache namespace per test (rate-limit counters must not leak between tests);
+    a key prefix rather than a flush, because in the PostgreSQL run Redis also carries Celery."""
+    caches = copy.deepcopy(settings.CACHES)
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    caches["default"]["KEY_PREFIX"] = namespace
+    if caches["default"]["BACKEND"].endswith("LocMemCache"):
+        caches["default"]["LOCATION"] = namespace
+    settings.CACHES = caches
 
 
 @pytest.fixture(autouse=True)

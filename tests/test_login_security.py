@@ -190,3 +190,32 @@ def test_production_refuses_to_start_without_a_secret_key():
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_one_address_may_try_only_so_often_a_minute(client, world, settings, password):
+    settings.LOGIN_RATE_PER_MINUTE = 3
+    for _ in range(3):
+        assert login(client, "centre_a", "wrong").status_code == 200
+    response = login(client, "centre_a", password)
+    assert response.status_code == 429 and "过于频繁" in response.content.decode()
+    assert (
+        login(
+            client,
+            "centre_b",
+            password,
+        ).status_code
+        == 429
+    )  # across accounts too
+
+
+def test_forwarded_addresses_are_trusted_only_behind_a_configured_proxy(client, world, settings):
+    login(
+        client,
+        "centre_a",
+        "bad",
+    )
+    client.post("/accounts/login/", {"username": "x", "password": "y"}, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    settings.TRUST_X_FORWARDED_FOR = True
+    client.post("/accounts/login/", {"username": "x", "password": "y"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1")
+    ips = list(AuditLog.objects.filter(action="login_failed").order_by("seq").values_list("ip", flat=True))
+    assert ips == ["127.0.0.1", "127.0.0.1", "203.0.113.9"]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from governance.models import AuditLog, Department, User
+from governance.services import user_create
 from grids.models import Region
 
 from .fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
@@ -59,11 +60,7 @@ class UserSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        password = validated_data.pop("password")
-        user = User(**validated_data)
-        user.set_password(password)
-        user.save()
-        return user
+        return user_create(**validated_data)
 
     def update(self, instance, validated_data):
         password = validated_data.pop("password", None)
