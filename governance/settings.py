@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -139,6 +140,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "recount-grid-workers-after-midnight": {
+        "task": "grids.tasks.recount_fulltime_workers",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "verify-audit-chain-daily": {
         "task": "governance.tasks.verify_audit_chain",
         "schedule": timedelta(hours=24),

@@ -95,7 +95,6 @@ def _region_overview(user: User, region: Region) -> dict:
         Region.objects.restrict(user)
         .under(region.code)
         .filter(level=Level.GRID)
-        .with_fulltime_workers()
         .aggregate(**{flag: Count("pk", filter=condition) for flag, condition in conditions.items()})
     )
     return {
@@ -106,9 +105,9 @@ def _region_overview(user: User, region: Region) -> dict:
 
 
 def _worker_grids(user: User) -> list[Region]:
-    grids = list(Region.objects.restrict(user).grids().with_fulltime_workers().order_by("code"))
+    grids = list(Region.objects.restrict(user).grids().order_by("code"))
     for grid in grids:
-        grid.flags = [SizingFlag(flag).label for flag in grid.sizing_flags(grid.fulltime_workers)]
+        grid.flags = [SizingFlag(flag).label for flag in grid.sizing_flags()]
     return grids
 
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class GridsConfig(AppConfig):
     name = "grids"
     verbose_name = _("区划与网格")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (grid worker counts)

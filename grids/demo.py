@@ -19,6 +19,7 @@ from governance.models import Department, User
 
 from .choices import GridType, Level, Terrain
 from .models import GridWorker, Region
+from .services import recount_fulltime_workers
 
 # Clearly marked demo credential: only this command ever creates accounts with it.
 DEMO_PASSWORD = "Demo#Grid2026"
@@ -138,10 +139,12 @@ class DemoBuilder:
     def _counties(self, city_code: str):
         known = KNOWN_COUNTIES.get(city_code, [])[: self.scale.counties_per_city]
         counties = list(known)
+        used = {suffix for suffix, *_rest in counties}
         number = 21
         while len(counties) < self.scale.counties_per_city:
-            terrain = self.rng.choice([Terrain.MOUNTAIN, Terrain.MOUNTAIN, Terrain.HILL, Terrain.PLAIN])
-            counties.append((f"{number:02d}", self._name("县"), terrain, False))
+            if f"{number:02d}" not in used:
+                terrain = self.rng.choice([Terrain.MOUNTAIN, Terrain.MOUNTAIN, Terrain.HILL, Terrain.PLAIN])
+                counties.append((f"{number:02d}", self._name("县"), terrain, False))
             number += 1
         return counties
 
@@ -286,6 +289,7 @@ class DemoBuilder:
         for level in Level:  # parents first, so children pick up their parents' ids
             Region.objects.bulk_create([r for r in self.regions if r.level == level], batch_size=2000)
         GridWorker.objects.bulk_create(self.workers, batch_size=2000)
+        recount_fulltime_workers()
         audit.record(
             AuditAction.BULK,
             model_label="grids.region",

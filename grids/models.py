@@ -8,9 +8,7 @@ from typing import Self
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import ExpressionWrapper, F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
@@ -39,24 +37,10 @@ class RegionQuerySet(ScopedQuerySet):
     def grids(self) -> Self:
         return self.filter(level=Level.GRID)
 
-    def with_fulltime_workers(self, on=None) -> Self:
-        """Annotate `fulltime_workers`: full-time grid workers active on a date (default today)."""
-        on = on or timezone.localdate()
-        active = (
-            GridWorker.objects.filter(grid=OuterRef("pk"), is_full_time=True, started_on__lte=on)
-            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
-            .order_by()
-            .values("grid")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(fulltime_workers=Coalesce(Subquery(active), Value(0)))
-
-    def with_sizing_flags(self, on=None) -> Self:
+    def with_sizing_flags(self) -> Self:
         """Annotate one boolean per sizing rule (grids only; other levels are never flagged)."""
-        qs = self.with_fulltime_workers(on)
         conditions = sizing_conditions()
-        return qs.annotate(
+        return self.annotate(
             **{
                 f"flag_{flag}": models.Case(
                     models.When(Q(level=Level.GRID) & condition, then=Value(True)),
@@ -69,9 +53,8 @@ class RegionQuerySet(ScopedQuerySet):
 
 
 def sizing_conditions() -> dict[str, Q]:
-    """SQL conditions of the sizing rules, over a queryset annotated with `fulltime_workers`.
-
-    The radius rule compares the area with π·r² instead of taking a square root in SQL.
+    """SQL conditions of the sizing rules: plain column comparisons, so counting flagged
+    grids over a whole province is one scan. The radius rule compares the area with π·r² instead of taking a square root in SQL.
     """
     rural, urban = Q(is_urban=False), Q(is_urban=True)
     return {
@@ -113,12 +96,19 @@ class Region(ScopedModel, AuditedModel):
     # Grid-level attributes (blank for other levels).
     grid_type = models.CharField(_("网格类型"), max_length=20, choices=GridType.choices, blank=True)
     parttime_workers = models.PositiveSmallIntegerField(_("兼职网格员数"), default=0)
+    fulltime_workers = models.PositiveSmallIntegerField(
+        _("在岗专职网格员数"),
+        default=0,
+        editable=False,
+        help_text=_("由网格员记录自动统计（每次变动及每日零点重算）。"),
+    )
     building_heads = models.PositiveSmallIntegerField(_("楼栋长数"), default=0)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = RegionQuerySet.as_manager()
     scope_path = "code"
-    audit_exclude = ("updated_at",)
+    # fulltime_workers is derived from GridWorker rows, whose own changes are audited.
+    audit_exclude = ("updated_at", "fulltime_workers")
 
     class Meta:
         verbose_name = _("区划")
@@ -147,8 +137,9 @@ class Region(ScopedModel, AuditedModel):
         """Codes of the ancestors, top first, derived from the code itself (no query)."""
         return [self.code[:length] for level, length in CODE_LENGTH.items() if level < self.level]
 
-    def sizing_flags(self, fulltime_workers: int) -> list[str]:
+    def sizing_flags(self) -> list[str]:
         """The sizing rules this grid breaks, evaluated in Python (mirrors `sizing_conditions`)."""
+        fulltime_workers = self.fulltime_workers
         if not self.is_grid:
             return []
         flags = []

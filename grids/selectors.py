@@ -20,7 +20,6 @@ def child_summaries(region: Region, user) -> dict[str, dict]:
         Region.objects.restrict(user)
         .under(region.code)
         .filter(level=Level.GRID)
-        .with_fulltime_workers()
         .annotate(child=Substr("code", 1, child_length))
         .order_by()
         .values("child")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import audit
@@ -17,7 +21,7 @@ from governance.choices import AuditAction
 from governance.scoping import in_jurisdiction
 
 from .choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
-from .models import Region, validate_region_shape
+from .models import GridWorker, Region, validate_region_shape
 
 CSV_COLUMNS = [
     "code",
@@ -348,3 +352,25 @@ def export_geojson(regions: Iterable[Region]) -> Iterator[str]:
         feature = {"type": "Feature", "properties": next(export_rows([region])), "geometry": region.boundary}
         yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
     yield "]}"
+
+
+def recount_fulltime_workers(*, grid_ids: Iterable[int] | None = None, on: dt.date | None = None) -> int:
+    """Store on each grid how many full-time grid workers are on duty on `on` (default today).
+
+    One set-based UPDATE; run for one grid whenever its workers change and for every grid
+    by the daily beat task shortly after midnight, when start and end dates take effect.
+    Returns the number of grids updated.
+    """
+    on = on or timezone.localdate()
+    on_duty = (
+        GridWorker.objects.filter(grid=OuterRef("pk"), is_full_time=True, started_on__lte=on)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+        .order_by()
+        .values("grid")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    grids = Region.objects.filter(level=Level.GRID)
+    if grid_ids is not None:
+        grids = grids.filter(pk__in=list(grid_ids))
+    return grids.update(fulltime_workers=Coalesce(Subquery(on_duty), Value(0)))

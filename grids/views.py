@@ -46,24 +46,22 @@ class RegionDetailView(LoginRequiredMixin, ScopedQuerysetMixin, DetailView):
         visible = Region.objects.restrict(user)
         context["breadcrumbs"] = list(visible.filter(code__in=region.ancestors_codes()).order_by("code"))
         if region.is_grid:
-            grid = visible.with_fulltime_workers().get(pk=region.pk)
-            context["fulltime_workers"] = grid.fulltime_workers
-            context["flags"] = [SizingFlag(flag).label for flag in region.sizing_flags(grid.fulltime_workers)]
+            context["flags"] = [SizingFlag(flag).label for flag in region.sizing_flags()]
             context["workers"] = GridWorker.objects.restrict(user).filter(grid=region).order_by("-is_full_time", "name")
         else:
-            children = list(visible.filter(parent=region).with_fulltime_workers().order_by("code"))
+            children = list(visible.filter(parent=region).order_by("code"))
             summaries = child_summaries(region, user)
             for child in children:
                 child.summary = summaries.get(child.code, {})
                 if child.is_grid:
-                    child.flags = [SizingFlag(flag).label for flag in child.sizing_flags(child.fulltime_workers)]
+                    child.flags = [SizingFlag(flag).label for flag in child.sizing_flags()]
             context["children"] = children
             context["child_level"] = Level(region.level + 1).label
             context["flag_names"] = [(flag.value, flag.label) for flag in SizingFlag]
             flag = self.request.GET.get("flag")
             if flag in SizingFlag.values:
                 context["flag"] = SizingFlag(flag)
-                flagged = visible.under(region.code).grids().with_fulltime_workers().filter(sizing_conditions()[flag])
+                flagged = visible.under(region.code).grids().filter(sizing_conditions()[flag])
                 context["flagged_page"] = Paginator(flagged.order_by("code"), 100).get_page(
                     self.request.GET.get("page")
                 )

@@ -70,7 +70,7 @@ def test_the_subtree_query_uses_the_code_index(world):
 def _flags(grid: Region) -> set[str]:
     annotated = Region.objects.with_sizing_flags().get(pk=grid.pk)
     sql_flags = {flag for flag in SizingFlag.values if getattr(annotated, f"flag_{flag}")}
-    assert sql_flags == set(grid.sizing_flags(annotated.fulltime_workers)), "SQL and Python rules disagree"
+    assert sql_flags == set(annotated.sizing_flags()), "SQL and Python rules disagree"
     return sql_flags
 
 
@@ -121,3 +121,33 @@ def test_the_service_radius_rule_is_flagged_past_its_limit(world, urban, radius_
 
 def test_other_levels_are_never_flagged(world):
     assert _flags(world.village_a) == set()
+
+
+def test_worker_changes_keep_the_grid_count_in_step(world):
+    grid = RegionFactory.child(world.village_a, 9, households=100, population=200)
+    worker = GridWorkerFactory(grid=grid)
+    grid.refresh_from_db()
+    assert grid.fulltime_workers == 1
+    worker.grid = world.grid_a2
+    worker.save()
+    grid.refresh_from_db()
+    world.grid_a2.refresh_from_db()
+    assert (grid.fulltime_workers, world.grid_a2.fulltime_workers) == (0, 1)
+    worker.delete()
+    world.grid_a2.refresh_from_db()
+    assert world.grid_a2.fulltime_workers == 0
+
+
+def test_the_daily_recount_applies_start_and_end_dates(world):
+    import datetime as dt
+
+    from grids.tasks import recount_fulltime_workers_task
+
+    today = dt.date.today()
+    GridWorkerFactory(grid=world.grid_a2, started_on=today + dt.timedelta(days=1))
+    GridWorker.objects.filter(grid=world.grid_a).update(ended_on=today - dt.timedelta(days=1))
+    assert recount_fulltime_workers_task.delay().get(timeout=30) == Region.objects.filter(level=Level.GRID).count()
+    world.grid_a.refresh_from_db()
+    world.grid_a2.refresh_from_db()
+    assert world.grid_a.fulltime_workers == 0  # left yesterday
+    assert world.grid_a2.fulltime_workers == 0  # starts tomorrow

@@ -8,7 +8,6 @@ from grids.models import GridWorker, Region, validate_region_shape
 class RegionSerializer(serializers.ModelSerializer):
     parent = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
-    fulltime_workers = serializers.IntegerField(read_only=True, default=None)
     sizing_flags = serializers.SerializerMethodField()
     service_radius_km = serializers.FloatField(read_only=True)
 
@@ -35,11 +34,10 @@ class RegionSerializer(serializers.ModelSerializer):
             "sizing_flags",
             "updated_at",
         ]
-        read_only_fields = ["updated_at"]
+        read_only_fields = ["fulltime_workers", "updated_at"]
 
     def get_sizing_flags(self, region: Region) -> list[str]:
-        workers = getattr(region, "fulltime_workers", None)
-        return [] if workers is None else [str(flag) for flag in region.sizing_flags(workers)]
+        return [str(flag) for flag in region.sizing_flags()]
 
     def validate(self, attrs):
         code = attrs.get("code", getattr(self.instance, "code", ""))
