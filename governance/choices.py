@@ -49,3 +49,4 @@ class AuditAction(models.TextChoices):
     LOCKOUT = "lockout", _("账户锁定")
     LOGOUT = "logout", _("退出")
     EXPORT = "export", _("导出")
+    READ_UNMASKED = "read_unmasked", _("查看个人信息原文")

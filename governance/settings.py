@@ -140,6 +140,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "sweep-event-deadlines": {"task": "grids.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "recount-grid-workers-after-midnight": {
         "task": "grids.tasks.recount_fulltime_workers",
         "schedule": crontab(hour=0, minute=5),
@@ -259,6 +260,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# --- Personal data (see governance/personal_data.py) -----------------------------
+# Fernet keys, newest first; the fallback pair is a clearly marked demo/test key, refused in production.
+_DEMO_PERSONAL_DATA_KEY = "ZGVtby1vbmx5LXBlcnNvbmFsLWRhdGEta2V5LTAwMDE="
+PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS", "" if PRODUCTION else _DEMO_PERSONAL_DATA_KEY)
+PERSONAL_DATA_INDEX_KEY = env("PERSONAL_DATA_INDEX_KEY", "" if PRODUCTION else "demo-only-personal-data-index-key")
+if PRODUCTION and (
+    not PERSONAL_DATA_KEYS or _DEMO_PERSONAL_DATA_KEY in PERSONAL_DATA_KEYS or not PERSONAL_DATA_INDEX_KEY
+):
+    raise ImproperlyConfigured("DJANGO_ENV=production requires PERSONAL_DATA_KEYS and PERSONAL_DATA_INDEX_KEY.")
 
 # Pseudo-name for actions done by the platform itself (Celery tasks, commands).
 AUDIT_SYSTEM_ACTOR = "system"

@@ -195,3 +195,44 @@ def celery_worker(django_db_setup, django_db_blocker):
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture
+def people(world):
+    """The other actors of the event lifecycle in county A: a township centre, a grid leader,
+    the county police handler, and a county-A handler of another department."""
+    from governance.choices import Role
+
+    return {
+        "township": UserFactory(username="township_a", role=Role.CENTRE_STAFF, region=world.township_a),
+        "leader": UserFactory(username="leader_a", role=Role.GRID_LEADER, region=world.village_a),
+        "police": UserFactory(
+            username="police_a", role=Role.DEPARTMENT_HANDLER, region=world.county_a, department=world.dept_a
+        ),
+        "police_b": UserFactory(
+            username="police_b", role=Role.DEPARTMENT_HANDLER, region=world.county_b, department=world.dept_b
+        ),
+    }
+
+
+@pytest.fixture
+def file_event(world):
+    """File an event through the service: file_event(**overrides) -> GridEvent."""
+    from grids.models import EventCategory
+    from grids.services.events import event_file
+
+    def make(**overrides):
+        values = {
+            "reporter": world.worker_a,
+            "category": EventCategory.objects.get(code="public_order"),
+            "title": "小区门口聚集",
+            "description": "晚间有人员聚集喧哗",
+            "urgency": "normal",
+            "source": "patrol",
+            "region": world.grid_a,
+        }
+        values.update(overrides)
+        event, _created = event_file(**values)
+        return event
+
+    return make

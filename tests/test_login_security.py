@@ -176,6 +176,8 @@ def test_check_deploy_is_clean_under_production_settings():
         "DJANGO_SECRET_KEY": "x9!Kp2#vL7@qR4$wZ8^mN3&bT6*yH1(cF5)jD0-gS-prod-only-test-key",
         "DJANGO_ALLOWED_HOSTS": "zongzhi.example.gov.cn",
         "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "PERSONAL_DATA_KEYS": "q0rXQpJ5YtN0rY2pW3dXl7gA1vH5cF8kB6mZ4sT9uE0=",
+        "PERSONAL_DATA_INDEX_KEY": "prod-only-test-index-key-1f2e3d",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -20,8 +20,8 @@ from governance import audit
 from governance.choices import AuditAction
 from governance.scoping import in_jurisdiction
 
-from .choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
-from .models import GridWorker, Region, validate_region_shape
+from ..choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
+from ..models import GridWorker, Region, validate_region_shape
 
 CSV_COLUMNS = [
     "code",

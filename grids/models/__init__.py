@@ -1,0 +1,53 @@
+"""Models of the grids app: the hierarchy (hierarchy.py) and grid events (events.py)."""
+
+from .events import (
+    CalendarException,
+    EventAttachment,
+    EventCategory,
+    EventDispatch,
+    EventHistory,
+    GridEvent,
+    Notification,
+    SlaPolicy,
+    Supervision,
+    VisitRecord,
+    Webhook,
+    WebhookDelivery,
+)
+from .hierarchy import (
+    MAX_RADIUS_KM,
+    RESIDENTS_PER_FULLTIME_WORKER,
+    RURAL_HOUSEHOLDS,
+    URBAN_MAX_HOUSEHOLDS,
+    GridWorker,
+    Region,
+    RegionQuerySet,
+    max_area_km2,
+    sizing_conditions,
+    validate_region_shape,
+)
+
+__all__ = [
+    "MAX_RADIUS_KM",
+    "RESIDENTS_PER_FULLTIME_WORKER",
+    "RURAL_HOUSEHOLDS",
+    "URBAN_MAX_HOUSEHOLDS",
+    "CalendarException",
+    "EventAttachment",
+    "EventCategory",
+    "EventDispatch",
+    "EventHistory",
+    "GridEvent",
+    "GridWorker",
+    "Notification",
+    "Region",
+    "RegionQuerySet",
+    "SlaPolicy",
+    "Supervision",
+    "VisitRecord",
+    "Webhook",
+    "WebhookDelivery",
+    "max_area_km2",
+    "sizing_conditions",
+    "validate_region_shape",
+]

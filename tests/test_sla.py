@@ -1,0 +1,78 @@
+"""Time limits on the PRC calendar: 调休 working weekends, national holidays, unpublished years."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from grids.choices import LimitUnit
+from grids.models import CalendarException
+from grids.sla import Limit, add_limit, clock_state, coverage_warning, is_workday, nth_working_day_after
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SH)
+
+
+def test_the_national_day_week_is_not_worked_and_its_swapped_saturday_is():
+    # 2026: 1–7 October off, Saturday 10 October is a working day (调休).
+    assert not is_workday(dt.date(2026, 10, 1))
+    assert is_workday(dt.date(2026, 10, 10))
+    assert not is_workday(dt.date(2026, 10, 11))
+
+
+def test_five_working_days_skip_the_holiday_and_count_the_swapped_saturday():
+    # Reported Wednesday 30 Sept 2026: the working days after it are 8, 9, 10 (Saturday, 调休), 12, 13 Oct.
+    deadline = add_limit(at(2026, 9, 30, 15, 0), Limit(5, LimitUnit.WORKING_DAYS))
+    assert deadline == at(2026, 10, 13, 23, 59, 59)
+    # Without the swapped Saturday the fifth working day would be the 14th.
+    CalendarException.objects.create(date=dt.date(2026, 10, 10), is_workday=False)
+    assert add_limit(at(2026, 9, 30, 15, 0), Limit(5, LimitUnit.WORKING_DAYS)) == at(2026, 10, 14, 23, 59, 59)
+
+
+def test_the_start_date_itself_is_not_counted():
+    assert nth_working_day_after(dt.date(2026, 11, 23), 1) == dt.date(2026, 11, 24)  # Monday → Tuesday
+    assert nth_working_day_after(dt.date(2026, 11, 27), 1) == dt.date(2026, 11, 30)  # Friday → Monday
+
+
+def test_an_hour_limit_ignores_the_calendar():
+    assert add_limit(at(2026, 10, 1, 23, 30), Limit(1, LimitUnit.HOURS)) == at(2026, 10, 2, 0, 30)
+    assert add_limit(at(2026, 10, 1, 9, 0), Limit(24, LimitUnit.HOURS)) == at(2026, 10, 2, 9, 0)
+
+
+def test_natural_days_end_at_the_end_of_the_nth_day():
+    assert add_limit(at(2026, 11, 23, 10, 0), Limit(7, LimitUnit.DAYS)) == at(2026, 11, 30, 23, 59, 59)
+
+
+def test_an_unpublished_year_falls_back_to_monday_to_friday():
+    # 2027 is not in the package yet: 1 January 2027 is a Friday and counts as a working day.
+    assert is_workday(dt.date(2027, 1, 1))
+    assert not is_workday(dt.date(2027, 1, 2))
+    assert add_limit(at(2026, 12, 31, 9, 0), Limit(2, LimitUnit.WORKING_DAYS)) == at(2027, 1, 4, 23, 59, 59)
+
+
+def test_staff_exceptions_override_the_fallback_and_the_package():
+    CalendarException.objects.create(date=dt.date(2027, 1, 1), is_workday=False, note="元旦")
+    CalendarException.objects.create(date=dt.date(2026, 10, 10), is_workday=False, note="test override")
+    assert not is_workday(dt.date(2027, 1, 1))
+    assert not is_workday(dt.date(2026, 10, 10))
+    assert add_limit(at(2026, 12, 31, 9, 0), Limit(1, LimitUnit.WORKING_DAYS)) == at(2027, 1, 4, 23, 59, 59)
+
+
+def test_administrators_are_warned_from_november_while_next_year_is_missing():
+    assert coverage_warning(dt.date(2026, 10, 31)) is None
+    assert "2027" in coverage_warning(dt.date(2026, 11, 1))
+    CalendarException.objects.create(date=dt.date(2027, 2, 17), is_workday=False, note="春节")
+    assert coverage_warning(dt.date(2026, 11, 1)) is None
+
+
+def test_clock_states_turn_amber_at_80_percent_and_red_past_the_limit():
+    start, deadline = at(2026, 11, 23, 8, 0), at(2026, 11, 23, 18, 0)
+    assert clock_state(start, deadline, None, now=at(2026, 11, 23, 15, 59)) == "ok"
+    assert clock_state(start, deadline, None, now=at(2026, 11, 23, 16, 0)) == "amber"
+    assert clock_state(start, deadline, None, now=at(2026, 11, 23, 18, 1)) == "red"
+    assert clock_state(start, deadline, at(2026, 11, 23, 17, 0)) == "done"
+    assert clock_state(start, deadline, at(2026, 11, 23, 19, 0)) == "red"
