@@ -76,3 +76,14 @@ def test_clock_states_turn_amber_at_80_percent_and_red_past_the_limit():
     assert clock_state(start, deadline, None, now=at(2026, 11, 23, 18, 1)) == "red"
     assert clock_state(start, deadline, at(2026, 11, 23, 17, 0)) == "done"
     assert clock_state(start, deadline, at(2026, 11, 23, 19, 0)) == "red"
+
+
+def test_the_calendar_warning_reaches_administrators_not_grid_workers(world, rf, monkeypatch):
+    import grids.context_processors as processors
+
+    monkeypatch.setattr(processors.timezone, "localdate", lambda: dt.date(2026, 11, 23))
+    request = rf.get("/")
+    request.user = world.admin_a
+    assert "2027" in processors.calendar_warning(request)["calendar_warning"]
+    request.user = world.worker_a
+    assert processors.calendar_warning(request) == {}
