@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from governance.models import AuditLog
 from grids.choices import EventStatus, Level
-from grids.models import EventDispatch, EventHistory, GridEvent
+from grids.models import EventCategory, EventDispatch, EventHistory, GridEvent
 from grids.services import events as svc
 from grids.transitions import TRANSITIONS
 
@@ -222,8 +222,21 @@ def test_nearby_reports_from_different_people_are_flagged(world, file_event):
 
 
 def test_other_categories_are_not_duplicates(world, file_event):
-    from grids.models import EventCategory
-
     file_event()
     other = file_event(category=EventCategory.objects.get(code="fire"))
     assert other.duplicate_of_id is None
+
+
+def test_department_handlers_see_only_what_was_dispatched_to_their_department(world, people, file_event):
+    from tests.factories import DepartmentFactory, UserFactory
+
+    justice = DepartmentFactory(region=world.county_a, kind="司法", name="城关区司法局")
+    clerk = UserFactory(username="justice_a", role="department_handler", region=world.county_a, department=justice)
+    event = file_event()
+    other = file_event(title="另一事件", category=EventCategory.objects.get(code="fire"))
+    assert not GridEvent.objects.restrict(people["police"]).exists()
+    svc.event_accept(event=event, user=people["leader"])
+    svc.event_dispatch(event=event, user=world.user_a, lead=world.dept_a)
+    assert list(GridEvent.objects.restrict(people["police"])) == [event]
+    assert not GridEvent.objects.restrict(clerk).exists()
+    assert set(GridEvent.objects.restrict(world.user_a)) == {event, other}

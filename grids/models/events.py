@@ -6,11 +6,11 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
-from governance.choices import DepartmentKind
+from governance.choices import DepartmentKind, Role
 from governance.scoping import ScopedModel, ScopedQuerySet
 
 from ..choices import (
@@ -213,6 +213,16 @@ class GridEvent(ScopedModel, AuditedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    @classmethod
+    def jurisdiction_q(cls, user) -> Q:
+        """Region scoping, narrowed for department handlers to what was dispatched to their
+        department (SPEC §1: "items dispatched to their department in their region")."""
+        q = super().jurisdiction_q(user)
+        if getattr(user, "is_authenticated", False) and not user.is_superuser and user.role == Role.DEPARTMENT_HANDLER:
+            dispatched = EventDispatch.objects.filter(event=OuterRef("pk"), department_id=user.department_id)
+            q &= Q(Exists(dispatched))
+        return q
 
     @property
     def is_open(self) -> bool:
