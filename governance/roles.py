@@ -23,6 +23,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "user.view": frozenset({Role.ADMIN}),
     "user.change": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF}),
+    # grid events (which event and which transition: scoping and the state machine's actors)
+    "event.file": frozenset(
+        {Role.GRID_WORKER, Role.GRID_LEADER, Role.CENTRE_STAFF, Role.API_CLIENT, Role.DEPARTMENT_HANDLER}
+    ),
+    "event.handle": frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.CENTRE_STAFF, Role.DEPARTMENT_HANDLER}),
+    "event.reveal_contact": frozenset({Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
+    "event.export": frozenset({Role.CENTRE_STAFF, Role.GRID_LEADER, Role.COMMITTEE_STAFF, Role.DEPARTMENT_HANDLER}),
+    "visit.record": frozenset({Role.GRID_WORKER}),
 }
 
 

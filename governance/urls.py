@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include(("governance.page_urls", "governance"))),
     path("regions/", include(("grids.urls", "grids"))),
+    path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from grids.api.event_views import EventViewSet, VisitRecordViewSet
 from grids.api.views import GridWorkerViewSet, RegionViewSet
 
 from .views import AuditLogViewSet, DepartmentViewSet, TokenView, UserViewSet
@@ -13,5 +14,7 @@ router.register("grid-workers", GridWorkerViewSet, basename="gridworker")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("users", UserViewSet, basename="user")
 router.register("audit-log", AuditLogViewSet, basename="auditlog")
+router.register("events", EventViewSet, basename="event")
+router.register("visits", VisitRecordViewSet, basename="visit")
 
 urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]

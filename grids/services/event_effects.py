@@ -78,7 +78,9 @@ def queue_webhooks(event: GridEvent, history: EventHistory, department_ids: list
             webhook=webhook, key=f"event:{event.pk}:history:{history.pk}", defaults={"payload": payload}
         )
         if created:
-            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))
+            # robust: a broker that is down, or (in eager mode) a receiver that fails, is logged and
+            # left on the delivery row; it never turns the committed change into an error response.
+            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk), robust=True)
 
 
 # --- Deadline sweep --------------------------------------------------------------------------
