@@ -12,6 +12,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include(("governance.page_urls", "governance"))),
     path("regions/", include(("grids.urls", "grids"))),
+    path("events/", include(("grids.event_urls", "events"))),
+    path("report/", include(("grids.public_urls", "public"))),
     path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),

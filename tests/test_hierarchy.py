@@ -146,7 +146,7 @@ def test_the_daily_recount_applies_start_and_end_dates(world):
     today = dt.date.today()
     GridWorkerFactory(grid=world.grid_a2, started_on=today + dt.timedelta(days=1))
     GridWorker.objects.filter(grid=world.grid_a).update(ended_on=today - dt.timedelta(days=1))
-    assert recount_fulltime_workers_task.delay().get(timeout=30) == Region.objects.filter(level=Level.GRID).count()
+    assert recount_fulltime_workers_task() == Region.objects.filter(level=Level.GRID).count()
     world.grid_a.refresh_from_db()
     world.grid_a2.refresh_from_db()
     assert world.grid_a.fulltime_workers == 0  # left yesterday
