@@ -31,6 +31,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "event.reveal_contact": frozenset({Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "event.export": frozenset({Role.CENTRE_STAFF, Role.GRID_LEADER, Role.COMMITTEE_STAFF, Role.DEPARTMENT_HANDLER}),
     "visit.record": frozenset({Role.GRID_WORKER}),
+    "webhook.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.DEPARTMENT_HANDLER, Role.API_CLIENT}),
 }
 
 

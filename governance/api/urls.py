@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from grids.api.event_views import EventViewSet, VisitRecordViewSet
 from grids.api.views import GridWorkerViewSet, RegionViewSet
+from grids.api.webhooks import WebhookViewSet
 
 from .views import AuditLogViewSet, DepartmentViewSet, TokenView, UserViewSet
 
@@ -16,5 +17,6 @@ router.register("users", UserViewSet, basename="user")
 router.register("audit-log", AuditLogViewSet, basename="auditlog")
 router.register("events", EventViewSet, basename="event")
 router.register("visits", VisitRecordViewSet, basename="visit")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]
