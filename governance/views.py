@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -20,9 +18,9 @@ from grids.choices import Level, SizingFlag
 from grids.models import Region, sizing_conditions
 from grids.selectors import child_summaries, subtree_level_counts
 
+from . import ratelimit
 from .choices import Role
 from .forms import LoginForm
-from .middleware import client_ip
 from .models import AuditLog, Department, User
 from .scoping import ScopedQuerysetMixin
 
@@ -45,13 +43,7 @@ class LoginView(auth_views.LoginView):
 
 
 def login_rate_exceeded(request) -> bool:
-    key = f"login-rate:{client_ip(request)}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        attempts = 1
-    return attempts > settings.LOGIN_RATE_PER_MINUTE
+    return ratelimit.hit(request, "login", 60) > settings.LOGIN_RATE_PER_MINUTE
 
 
 class LogoutView(auth_views.LogoutView):

@@ -9,9 +9,6 @@ filer as "anonymous" (governance.middleware).
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -20,7 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from governance.middleware import client_ip
+from governance import ratelimit
 
 from .choices import AttachmentStage, EventSource, Level, Urgency
 from .event_forms import PublicReportForm
@@ -33,21 +30,8 @@ REPORT_WINDOW = 600  # … per 10 minutes
 SESSION_KEY = "public_report_event"
 
 
-def _rate_key(request) -> str:
-    return f"public-report:{client_ip(request)}:{int(time.time() // REPORT_WINDOW)}"
-
-
 def rate_exceeded(request) -> bool:
-    return (cache.get(_rate_key(request)) or 0) >= REPORT_LIMIT
-
-
-def _count_report(request) -> None:
-    key = _rate_key(request)
-    cache.add(key, 0, timeout=REPORT_WINDOW * 2)
-    try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=REPORT_WINDOW * 2)
+    return ratelimit.count(request, "public-report", REPORT_WINDOW) >= REPORT_LIMIT
 
 
 def _selected_codes(data, step: str = "") -> tuple[str, str]:
@@ -105,7 +89,7 @@ def report(request):
                 apply_errors(form, exc, {"region": "village", "file": "photo"})
             else:
                 if created:
-                    _count_report(request)
+                    ratelimit.hit(request, "public-report", REPORT_WINDOW)
                 request.session[SESSION_KEY] = event.pk
                 return redirect("public:thanks")
     else:
