@@ -59,6 +59,14 @@ class User(ScopedModel, AuditedModel, AbstractUser):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, null=True, blank=True, related_name="users", verbose_name=_("所属部门")
     )
+    mediation_org = models.ForeignKey(
+        "disputes.MediationOrganisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mediators",
+        verbose_name=_("所属调解组织"),
+    )
     failed_logins = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0, editable=False)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, editable=False)
 
@@ -81,6 +89,8 @@ class User(ScopedModel, AuditedModel, AbstractUser):
             raise ValidationError({"region": _("除平台超级管理员外，每个用户都必须绑定区划。")})
         if self.role == Role.DEPARTMENT_HANDLER and self.department_id is None:
             raise ValidationError({"department": _("部门经办人必须绑定所属部门。")})
+        if self.role == Role.MEDIATOR and self.mediation_org_id is None:
+            raise ValidationError({"mediation_org": _("调解员必须绑定所属调解组织。")})
         if self.department_id and self.region_id and not self.department.region.code.startswith(self.region.code):
             raise ValidationError({"department": _("所属部门必须位于用户的区划范围内。")})
 

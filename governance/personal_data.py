@@ -74,7 +74,11 @@ def reveal(*, instance, field: str, value: str, user, reason: str = "") -> str:
 
 
 # Every encrypted column, for the key-rotation command: (app_label.Model, field).
-ENCRYPTED_FIELDS: list[tuple[str, str]] = [("grids.GridEvent", "contact_phone")]
+ENCRYPTED_FIELDS: list[tuple[str, str]] = [
+    ("grids.GridEvent", "contact_phone"),
+    ("disputes.Party", "id_number"),
+    ("disputes.Party", "phone"),
+]
 
 
 def rotate_all(batch_size: int = 1000) -> int:

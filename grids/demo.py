@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from disputes.models import MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
 from governance.models import Department, User
@@ -268,12 +269,15 @@ class DemoBuilder:
             (f"khy_{first_county.code}", "考核员 郑伟", Role.ASSESSOR, first_county, None),
             (f"api_12345_{first_county.code}", "12345热线对接", Role.API_CLIENT, first_county, None),
         ]
+        orgs = self.build_mediation_orgs(counties)
         password_hash = make_password(DEMO_PASSWORD)
         printed = []
         for username, display, role, region, department in accounts:
             user = User(username=username, display_name=display, role=role, region=region, department=department)
             # The demo administrator may also open the configuration pages (/admin/).
             user.is_staff = user.is_superuser = role == Role.ADMIN
+            if role == Role.MEDIATOR:
+                user.mediation_org = orgs[region.code]
             user.password = password_hash
             user.save()
             printed.append((username, str(role.label), region.name))
@@ -283,6 +287,28 @@ class DemoBuilder:
                     grid=grid, user=user, name="杨帆", is_full_time=True, started_on=dt.date(2023, 1, 1)
                 )
         return printed
+
+    def build_mediation_orgs(self, counties: list[Region]) -> dict[str, MediationOrganisation]:
+        """A people's mediation committee per township and a one-stop centre per county."""
+        from disputes.choices import OrgKind
+
+        rows = [
+            MediationOrganisation(region=county, kind=OrgKind.ONE_STOP, name=f"{county.name}矛盾纠纷多元化解中心")
+            for county in counties
+        ] + [
+            MediationOrganisation(region=t, kind=OrgKind.TOWNSHIP_COMMITTEE, name=f"{t.name}人民调解委员会")
+            for t in self.regions
+            if t.level == Level.TOWNSHIP
+        ]
+        MediationOrganisation.objects.bulk_create(rows, batch_size=2000)
+        audit.record(
+            AuditAction.BULK,
+            model_label="disputes.mediationorganisation",
+            object_repr=f"seed_demo --scale {self.scale_name}",
+            region_code=PROVINCE[0],
+            changes={"organisations": len(rows)},
+        )
+        return {org.region.code: org for org in rows}
 
     @transaction.atomic
     def build(self) -> list[tuple[str, str, str]]:

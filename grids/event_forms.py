@@ -10,6 +10,8 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from disputes.choices import DisputeType
+from disputes.models import MediationOrganisation
 from governance.choices import Role
 from governance.models import Department
 
@@ -419,6 +421,31 @@ class MergeForm(TransitionForm):
         return {"into": self.cleaned_data["into"]}
 
 
+class ConvertForm(TransitionForm):
+    """转矛盾纠纷: choose the mediation organisation and the dispute type of the new case."""
+
+    organisation = forms.ModelChoiceField(
+        queryset=MediationOrganisation.objects.none(),
+        label=_("调解组织"),
+        empty_label=_("请选择调解组织"),
+        error_messages={"required": _("请选择调解组织。"), "invalid_choice": _("请选择辖区内的调解组织。")},
+    )
+    dispute_type = forms.ChoiceField(
+        label=_("纠纷类型"), choices=DisputeType.choices, error_messages={"required": _("请选择纠纷类型。")}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = (
+            MediationOrganisation.objects.restrict(self.user).filter(is_active=True).order_by("region__code", "name")
+        )
+        self.order_fields(["organisation", "dispute_type", "note"])
+
+    def kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {"organisation": data["organisation"], "dispute_type": data["dispute_type"], "note": data["note"]}
+
+
 TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "accept": TransitionForm,
     "return": ReasonForm,
@@ -433,6 +460,7 @@ TRANSITION_FORMS: dict[str, type[TransitionForm]] = {
     "feedback": FeedbackForm,
     "close": TransitionForm,
     "merge": MergeForm,
+    "convert": ConvertForm,
 }
 
 

@@ -462,12 +462,21 @@ def _detail_context(request, event: GridEvent, *, bound=None, revealed_phone: st
         "duplicate_of": visible.filter(pk=event.duplicate_of_id).first() if event.duplicate_of_id else None,
         "likely_duplicates": list(visible.filter(duplicate_of=event).exclude(status=EventStatus.MERGED)[:10]),
         "merged_into": visible.filter(pk=event.merged_into_id).first() if event.merged_into_id else None,
+        "mediation_case": _mediation_case(event),
         "merged_events": list(visible.filter(merged_into=event)[:20]),
         "masked_phone": masked_phone,
         "revealed_phone": revealed_phone,
         "can_reveal": bool(event.contact_phone) and user.can("event.reveal_contact") and not revealed_phone,
         "back_url": _back_url(user),
     }
+
+
+def _mediation_case(event: GridEvent):
+    from disputes.models import Case
+
+    if event.status != "converted":
+        return None
+    return Case.objects.select_related("organisation").filter(origin_event=event).first()
 
 
 def _back_url(user) -> str:

@@ -14,6 +14,7 @@
     feedback             verified                                feedback     centre or grid worker
     close                feedback                                closed       centre
     merge                reported, accepted                      merged       centre (into another open event)
+    convert              any open state                          converted    centre (registers a mediation case linked to the event)
 
 Every other move is refused with a message naming the current state.
 """
@@ -56,6 +57,13 @@ TRANSITIONS: dict[str, Transition] = {
         _t("feedback", _("回访"), [S.VERIFIED], S.FEEDBACK, ["worker", "centre"]),
         _t("close", _("归档"), [S.FEEDBACK], S.CLOSED, ["centre"]),
         _t("merge", _("合并重复事件"), [S.REPORTED, S.ACCEPTED], S.MERGED, ["centre"]),
+        _t(
+            "convert",
+            _("转矛盾纠纷"),
+            [S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.HANDLING, S.RESOLVED, S.VERIFIED, S.FEEDBACK],
+            S.CONVERTED,
+            ["centre"],
+        ),
     ]
 }
 

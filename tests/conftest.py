@@ -241,3 +241,33 @@ def file_event(world):
         return event
 
     return make
+
+
+@pytest.fixture
+def mediation(world):
+    """Mediation organisations in counties A and B (village committee and county centre) and
+    their mediators; returns a dict."""
+    from disputes.choices import OrgKind
+    from disputes.models import MediationOrganisation
+
+    village_org = MediationOrganisation.objects.create(
+        region=world.village_a, kind=OrgKind.VILLAGE_COMMITTEE, name="甲社区人民调解委员会"
+    )
+    county_org = MediationOrganisation.objects.create(
+        region=world.county_a, kind=OrgKind.ONE_STOP, name="城关区矛盾纠纷多元化解中心"
+    )
+    org_b = MediationOrganisation.objects.create(
+        region=world.township_b, kind=OrgKind.TOWNSHIP_COMMITTEE, name="乙镇人民调解委员会"
+    )
+    return {
+        "village_org": village_org,
+        "county_org": county_org,
+        "org_b": org_b,
+        "mediator": UserFactory(
+            username="mediator_a", role="mediator", region=world.village_a, mediation_org=village_org
+        ),
+        "county_mediator": UserFactory(
+            username="mediator_county", role="mediator", region=world.county_a, mediation_org=county_org
+        ),
+        "mediator_b": UserFactory(username="mediator_b", role="mediator", region=world.township_b, mediation_org=org_b),
+    }

@@ -690,3 +690,13 @@ def test_public_reports_reach_the_centre_queue(client, world, password):
     client.logout()
     login(client, world.worker_a, password)
     assert client.get(reverse("events:detail", args=[event.pk])).status_code == 404
+
+
+def test_a_converted_event_shows_its_case(client, world, people, mediation, file_event):
+    from grids.services.events import event_convert
+
+    event = file_event()
+    event_convert(event=event, user=world.user_a, organisation=mediation["village_org"], dispute_type="neighbour")
+    client.force_login(world.user_a)
+    page = client.get(f"/events/{event.pk}/").content.decode()
+    assert "已转矛盾纠纷" in page and event.mediation_case.number in page and "甲社区人民调解委员会" in page

@@ -189,7 +189,7 @@ def test_the_whole_dispatched_path_through_the_api(api, world, people):
     event_id = created["id"]
 
     detail = as_user(api, people["leader"]).get(f"{URL}{event_id}/").json()
-    assert detail["allowed_actions"] == ["accept", "return", "merge"]
+    assert detail["allowed_actions"] == ["accept", "return", "merge", "convert"]
 
     steps = [
         (people["leader"], "accept", {}, "accepted"),
@@ -229,7 +229,7 @@ def test_the_allowed_actions_follow_the_actor(api, world, people, file_event):
         "department_accept",
         "department_return",
     ]
-    assert as_user(api, world.user_a).get(f"{URL}{event.pk}/").json()["allowed_actions"] == ["escalate"]
+    assert as_user(api, world.user_a).get(f"{URL}{event.pk}/").json()["allowed_actions"] == ["escalate", "convert"]
     assert as_user(api, world.worker_a).get(f"{URL}{event.pk}/").json()["allowed_actions"] == []
 
 
@@ -535,3 +535,18 @@ def test_visits_outside_the_own_grids_are_refused(api, world):
     )
     assert centre.status_code == 403
     assert VisitRecord.objects.count() == 0
+
+
+def test_an_event_converts_into_a_mediation_case_through_the_api(api, world, people, mediation, file_event):
+    from disputes.models import Case
+
+    event = file_event()
+    response = act(api, world.user_a, event.pk, "convert")
+    assert response.status_code == 400 and {"organisation", "dispute_type"} <= set(response.json()["fields"])
+    foreign = act(api, world.user_a, event.pk, "convert", organisation=mediation["org_b"].pk, dispute_type="neighbour")
+    assert foreign.status_code == 400 and "organisation" in foreign.json()["fields"]
+    response = act(
+        api, world.user_a, event.pk, "convert", organisation=mediation["village_org"].pk, dispute_type="neighbour"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "converted"
+    assert Case.objects.get(origin_event_id=event.pk).organisation == mediation["village_org"]

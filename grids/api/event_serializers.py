@@ -16,6 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from disputes.choices import DisputeType
+from disputes.models import MediationOrganisation
 from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
@@ -228,10 +230,16 @@ class EventDetailSerializer(EventSerializer):
     history = EventHistorySerializer(many=True, read_only=True)
     attachments = EventAttachmentSerializer(many=True, read_only=True)
     dispatches = EventDispatchSerializer(many=True, read_only=True)
+    mediation_case = serializers.SerializerMethodField(help_text=_("转矛盾纠纷后登记的案件号"))
 
     class Meta(EventSerializer.Meta):
-        fields = [*EventSerializer.Meta.fields, "history", "attachments", "dispatches"]
+        fields = [*EventSerializer.Meta.fields, "history", "attachments", "dispatches", "mediation_case"]
         read_only_fields = fields
+
+    def get_mediation_case(self, event) -> str | None:
+        from disputes.models import Case
+
+        return Case.objects.filter(origin_event=event).values_list("number", flat=True).first()
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -291,6 +299,14 @@ class TransitionSerializer(serializers.Serializer):
         help_text=_("协办部门ID列表"),
     )
     into = ScopedPrimaryKeyRelatedField(queryset=GridEvent.objects.all(), required=False, help_text=_("合并目标事件ID"))
+    organisation = ScopedPrimaryKeyRelatedField(
+        queryset=MediationOrganisation.objects.filter(is_active=True),
+        required=False,
+        help_text=_("转矛盾纠纷：调解组织ID"),
+    )
+    dispute_type = serializers.ChoiceField(
+        choices=DisputeType.choices, required=False, help_text=_("转矛盾纠纷：纠纷类型")
+    )
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

@@ -207,6 +207,15 @@ class EventViewSet(ScopedModelViewSet):
                     {"non_field_errors": [_("请选择合并目标事件。")], "into": [_("请选择合并目标事件。")]}
                 )
             kwargs["into"] = data["into"]
+        if "organisation" in parameters:
+            missing = {
+                field: [message]
+                for field, message in (("organisation", _("请选择调解组织。")), ("dispute_type", _("请选择纠纷类型。")))
+                if not data.get(field)
+            }
+            if missing:
+                raise ValidationError(missing)
+            kwargs["organisation"], kwargs["dispute_type"] = data["organisation"], data["dispute_type"]
         return kwargs
 
     accept = _transition_action("accept")
@@ -222,6 +231,7 @@ class EventViewSet(ScopedModelViewSet):
     feedback = _transition_action("feedback")
     close = _transition_action("close")
     merge = _transition_action("merge")
+    convert = _transition_action("convert")
 
     # --- history, attachments, personal data ---------------------------------------------
 

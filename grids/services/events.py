@@ -483,6 +483,29 @@ def event_merge(*, event: GridEvent, into: GridEvent, user: User) -> GridEvent:
     return event
 
 
+@transaction.atomic
+def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: str, note: str = "", **case_fields):
+    """转矛盾纠纷: register a mediation case at `organisation` that links back to this event."""
+    from disputes.services import case_register
+
+    event, t, before = _begin(event, "convert", user)
+    case = case_register(
+        user=user,
+        organisation=organisation,
+        origin_region=event.region,
+        dispute_type=dispute_type,
+        title=case_fields.pop("title", "") or event.title,
+        facts=case_fields.pop("facts", "") or event.description,
+        origin_event=event,
+        **case_fields,
+    )
+    EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
+        state=DispatchState.CLOSED
+    )
+    event.status = t.target
+    return _finish(event, t.name, before, user, [], note, case=case.pk, case_number=case.number)
+
+
 TRANSITION_SERVICES = {
     "accept": event_accept,
     "return": event_return,
@@ -497,6 +520,7 @@ TRANSITION_SERVICES = {
     "feedback": event_feedback,
     "close": event_close,
     "merge": event_merge,
+    "convert": event_convert,
 }
 
 

@@ -1,0 +1,434 @@
+"""Writes to mediation cases: registration (also from a grid event), parties, every transition,
+sessions, follow-ups and judicial confirmation; repeat detection and time limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance import personal_data
+from governance.choices import Role
+from governance.models import User
+from governance.scoping import in_jurisdiction
+from grids.choices import Level, LimitUnit
+from grids.sla import END_OF_DAY, Limit, add_limit, nth_working_day_after
+
+from .choices import CaseStatus, ConfirmationDecision, PartyKind, Referral, RiskLevel
+from .models import (
+    Agreement,
+    Case,
+    CaseHistory,
+    FollowUp,
+    JudicialConfirmation,
+    MediationOrganisation,
+    MediationSession,
+    Party,
+)
+from .transitions import TRANSITIONS
+from .validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
+
+CONCLUSION_DAYS = 30
+WARNING_DAYS = 20
+CONFIRMATION_WORKING_DAYS = 7
+REPEAT_WINDOW_DAYS = 365
+MASS_THRESHOLD = 5  # people on one side
+
+
+class CaseError(ValidationError):
+    """A refused step: wrong state, wrong actor or missing input."""
+
+
+def _name(user: User | None) -> str:
+    return (user.display_name or user.username) if user else _("系统")
+
+
+def _record(case: Case, action: str, before: str, user: User | None, note: str = "", **data) -> CaseHistory:
+    return CaseHistory.objects.create(
+        case=case, at=timezone.now(), actor=user, actor_name=_name(user), action=action,
+        from_status=before, to_status=case.status, note=note, data=data,
+    )  # fmt: skip
+
+
+def may_act(user: User, case: Case) -> bool:
+    """Mediators of the case's organisation and centre/committee staff whose jurisdiction holds it."""
+    if user.is_superuser:
+        return True
+    if user.role == Role.MEDIATOR:
+        return user.mediation_org_id == case.organisation_id
+    return user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF) and in_jurisdiction(user, case.region_code)
+
+
+def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
+    transition = TRANSITIONS[name]
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.status not in transition.sources:
+        raise CaseError(
+            _("案件当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": locked.get_status_display(), "action": transition.label},
+            code="illegal_transition",
+        )
+    if not may_act(user, locked):
+        raise CaseError(_("您无权对该案件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
+    return locked, locked.status
+
+
+def _finish(case: Case, name: str, before: str, user: User, fields: list[str], note: str = "", **data) -> Case:
+    case.status = TRANSITIONS[name].target
+    case.save(update_fields=[*fields, "status", "updated_at"])
+    _record(case, name, before, user, note, **data)
+    return case
+
+
+def _require(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise CaseError({field: [message]})
+    return value
+
+
+def mass_and_risk(people_on_largest_side: int, risk_level: int) -> tuple[bool, int]:
+    """≥ 5 people on one side makes a case 群体性 and raises its risk to at least 较大."""
+    is_mass = people_on_largest_side >= MASS_THRESHOLD
+    return is_mass, max(risk_level, RiskLevel.MAJOR) if is_mass else risk_level
+
+
+def _next_number(organisation: MediationOrganisation, when: dt.datetime) -> str:
+    prefix = f"T{organisation.region.code[:6]}{timezone.localtime(when):%Y}"
+    last = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
+    sequence = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{sequence:06d}"
+
+
+# --- Registration ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_register(
+    *,
+    user: User | None,
+    organisation: MediationOrganisation,
+    origin_region,
+    dispute_type: str,
+    title: str,
+    facts: str,
+    risk_level: int = RiskLevel.GENERAL,
+    people_involved: int = 2,
+    largest_side: int = 1,
+    parties: list[dict] | None = None,
+    origin_event=None,
+    registered_at: dt.datetime | None = None,
+) -> Case:
+    """登记: a new case at an organisation inside the registering user's jurisdiction."""
+    errors = {}
+    if user is not None and not user.is_superuser:
+        if not MediationOrganisation.objects.restrict(user).filter(pk=organisation.pk, is_active=True).exists():
+            errors["organisation"] = [_("该调解组织不在您的管辖范围内或已停用。")]
+        elif user.role == Role.MEDIATOR and user.mediation_org_id != organisation.pk:
+            errors["organisation"] = [_("调解员只能在本调解组织登记案件。")]
+    if origin_region.level < Level.TOWNSHIP:
+        errors["origin_region"] = [_("请选择纠纷发生的乡镇、村（社区）或网格。")]
+    if largest_side > people_involved:
+        errors["largest_side"] = [_("单方人数不能多于涉及总人数。")]
+    if errors:
+        raise ValidationError(errors)
+    is_mass, risk = mass_and_risk(largest_side, risk_level)
+    when = registered_at or timezone.now()
+    case = Case.objects.create(
+        number=_next_number(organisation, when),
+        organisation=organisation,
+        region_code=organisation.region.code,
+        origin_region=origin_region,
+        origin_event=origin_event,
+        dispute_type=dispute_type,
+        risk_level=risk,
+        people_involved=people_involved,
+        largest_side=largest_side,
+        is_mass=is_mass,
+        title=title,
+        facts=facts,
+        registered_by=user,
+        registered_at=when,
+    )
+    _record(case, "register", "", user, origin_event=origin_event.pk if origin_event else None)
+    for party in parties or []:
+        party_add(case=case, user=user, **party)
+    return case
+
+
+@transaction.atomic
+def party_add(
+    *, case: Case, user: User | None, side: str, name: str, kind: str = PartyKind.PERSON,
+    id_number: str = "", phone: str = "", credit_code: str = "", address: str = "",
+) -> Party:  # fmt: skip
+    """Add a party: IDs and credit codes checked, personal numbers encrypted and indexed."""
+    errors: dict[str, list] = {}
+    if not (name or "").strip():
+        errors["name"] = [_("请填写当事人姓名或名称。")]
+    try:
+        if kind == PartyKind.PERSON:
+            id_number = validate_citizen_id(id_number) if id_number else ""
+            credit_code = ""
+        else:
+            credit_code = validate_credit_code(credit_code)
+            id_number = ""
+    except ValidationError as exc:
+        errors["id_number" if kind == PartyKind.PERSON else "credit_code"] = exc.messages
+    try:
+        phone = validate_mobile(phone) if phone else ""
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    party = Party.objects.create(
+        case=case, side=side, kind=kind, name=name.strip(), address=address, credit_code=credit_code,
+        id_number=personal_data.encrypt(id_number), id_number_index=personal_data.blind_index(id_number),
+        id_number_masked=mask_id(id_number), phone=personal_data.encrypt(phone),
+        phone_index=personal_data.blind_index(phone), phone_masked=personal_data.mask_phone(phone),
+    )  # fmt: skip
+    refresh_repeat_flag(case)
+    return party
+
+
+def refresh_repeat_flag(case: Case) -> bool:
+    """重复: a natural-person party of this case is a party to another case — any organisation,
+    anywhere on the platform — registered in the 365 days before this one. Only the flag is
+    stored: a mediator never learns which other case it was."""
+    indexes = [i for i in case.parties.filter(kind=PartyKind.PERSON).values_list("id_number_index", flat=True) if i]
+    since = case.registered_at - dt.timedelta(days=REPEAT_WINDOW_DAYS)
+    repeat = bool(indexes) and (
+        Party.objects.filter(id_number_index__in=indexes, kind=PartyKind.PERSON)
+        .exclude(case=case)
+        .filter(case__registered_at__gte=since, case__registered_at__lt=case.registered_at)
+        .exists()
+    )
+    if repeat != case.is_repeat:
+        case.is_repeat = repeat
+        case.save(update_fields=["is_repeat", "updated_at"])
+    return repeat
+
+
+def earlier_cases_of_same_parties(case: Case, viewer: User):
+    """For committee staff: the earlier cases behind a repeat flag, limited to the viewer's jurisdiction."""
+    indexes = list(
+        case.parties.filter(kind=PartyKind.PERSON).exclude(id_number_index="").values_list("id_number_index", flat=True)
+    )
+    since = case.registered_at - dt.timedelta(days=REPEAT_WINDOW_DAYS)
+    return (
+        Case.objects.restrict(viewer)
+        .filter(parties__id_number_index__in=indexes, registered_at__gte=since, registered_at__lt=case.registered_at)
+        .exclude(pk=case.pk)
+        .distinct()
+    )
+
+
+# --- Transitions -------------------------------------------------------------------------------
+
+
+def conclusion_deadlines(accepted_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """30 days from acceptance (amber from day 20), compared by calendar date."""
+    return (
+        add_limit(accepted_at, Limit(CONCLUSION_DAYS, LimitUnit.DAYS)),
+        add_limit(accepted_at, Limit(WARNING_DAYS, LimitUnit.DAYS)),
+    )
+
+
+@transaction.atomic
+def case_accept(*, case: Case, user: User, note: str = "") -> Case:
+    case, before = _begin(case, "accept", user)
+    case.accepted_at = timezone.now()
+    case.conclusion_deadline, case.conclusion_warn_at = conclusion_deadlines(case.accepted_at)
+    return _finish(case, "accept", before, user, ["accepted_at", "conclusion_deadline", "conclusion_warn_at"], note)
+
+
+@transaction.atomic
+def case_decline(*, case: Case, user: User, reason: str) -> Case:
+    case, before = _begin(case, "decline", user)
+    case.decline_reason = _require(reason, "reason", _("不予受理必须说明理由（如已进入诉讼程序）。"))[:300]
+    case.concluded_at = timezone.now()
+    return _finish(case, "decline", before, user, ["decline_reason", "concluded_at"], reason)
+
+
+@transaction.atomic
+def case_assign(*, case: Case, user: User, mediator: User) -> Case:
+    case, before = _begin(case, "assign", user)
+    if mediator.role != Role.MEDIATOR or mediator.mediation_org_id != case.organisation_id or not mediator.is_active:
+        raise CaseError({"mediator": [_("请选择本调解组织的调解员。")]})
+    case.mediator = mediator
+    return _finish(case, "assign", before, user, ["mediator"], mediator=mediator.pk)
+
+
+def _conclude(case: Case) -> list[str]:
+    case.concluded_at = timezone.now()
+    return ["concluded_at"]
+
+
+@transaction.atomic
+def case_agree(
+    *, case: Case, user: User, terms: str, signed_on: dt.date, amount: Decimal | None = None,
+    performance_deadline: dt.date | None = None,
+) -> Case:  # fmt: skip
+    case, before = _begin(case, "agree", user)
+    terms = _require(terms, "terms", _("请填写调解协议内容。"))
+    if performance_deadline and performance_deadline < signed_on:
+        raise CaseError({"performance_deadline": [_("履行期限不能早于协议签订日期。")]})
+    Agreement.objects.create(
+        case=case, terms=terms, amount=amount, signed_on=signed_on, performance_deadline=performance_deadline
+    )
+    return _finish(case, "agree", before, user, _conclude(case))
+
+
+@transaction.atomic
+def case_fail(*, case: Case, user: User, reason: str) -> Case:
+    case, before = _begin(case, "fail", user)
+    case.failure_reason = _require(reason, "reason", _("请说明调解不成的原因。"))[:300]
+    return _finish(case, "fail", before, user, ["failure_reason", *_conclude(case)], reason)
+
+
+@transaction.atomic
+def case_refer(*, case: Case, user: User, referral: str, note: str = "") -> Case:
+    case, before = _begin(case, "refer", user)
+    if referral not in Referral.values:
+        raise CaseError({"referral": [_("请选择引导途径：仲裁、诉讼、行政裁决或信访。")]})
+    case.referral = referral
+    return _finish(case, "refer", before, user, ["referral"], note)
+
+
+@transaction.atomic
+def case_transfer(*, case: Case, user: User, to: MediationOrganisation, reason: str) -> Case:
+    """移交上级: the receiving organisation (at a level above) takes the case; the acceptance
+    date, and so the 30-day limit, stay as they were."""
+    case, before = _begin(case, "transfer", user)
+    reason = _require(reason, "reason", _("移交上级必须说明理由。"))
+    current = case.organisation.region
+    if not (to.is_active and to.region.level < current.level and current.code.startswith(to.region.code)):
+        raise CaseError({"to": [_("只能移交给上级区划的调解组织。")]})
+    origin = case.organisation_id
+    case.organisation, case.region_code, case.mediator = to, to.region.code, None
+    case.concluded_at = None
+    return _finish(
+        case, "transfer", before, user, ["organisation", "region_code", "mediator", "concluded_at"], reason,
+        from_org=origin, to_org=to.pk,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def case_close(*, case: Case, user: User, note: str = "") -> Case:
+    case, before = _begin(case, "close", user)
+    if case.status == CaseStatus.AGREED:
+        if not case.follow_ups.exists():
+            raise CaseError(_("调解成功的案件须至少回访一次履行情况后才能结案。"), code="needs_follow_up")
+        confirmation = JudicialConfirmation.objects.filter(case=case, decided_on__isnull=True).exists()
+        if confirmation:
+            raise CaseError(_("司法确认尚未作出决定，不能结案。"), code="confirmation_pending")
+    case.closed_at = timezone.now()
+    return _finish(case, "close", before, user, ["closed_at"], note)
+
+
+# --- Records that keep the state -------------------------------------------------------------------
+
+
+def _require_state(case: Case, user: User, states: set[str], label: str) -> Case:
+    """The case, re-read under a row lock, if it is in one of `states` and the user may act."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status not in states:
+        raise CaseError(
+            _("案件当前状态为“%(status)s”，不能%(action)s。") % {"status": case.get_status_display(), "action": label},
+            code="illegal_transition",
+        )
+    if not may_act(user, case):
+        raise CaseError(_("您无权%(action)s。") % {"action": label}, code="not_allowed")
+    return case
+
+
+@transaction.atomic
+def session_log(
+    *, case: Case, user: User, held_on: dt.date, place: str, attendees: str, notes: str, file=None
+) -> MediationSession:
+    case = _require_state(case, user, {CaseStatus.MEDIATING}, _("记录调解"))
+    if held_on > timezone.localdate():
+        raise CaseError({"held_on": [_("调解日期不能晚于今天。")]})
+    session = MediationSession.objects.create(
+        case=case, held_on=held_on, place=place, attendees=attendees, notes=notes, file=file or "", recorded_by=user
+    )
+    _record(case, "session", case.status, user, session=session.pk)
+    return session
+
+
+@transaction.atomic
+def follow_up_record(
+    *, case: Case, user: User, visited_on: dt.date, fulfilment: str, satisfaction: str, notes: str = ""
+) -> FollowUp:
+    case = _require_state(case, user, {CaseStatus.AGREED}, _("记录履行回访"))
+    if visited_on > timezone.localdate():
+        raise CaseError({"visited_on": [_("回访日期不能晚于今天。")]})
+    follow_up = FollowUp.objects.create(
+        case=case,
+        visited_on=visited_on,
+        fulfilment=fulfilment,
+        satisfaction=satisfaction,
+        notes=notes,
+        recorded_by=user,
+    )
+    _record(case, "follow_up", case.status, user, fulfilment=fulfilment, satisfaction=satisfaction)
+    return follow_up
+
+
+def confirmation_deadline(applied_on: dt.date) -> dt.date:
+    """The court decides within 7 working days of the application (PRC calendar)."""
+    return nth_working_day_after(applied_on, CONFIRMATION_WORKING_DAYS)
+
+
+@transaction.atomic
+def confirmation_apply(*, case: Case, user: User, court: str, applied_on: dt.date) -> JudicialConfirmation:
+    case = _require_state(case, user, {CaseStatus.AGREED}, _("申请司法确认"))
+    if JudicialConfirmation.objects.filter(case=case).exists():
+        raise CaseError(_("该案件已申请司法确认。"), code="duplicate")
+    confirmation = JudicialConfirmation.objects.create(
+        case=case, court=_require(court, "court", _("请填写受理法院。")), applied_on=applied_on,
+        deadline=confirmation_deadline(applied_on),
+    )  # fmt: skip
+    _record(case, "confirmation_apply", case.status, user, court=court)
+    return confirmation
+
+
+@transaction.atomic
+def confirmation_decide(*, case: Case, user: User, decided_on: dt.date, decision: str) -> JudicialConfirmation:
+    case = _require_state(case, user, {CaseStatus.AGREED}, _("登记司法确认结果"))
+    confirmation = JudicialConfirmation.objects.select_for_update().filter(case=case).first()
+    if confirmation is None or confirmation.decided_on is not None:
+        raise CaseError(_("没有待决定的司法确认申请。"), code="no_pending")
+    if decision not in ConfirmationDecision.values:
+        raise CaseError({"decision": [_("请选择确认结果。")]})
+    if decided_on < confirmation.applied_on:
+        raise CaseError({"decided_on": [_("决定日期不能早于申请日期。")]})
+    confirmation.decided_on, confirmation.decision = decided_on, decision
+    confirmation.save(update_fields=["decided_on", "decision"])
+    _record(case, "confirmation_decide", case.status, user, decision=decision)
+    return confirmation
+
+
+def deadline_end(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, END_OF_DAY))
+
+
+TRANSITION_SERVICES = {
+    "accept": case_accept,
+    "decline": case_decline,
+    "assign": case_assign,
+    "agree": case_agree,
+    "fail": case_fail,
+    "transfer": case_transfer,
+    "refer": case_refer,
+    "close": case_close,
+}
+
+
+def transition(name: str, **kwargs) -> Case:
+    if name not in TRANSITION_SERVICES:
+        raise CaseError(_("未知操作。"), code="unknown_transition")
+    return TRANSITION_SERVICES[name](**kwargs)
