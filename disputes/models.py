@@ -266,3 +266,24 @@ class CaseHistory(_CaseChild):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
+
+
+class CaseSupervision(_CaseChild, AuditedModel):
+    """督办: an overdue case (30 days) or an undecided judicial confirmation taken up by the level above."""
+
+    KIND_CHOICES = [("conclusion", _("调解期限")), ("confirmation", _("司法确认期限"))]
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions", verbose_name=_("案件"))
+    kind = models.CharField(_("超期事项"), max_length=12, choices=KIND_CHOICES)
+    supervising_region = models.ForeignKey("grids.Region", on_delete=models.PROTECT, verbose_name=_("督办单位"))
+    deadline = models.DateTimeField(_("期限"))
+    created_at = models.DateTimeField(_("督办时间"))
+
+    class Meta:
+        verbose_name = _("案件督办")
+        verbose_name_plural = _("案件督办")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="case_supervision_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"

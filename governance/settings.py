@@ -145,6 +145,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-event-deadlines": {"task": "grids.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
+    "sweep-case-deadlines": {"task": "disputes.tasks.sweep_case_deadlines", "schedule": timedelta(minutes=10)},
     "recount-grid-workers-after-midnight": {
         "task": "grids.tasks.recount_fulltime_workers",
         "schedule": crontab(hour=0, minute=5),
