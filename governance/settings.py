@@ -257,6 +257,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have fields called status / kind with different choice sets: name them.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "grids.choices.EventStatus",
+        "CaseStatusEnum": "disputes.choices.CaseStatus",
+        "DepartmentKindEnum": "governance.choices.DepartmentKind",
+        "MediationOrgKindEnum": "disputes.choices.OrgKind",
+        "PartyKindEnum": "disputes.choices.PartyKind",
+        # event feedback and party satisfaction share one scale (满意 / 基本满意 / 不满意)
+        "SatisfactionEnum": "grids.choices.Feedback",
+    },
 }
 
 LOGGING = {

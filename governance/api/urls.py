@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from disputes.api.views import CaseViewSet, MediationOrganisationViewSet
 from grids.api.event_views import EventViewSet, VisitRecordViewSet
 from grids.api.views import GridWorkerViewSet, RegionViewSet
 from grids.api.webhooks import WebhookViewSet
@@ -18,5 +19,7 @@ router.register("audit-log", AuditLogViewSet, basename="auditlog")
 router.register("events", EventViewSet, basename="event")
 router.register("visits", VisitRecordViewSet, basename="visit")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("disputes/organisations", MediationOrganisationViewSet, basename="mediation-organisation")
+router.register("disputes/cases", CaseViewSet, basename="mediation-case")
 
 urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]
