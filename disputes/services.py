@@ -63,6 +63,9 @@ def may_act(user: User, case: Case) -> bool:
     return user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF) and in_jurisdiction(user, case.region_code)
 
 
+ASSIGNED_ONLY = {"agree", "fail"}  # a mediator concludes only the cases assigned to them
+
+
 def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
     transition = TRANSITIONS[name]
     locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -72,7 +75,8 @@ def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
             % {"status": locked.get_status_display(), "action": transition.label},
             code="illegal_transition",
         )
-    if not may_act(user, locked):
+    assigned_elsewhere = name in ASSIGNED_ONLY and user.role == Role.MEDIATOR and locked.mediator_id != user.pk
+    if not may_act(user, locked) or (assigned_elsewhere and not user.is_superuser):
         raise CaseError(_("您无权对该案件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
     return locked, locked.status
 
@@ -157,7 +161,7 @@ def case_register(
     _record(case, "register", "", user, origin_event=origin_event.pk if origin_event else None)
     for party in parties or []:
         party_add(case=case, user=user, **party)
-    return case
+    return Case.objects.get(pk=case.pk) if parties else case  # parties may have set the repeat flag
 
 
 @transaction.atomic
@@ -166,6 +170,15 @@ def party_add(
     id_number: str = "", phone: str = "", credit_code: str = "", address: str = "",
 ) -> Party:  # fmt: skip
     """Add a party: IDs and credit codes checked, personal numbers encrypted and indexed."""
+    if user is not None:
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status not in (CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING):
+            raise CaseError(
+                _("案件当前状态为“%(status)s”，不能添加当事人。") % {"status": case.get_status_display()},
+                code="illegal_transition",
+            )
+        if not may_act(user, case):
+            raise CaseError(_("您无权为该案件添加当事人。"), code="not_allowed")
     errors: dict[str, list] = {}
     if not (name or "").strip():
         errors["name"] = [_("请填写当事人姓名或名称。")]

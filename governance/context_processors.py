@@ -24,6 +24,11 @@ def navigation(request):
         items.append((_("事件受理"), reverse("events:queue")))
     if is_department_handler(user):
         items.append((_("部门待办"), reverse("events:department")))
+    # Mediation cases (SPEC §4).
+    if user.role == Role.MEDIATOR:
+        items.append((_("调解工作台"), reverse("disputes:board")))
+    elif user.is_superuser or user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF):
+        items.append((_("矛盾纠纷"), reverse("disputes:board")))
     items.append((_("区划与网格"), reverse("grids:region-root")))
     if user.can("region.import"):
         items.append((_("导入区划"), reverse("grids:region-import")))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("org/", include(("governance.page_urls", "governance"))),
     path("regions/", include(("grids.urls", "grids"))),
     path("events/", include(("grids.event_urls", "events"))),
+    path("cases/", include(("disputes.urls", "disputes"))),
     path("report/", include(("grids.public_urls", "public"))),
     path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),
