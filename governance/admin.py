@@ -31,10 +31,11 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     list_filter = ["role", "is_active", "is_superuser"]
     search_fields = ["username", "display_name", "region__code"]
     autocomplete_fields = ["region", "department"]
+    raw_id_fields = ["mediation_org"]
     readonly_fields = ["last_login", "date_joined", "failed_logins", "locked_until"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("身份与辖区"), {"fields": ("display_name", "role", "region", "department")}),
+        (_("身份与辖区"), {"fields": ("display_name", "role", "region", "department", "mediation_org")}),
         (
             _("状态"),
             {

@@ -221,3 +221,15 @@ def test_forwarded_addresses_are_trusted_only_behind_a_configured_proxy(client, 
     client.post("/accounts/login/", {"username": "x", "password": "y"}, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1")
     ips = list(AuditLog.objects.filter(action="login_failed").order_by("seq").values_list("ip", flat=True))
     assert ips == ["127.0.0.1", "127.0.0.1", "203.0.113.9"]
+
+
+def test_an_administrator_creates_a_mediator_bound_to_an_organisation(api, world, mediation):
+    api.force_authenticate(world.admin_a)
+    body = {"username": "m2", "password": "Gr1d!Worker#2026", "role": "mediator", "region": world.village_a.code}
+    response = api.post("/api/v1/users/", body, format="json")
+    assert response.status_code == 400 and "mediation_org" in response.json()["fields"]
+    foreign = api.post("/api/v1/users/", {**body, "mediation_org": mediation["org_b"].pk}, format="json")
+    assert foreign.status_code == 400 and "mediation_org" in foreign.json()["fields"]
+    response = api.post("/api/v1/users/", {**body, "mediation_org": mediation["village_org"].pk}, format="json")
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="m2").mediation_org == mediation["village_org"]

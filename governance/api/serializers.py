@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from disputes.models import MediationOrganisation
 from governance.models import AuditLog, Department, User
 from governance.services import user_create
 from grids.models import Region
@@ -23,6 +24,9 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)
     department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all(), allow_null=True, required=False)
+    mediation_org = ScopedPrimaryKeyRelatedField(
+        queryset=MediationOrganisation.objects.all(), allow_null=True, required=False
+    )
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     is_locked = serializers.BooleanField(read_only=True)
 
@@ -35,6 +39,7 @@ class UserSerializer(serializers.ModelSerializer):
             "role",
             "region",
             "department",
+            "mediation_org",
             "is_active",
             "password",
             "last_login",
