@@ -49,6 +49,13 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("已结案")
 
 
+class CaseOutcome(models.TextChoices):
+    """How mediation ended (stored when concluded, so the assessment counts without joins)."""
+
+    AGREED = "agreed", _("调解成功")
+    FAILED = "failed", _("调解不成")
+
+
 OPEN_CASE_STATUSES = frozenset({CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
 
 

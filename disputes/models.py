@@ -12,6 +12,7 @@ from governance.scoping import ScopedModel
 from grids.lookups import RegionCodeField
 
 from .choices import (
+    CaseOutcome,
     CaseStatus,
     ConfirmationDecision,
     DisputeType,
@@ -107,6 +108,7 @@ class Case(ScopedModel, AuditedModel):
     registered_at = models.DateTimeField(_("登记时间"), db_index=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解终结时间"), null=True, blank=True, db_index=True)
+    outcome = models.CharField(_("调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     conclusion_deadline = models.DateTimeField(_("办理期限"), null=True, blank=True, db_index=True)
     conclusion_warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)

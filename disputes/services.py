@@ -18,7 +18,7 @@ from governance.scoping import in_jurisdiction
 from grids.choices import Level, LimitUnit
 from grids.sla import END_OF_DAY, Limit, add_limit, nth_working_day_after
 
-from .choices import CaseStatus, ConfirmationDecision, PartyKind, Referral, RiskLevel
+from .choices import CaseOutcome, CaseStatus, ConfirmationDecision, PartyKind, Referral, RiskLevel
 from .models import (
     Agreement,
     Case,
@@ -275,9 +275,9 @@ def case_assign(*, case: Case, user: User, mediator: User) -> Case:
     return _finish(case, "assign", before, user, ["mediator"], mediator=mediator.pk)
 
 
-def _conclude(case: Case) -> list[str]:
-    case.concluded_at = timezone.now()
-    return ["concluded_at"]
+def _conclude(case: Case, outcome: str) -> list[str]:
+    case.concluded_at, case.outcome = timezone.now(), outcome
+    return ["concluded_at", "outcome"]
 
 
 @transaction.atomic
@@ -292,14 +292,14 @@ def case_agree(
     Agreement.objects.create(
         case=case, terms=terms, amount=amount, signed_on=signed_on, performance_deadline=performance_deadline
     )
-    return _finish(case, "agree", before, user, _conclude(case))
+    return _finish(case, "agree", before, user, _conclude(case, CaseOutcome.AGREED))
 
 
 @transaction.atomic
 def case_fail(*, case: Case, user: User, reason: str) -> Case:
     case, before = _begin(case, "fail", user)
     case.failure_reason = _require(reason, "reason", _("请说明调解不成的原因。"))[:300]
-    return _finish(case, "fail", before, user, ["failure_reason", *_conclude(case)], reason)
+    return _finish(case, "fail", before, user, ["failure_reason", *_conclude(case, CaseOutcome.FAILED)], reason)
 
 
 @transaction.atomic
@@ -322,9 +322,9 @@ def case_transfer(*, case: Case, user: User, to: MediationOrganisation, reason: 
         raise CaseError({"to": [_("只能移交给上级区划的调解组织。")]})
     origin = case.organisation_id
     case.organisation, case.region_code, case.mediator = to, to.region.code, None
-    case.concluded_at = None
+    case.concluded_at, case.outcome = None, ""
     return _finish(
-        case, "transfer", before, user, ["organisation", "region_code", "mediator", "concluded_at"], reason,
+        case, "transfer", before, user, ["organisation", "region_code", "mediator", "concluded_at", "outcome"], reason,
         from_org=origin, to_org=to.pk,
     )  # fmt: skip
 

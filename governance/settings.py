@@ -154,7 +154,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.tasks.verify_audit_chain",
         "schedule": timedelta(hours=24),
     },
+    # Starts each quarter's spot-check, the half-year evaluation and the year-end assessment
+    # on the 10th day after their period ends (when every monthly table is due); idempotent.
+    "start-due-assessment-cycles": {
+        "task": "assessment.tasks.start_due_cycles",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# --- Assessment (SPEC §5) ---------------------------------------------------------
+# Day of the following month by which a township's monthly core table is due.
+ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))
+# Levels assessed (2 city, 3 county, 4 township) and the days after a period's end on which
+# the beat starts its cycle.
+ASSESSMENT_LEVELS = [int(x) for x in env("ASSESSMENT_LEVELS", "2,3,4").split(",")]
+ASSESSMENT_START_DAYS_AFTER_PERIOD = 10
 
 # --- Authentication and login security (等保三级 practice) ----------------------
 AUTH_USER_MODEL = "governance.User"

@@ -14,6 +14,8 @@ urlpatterns = [
     path("regions/", include(("grids.urls", "grids"))),
     path("events/", include(("grids.event_urls", "events"))),
     path("cases/", include(("disputes.urls", "disputes"))),
+    path("assessment/", include(("assessment.urls", "assessment"))),
+    path("survey/", include(("assessment.public_urls", "survey"))),
     path("report/", include(("grids.public_urls", "public"))),
     path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),

@@ -93,6 +93,15 @@ class World:
     worker_a: object
 
 
+def restore_indicator_catalogue() -> None:
+    """The default indicator catalogue of migration assessment.0002 (after a flush)."""
+    from assessment.catalogue import install_defaults
+    from assessment.models import Indicator, IndicatorWeight, WeightProfile
+
+    if not Indicator.objects.exists():
+        install_defaults(Indicator, WeightProfile, IndicatorWeight)
+
+
 @pytest.fixture
 def world(db) -> World:
     from grids.catalogue import install_defaults
@@ -100,6 +109,7 @@ def world(db) -> World:
 
     if not EventCategory.objects.exists():  # a transactional test flushed the migration's rows
         install_defaults(EventCategory, SlaPolicy)
+    restore_indicator_catalogue()
     province = RegionFactory(code="62", name="甘肃省", level=Level.PROVINCE)
     city = RegionFactory.child(province, 1, name="兰州市")
     county_a = RegionFactory.child(city, 2, name="城关区")

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from assessment.api import register as register_assessment
 from disputes.api.views import CaseViewSet, MediationOrganisationViewSet
 from grids.api.event_views import EventViewSet, VisitRecordViewSet
 from grids.api.views import GridWorkerViewSet, RegionViewSet
@@ -21,5 +22,6 @@ router.register("visits", VisitRecordViewSet, basename="visit")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("disputes/organisations", MediationOrganisationViewSet, basename="mediation-organisation")
 router.register("disputes/cases", CaseViewSet, basename="mediation-case")
+register_assessment(router)
 
 urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]

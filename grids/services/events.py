@@ -307,8 +307,9 @@ def event_accept(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
 def event_return(*, event: GridEvent, user: User, reason: str) -> GridEvent:
     event, t, before = _begin(event, "return", user)
     event.return_reason = _require(reason, "reason", _("退回必须说明理由。"))[:200]
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["return_reason", *_respond(event, timezone.now())], reason)
+    now = timezone.now()
+    event.status, event.closed_at = t.target, now
+    return _finish(event, t.name, before, user, ["return_reason", "closed_at", *_respond(event, now)], reason)
 
 
 @transaction.atomic
@@ -477,8 +478,9 @@ def event_merge(*, event: GridEvent, into: GridEvent, user: User) -> GridEvent:
         raise TransitionError({"into": [_("合并目标不存在、不在您的管辖范围内或已结束。")]})
     event, t, before = _begin(event, "merge", user)
     event.merged_into = into
-    event.status = t.target
-    _finish(event, t.name, before, user, ["merged_into"], into=into.pk)
+    now = timezone.now()
+    event.status, event.closed_at = t.target, now
+    _finish(event, t.name, before, user, ["merged_into", "closed_at"], into=into.pk)
     _record(into, "absorb", into.status, user, merged=event.pk)
     return event
 
@@ -502,8 +504,9 @@ def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: s
     EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
         state=DispatchState.CLOSED
     )
-    event.status = t.target
-    return _finish(event, t.name, before, user, [], note, case=case.pk, case_number=case.number)
+    now = timezone.now()
+    event.status, event.closed_at = t.target, now
+    return _finish(event, t.name, before, user, ["closed_at"], note, case=case.pk, case_number=case.number)
 
 
 TRANSITION_SERVICES = {

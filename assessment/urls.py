@@ -1,0 +1,6 @@
+"""Assessment pages, mounted at /assessment/ (namespace "assessment")."""
+
+from .views.urls_inputs import urlpatterns as input_patterns
+from .views.urls_results import urlpatterns as result_patterns
+
+urlpatterns = [*result_patterns, *input_patterns]
