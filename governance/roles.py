@@ -35,6 +35,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.register": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "case.reveal_party": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "mediation_org.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF}),
+    # assessment (which cycle or unit: scoping)
+    "assessment.run": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
+    "assessment.finalise": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF}),
     "webhook.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.DEPARTMENT_HANDLER, Role.API_CLIENT}),
 }
 

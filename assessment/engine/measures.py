@@ -1,0 +1,341 @@
+"""The computed indicators of indicators.csv, each as one numerator and one denominator
+condition over one kind of platform record.
+
+A definition is used twice and only written once: the engine counts it for every unit in one
+grouped aggregate query per record kind (`engine.facts`), and traceability lists the very
+rows it counted (`engine.trace`). Deadlines, resolution levels, outcomes and the moment an
+event left the open set are stored on the records when they happen, so every condition is
+a comparison of stored columns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Length
+from django.utils.translation import gettext_lazy as _
+
+from disputes.choices import CaseOutcome
+from disputes.models import Case, FollowUp, JudicialConfirmation
+from grids.choices import Feedback, Level
+from grids.models import GridEvent, GridWorker, Region, VisitRecord
+
+from ..models import RectificationItem
+from ..periods import Period
+
+LOCAL_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
+WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxonomy (grids.catalogue)
+ACTIVITY_PER_MONTH = 20
+RESIDENTS_PER_WORKER = 500
+RADIUS_KM = {True: 0.5, False: 2.0}  # urban, rural
+
+
+@dataclass(frozen=True)
+class Measure:
+    indicator: str
+    model: type
+    scope: str  # lookup from the record to its region code
+    numerator: Q
+    denominator: Q
+    numerator_label: str = ""
+    denominator_label: str = ""
+    annotations: dict = field(default_factory=dict, hash=False, compare=False)
+    columns: tuple[str, ...] = ()  # what a trace lists
+
+    @property
+    def group(self) -> tuple:
+        """Measures over the same records with the same annotations share one query."""
+        return (self.model, self.scope, tuple(sorted(self.annotations)))
+
+
+def _active_at(day) -> Q:
+    return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+
+
+def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
+    s, e = p.start, p.end
+    resolved_in = Q(resolved_at__gte=s, resolved_at__lt=e)
+    open_overdue = (
+        Q(reported_at__lt=e) & ~Q(resolved_at__lt=e) & ~Q(closed_at__lt=e) & Q(resolve_deadline__lt=e)
+    )  # neither resolved nor returned / merged / converted by the period's end
+    on_time = resolved_in & Q(resolved_at__lte=F("resolve_deadline"))
+    reported_in = Q(reported_at__gte=s, reported_at__lt=e)
+    # Merging or converting an unanswered event answers it (closed_at records the moment).
+    answered_on_time = Q(responded_at__lte=F("respond_deadline")) | Q(
+        responded_at__isnull=True, closed_at__lte=F("respond_deadline")
+    )
+    unanswered_not_due = (
+        (Q(responded_at__isnull=True) | Q(responded_at__gte=e))
+        & (Q(closed_at__isnull=True) | Q(closed_at__gte=e))
+        & Q(respond_deadline__gte=e)
+    )
+    feedback_in = Q(feedback_at__gte=s, feedback_at__lt=e) & ~Q(feedback="")
+    safety = Q(category_id__in=safety_categories)
+    cols = ("id", "title", "category__name", "status", "reported_at", "responded_at", "respond_deadline")
+    cols_resolved = ("id", "title", "status", "reported_at", "resolved_at", "resolve_deadline", "resolved_level")
+    return [
+        Measure(
+            "B03",
+            GridEvent,
+            "region_code",
+            feedback_in & Q(feedback__in=[Feedback.SATISFIED, Feedback.BASICALLY]),
+            feedback_in,
+            _("回访满意或基本满意的事件"),
+            _("期内回访的事件"),
+            columns=("id", "title", "feedback", "feedback_at"),
+        ),
+        Measure(
+            "C04",
+            GridEvent,
+            "region_code",
+            on_time,
+            resolved_in | open_overdue,
+            _("期内按期办结的事件"),
+            _("期内办结的事件 + 期末未办结且已超期的事件"),
+            columns=cols_resolved,
+        ),
+        Measure(
+            "C05",
+            GridEvent,
+            "region_code",
+            reported_in & answered_on_time,
+            reported_in & ~unanswered_not_due,
+            _("期内上报且在响应时限内受理或退回的事件"),
+            _("期内上报的事件（不含期末未响应且响应期限在期末之后的）"),
+            columns=cols,
+        ),
+        Measure(
+            "C11",
+            GridEvent,
+            "region_code",
+            on_time & safety,
+            (resolved_in | open_overdue) & safety,
+            _("期内按期办结的安全生产隐患事件"),
+            _("期内办结的 + 期末超期未办结的安全生产隐患事件"),
+            columns=cols_resolved,
+        ),
+        Measure(
+            "C06",
+            GridEvent,
+            "region_code",
+            resolved_in & Q(resolved_level__in=LOCAL_LEVELS),
+            resolved_in,
+            _("期内在村（社区）或乡镇（街道）层级办结的事件"),
+            _("期内办结的事件"),
+            columns=cols_resolved,
+        ),
+    ]
+
+
+def _case_measures(p: Period) -> list[Measure]:
+    s, e = p.start, p.end
+    concluded_in = Q(concluded_at__gte=s, concluded_at__lt=e) & ~Q(outcome="")
+    # acceptance date more than 30 days before the period's last day
+    late_acceptance = p.day_start(p.last - timedelta(days=30))
+    open_late = Q(accepted_at__lt=late_acceptance) & ~Q(concluded_at__lt=e)
+    registered_in = Q(registered_at__gte=s, registered_at__lt=e)
+    cols = ("id", "number", "title", "status", "outcome", "accepted_at", "concluded_at", "conclusion_deadline")
+    return [
+        Measure(
+            "C01",
+            Case,
+            "region_code",
+            concluded_in & Q(outcome=CaseOutcome.AGREED),
+            concluded_in,
+            _("期内调解成功的案件"),
+            _("期内调解终结的案件（成功 + 不成）"),
+            columns=cols,
+        ),
+        Measure(
+            "C02",
+            Case,
+            "region_code",
+            concluded_in & Q(concluded_at__lte=F("conclusion_deadline")),
+            concluded_in | (open_late & Q(accepted_at__isnull=False)),
+            _("期内终结且自受理起不超过30日的案件"),
+            _("期内终结的案件 + 期末未终结且受理已超30日的案件"),
+            columns=cols,
+        ),
+        Measure(
+            "C06",
+            Case,
+            "region_code",
+            concluded_in & Q(code_length__gte=9),
+            concluded_in,
+            _("期内由村（社区）或乡镇（街道）调解组织终结的案件"),
+            _("期内终结的案件"),
+            annotations={"code_length": Length("region_code")},
+            columns=cols,
+        ),
+        Measure(
+            "C07",
+            Case,
+            "region_code",
+            registered_in & Q(is_repeat=True),
+            registered_in,
+            _("期内登记的重复纠纷"),
+            _("期内登记的案件"),
+            columns=("id", "number", "title", "registered_at", "is_repeat"),
+        ),
+    ]
+
+
+def _follow_up_measures(p: Period) -> list[Measure]:
+    visited_in = Q(visited_on__gte=p.first, visited_on__lte=p.last)
+    later = FollowUp.objects.filter(
+        case_id=OuterRef("case_id"), visited_on__gte=p.first, visited_on__lte=p.last
+    ).filter(Q(visited_on__gt=OuterRef("visited_on")) | Q(visited_on=OuterRef("visited_on"), pk__gt=OuterRef("pk")))
+    last_in_period = visited_in & Q(has_later=False)
+    rated = visited_in & ~Q(satisfaction="")
+    cols = ("id", "case__number", "visited_on", "fulfilment", "satisfaction")
+    return [
+        Measure(
+            "B04",
+            FollowUp,
+            "case__region_code",
+            rated & Q(satisfaction__in=["satisfied", "basically"]),
+            rated,
+            _("期内回访当事人满意或基本满意"),
+            _("期内有满意度评价的回访"),
+            columns=cols,
+        ),
+        Measure(
+            "C03",
+            FollowUp,
+            "case__region_code",
+            last_in_period & Q(fulfilment="full"),
+            last_in_period,
+            _("期内最后一次回访为已全部履行的协议"),
+            _("期内有回访的协议（每份协议取期内最后一次回访）"),
+            annotations={"has_later": Exists(later)},
+            columns=cols,
+        ),
+    ]
+
+
+def _confirmation_measures(p: Period) -> list[Measure]:
+    decided_in = Q(decided_on__gte=p.first, decided_on__lte=p.last)
+    pending_late = (
+        Q(applied_on__lte=p.last) & (Q(decided_on__isnull=True) | Q(decided_on__gt=p.last)) & Q(deadline__lt=p.last)
+    )
+    return [
+        Measure(
+            "C16",
+            JudicialConfirmation,
+            "case__region_code",
+            decided_in & Q(decided_on__lte=F("deadline")),
+            decided_in | pending_late,
+            _("期内在期限内作出决定的司法确认"),
+            _("期内作出决定的 + 期末未决且已过期限的司法确认申请"),
+            columns=("id", "case__number", "court", "applied_on", "deadline", "decided_on"),
+        )
+    ]
+
+
+def _rectification_measures(p: Period) -> list[Measure]:
+    due_in = Q(due_on__gte=p.first, due_on__lte=p.last)
+    return [
+        Measure(
+            "C13",
+            RectificationItem,
+            "region_code",
+            due_in & Q(closed_on__isnull=False, closed_on__lte=F("due_on")),
+            due_in,
+            _("期内到期且按期销号的整改事项"),
+            _("期内到期的整改事项"),
+            columns=("id", "indicator", "region_code", "due_on", "status", "closed_on"),
+        )
+    ]
+
+
+def _grid_measures(p: Period) -> list[Measure]:
+    workers = (
+        GridWorker.objects.filter(grid_id=OuterRef("pk"), is_full_time=True)
+        .filter(_active_at(p.last))
+        .values("grid_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    grids = Q(level=Level.GRID)
+    known_area = grids & Q(area_km2__isnull=False)
+    within_radius = (Q(is_urban=True) & Q(area_km2__lte=math.pi * RADIUS_KM[True] ** 2)) | (
+        Q(is_urban=False) & Q(area_km2__lte=math.pi * RADIUS_KM[False] ** 2)
+    )
+    return [
+        Measure(
+            "A02",
+            Region,
+            "code",
+            grids & Q(fulltime_at_end__gte=1) & Q(population__lte=F("fulltime_at_end") * RESIDENTS_PER_WORKER),
+            grids,
+            _("期末至少有1名在岗专职网格员且每名专职网格员服务不超过500名居民的网格"),
+            _("网格总数"),
+            annotations={"fulltime_at_end": Coalesce(Subquery(workers, output_field=IntegerField()), Value(0))},
+            columns=("id", "code", "name", "population", "fulltime_at_end"),
+        ),
+        Measure(
+            "A03",
+            Region,
+            "code",
+            known_area & within_radius,
+            known_area,
+            _("服务半径达标的网格（农村≤2公里，城镇≤0.5公里）"),
+            _("已知面积的网格"),
+            columns=("id", "code", "name", "is_urban", "area_km2"),
+        ),
+    ]
+
+
+def _worker_measures(p: Period) -> list[Measure]:
+    reported = (
+        GridEvent.objects.filter(reporter_id=OuterRef("user_id"), reported_at__gte=p.start, reported_at__lt=p.end)
+        .values("reporter_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    visits = (
+        VisitRecord.objects.filter(worker_id=OuterRef("user_id"), date__gte=p.first, date__lte=p.last)
+        .values("worker_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    active = Q(is_full_time=True) & _active_at(p.last)
+    activity = Coalesce(Subquery(reported, output_field=IntegerField()), Value(0)) + Coalesce(
+        Subquery(visits, output_field=IntegerField()), Value(0)
+    )
+    return [
+        Measure(
+            "D02",
+            GridWorker,
+            "grid__code",
+            active & Q(activity__gte=ACTIVITY_PER_MONTH * len(p.months)),
+            active,
+            _("期内月均上报事件与走访记录合计不少于20条的在岗专职网格员"),
+            _("期末在岗专职网格员"),
+            annotations={"activity": activity},
+            columns=("id", "name", "grid__code", "started_on", "ended_on", "activity"),
+        )
+    ]
+
+
+def computed_measures(p: Period) -> list[Measure]:
+    """Every computed indicator except D03 (expected monthly tables, see engine.reported)."""
+    from grids.models import EventCategory
+
+    safety = list(
+        EventCategory.objects.filter(Q(code=WORK_SAFETY_CATEGORY) | Q(parent__code=WORK_SAFETY_CATEGORY)).values_list(
+            "pk", flat=True
+        )
+    )
+    return [
+        *_grid_measures(p),
+        *_worker_measures(p),
+        *_event_measures(p, safety),
+        *_case_measures(p),
+        *_follow_up_measures(p),
+        *_confirmation_measures(p),
+        *_rectification_measures(p),
+    ]

@@ -1,0 +1,409 @@
+"""Computing a cycle: collect every unit's facts with a fixed number of set-based queries,
+score them with the pure rules of `scoring`, and replace the cycle's stored results in one
+transaction (a failure leaves the previous results as they were).
+
+The query count is fixed — one per record kind plus a handful of small lookups — whatever
+the number of units or indicators; tests assert it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from governance.audit import record
+
+from ..catalogue import profile_for
+from ..choices import CycleKind, Grade, LineStatus, RulingStatus
+from ..models import (
+    AnnualResult,
+    AssessorScore,
+    Cycle,
+    IndicatorResult,
+    InnovationAward,
+    ProfileOverride,
+    SampledUnit,
+    ScoreReview,
+    ToleranceClaim,
+    UnitResult,
+    VetoRuling,
+)
+from . import reported as reported_facts
+from .facts import CODE_LENGTH, Counts, collect_computed, collect_surveys
+from .scoring import (
+    SPREAD_LIMIT,
+    Line,
+    Ranked,
+    annual_result,
+    assessed,
+    fiscal_tilt,
+    frac,
+    grade_peers,
+    ratio,
+    round2,
+    score_unit,
+    survey_value,
+    to_decimal,
+)
+
+V04_THRESHOLD = Fraction(85, 100)
+ACTIVE_RULINGS = (RulingStatus.IN_FORCE, RulingStatus.APPEALED, RulingStatus.UPHELD)
+Progress = Callable[[int, str], None]
+
+
+@dataclass
+class Unit:
+    pk: int
+    code: str
+    name: str
+    level: int
+    terrain: str
+    profile: str = ""
+
+    @property
+    def parent_code(self) -> str:
+        return self.code[: CODE_LENGTH[self.level - 1]] if self.level > 1 else ""
+
+
+@dataclass
+class LineOut:
+    code: str
+    status: str
+    numerator: Fraction | None = None
+    denominator: Fraction | None = None
+    value: Fraction | None = None
+    ratio: Fraction | None = None
+    note: str = ""
+
+
+@dataclass
+class RunSummary:
+    units: int = 0
+    records_read: int = 0
+    queries: int = 0
+    seconds: float = 0.0
+    blocking: list = field(default_factory=list)
+
+
+def cycle_units(cycle: Cycle) -> list[Unit]:
+    """The units of the cycle: sampled townships for a spot-check, else every region at an
+    assessed level in the root's subtree (the root included)."""
+    from grids.models import Region
+
+    if cycle.kind == CycleKind.SPOT_CHECK:
+        qs = Region.objects.filter(pk__in=SampledUnit.objects.filter(cycle=cycle).values("region_id"))
+    else:
+        qs = Region.objects.filter(code__under=cycle.region_code, level__in=cycle.levels)
+    return [Unit(*row) for row in qs.order_by("code").values_list("pk", "code", "name", "level", "terrain")]
+
+
+def _rule_line(meta: dict, out: LineOut) -> LineOut:
+    if out.status == LineStatus.SCORED and out.value is not None and meta["rule"] in ("higher_better", "lower_better"):
+        out.ratio = ratio(meta["rule"], out.value, meta["floor"], meta["target"], meta["ceiling"])
+    return out
+
+
+def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.datetime | None = None) -> RunSummary:
+    """Compute and store the results of an unfinalised cycle (see module docstring)."""
+    started = timezone.now()
+    progress = progress or (lambda pct, note: None)
+    now = now or timezone.now()
+    if cycle.is_frozen:
+        raise ValueError("a finalised cycle is frozen")
+    data = cycle.catalogue_version.data
+    indicators = data["indicators"]
+    period = cycle.period
+    summary = RunSummary()
+
+    units = cycle_units(cycle)
+    overrides = dict(
+        ProfileOverride.objects.filter(region_id__in=[u.pk for u in units]).values_list("region_id", "profile__code")
+    )
+    for unit in units:
+        unit.profile = profile_for(data, unit.terrain, overrides.get(unit.pk))
+    unit_codes = {u.code for u in units}
+    summary.units = len(units)
+    levels = sorted({u.level for u in units}) or cycle.levels
+    progress(10, _("读取平台数据"))
+
+    counts = Counts()
+    if units:
+        collect_computed(period, cycle.region_code, levels, unit_codes, counts)
+        progress(50, _("读取问卷"))
+        collect_surveys(period, cycle.region_code, levels, unit_codes, counts)
+    progress(60, _("读取核心指标表"))
+    monthly = reported_facts.load(period, cycle.region_code, now=now)
+    members = reported_facts.townships_by_unit(unit_codes, monthly)
+    counts.records_read += monthly.records_read
+    progress(70, _("读取评分、否决与容错"))
+    scores: dict[tuple[str, str], list] = defaultdict(list)
+    for code, indicator, score in AssessorScore.objects.filter(cycle=cycle).values_list(
+        "region_code", "indicator", "score"
+    ):
+        scores[(code, indicator)].append(score)
+    reviews = set(ScoreReview.objects.filter(cycle=cycle).values_list("region_code", "indicator", "kind"))
+    tolerance = dict(
+        ToleranceClaim.objects.filter(cycle=cycle, status="approved").values_list("region_code", "indicator")
+    )
+    vetoes: dict[str, list[str]] = defaultdict(list)
+    for code, indicator in VetoRuling.objects.filter(
+        region_code__under=cycle.region_code,
+        occurred_on__gte=period.first,
+        occurred_on__lte=period.last,
+        status__in=ACTIVE_RULINGS,
+    ).values_list("region_code", "indicator"):
+        vetoes[code].append(indicator)
+    counts.queries += 8
+
+    progress(80, _("计分"))
+    unit_rows, line_rows = [], []
+    blocking: list[dict] = []
+    for unit in units:
+        bucket = counts.by_unit.get(unit.code, {})
+        weights = data["profiles"].get(unit.profile, {})
+        reported_values = reported_facts.values_for(unit.code, unit.level, members.get(unit.code, []), period)
+        outs: dict[str, LineOut] = {}
+        lines: list[Line] = []
+        unit_blocking = []
+        for code, meta in sorted(indicators.items(), key=lambda kv: (kv[1]["order"], kv[0])):
+            if meta["rule"] == "veto":
+                continue
+            if code not in weights:
+                outs[code] = LineOut(code, LineStatus.NOT_IN_PROFILE)
+                continue
+            out = _line(code, meta, unit, bucket, reported_values, monthly, members, scores, reviews)
+            if out.status == LineStatus.UNSCORED:
+                unit_blocking.append({"indicator": code, "reason": "unscored"})
+            if out.note == "spread" or out.note == "groups":
+                if (unit.code, code, ScoreReview.Kind.ACCEPT_SPREAD) not in reviews:
+                    unit_blocking.append({"indicator": code, "reason": out.note})
+                out.note = _("评分差异过大") if out.note == "spread" else _("评分考核组不足两个")
+            outs[code] = _rule_line(meta, out)
+            lines.append(Line(code, meta["dimension"], frac(weights[code]), out.status, out.ratio or Fraction(0)))
+        result = score_unit(lines, tolerance_for=tolerance.get(unit.code))
+        unit_vetoes = sorted(set(vetoes.get(unit.code, [])))
+        b01 = outs.get("B01")
+        if (
+            cycle.kind == CycleKind.YEAR_END
+            and b01 is not None
+            and b01.status == LineStatus.SCORED
+            and b01.value < V04_THRESHOLD
+        ):
+            unit_vetoes.append("V04")
+        flags = [
+            {"indicator": code, "note": out.note or out.status}
+            for code, out in outs.items()
+            if out.status == LineStatus.NOT_APPLICABLE
+        ]
+        unit_rows.append((unit, result, unit_vetoes, flags, unit_blocking))
+        by_code = {line.code: line for line in result.lines}
+        for code, out in outs.items():
+            line = by_code.get(code)
+            line_rows.append((unit, code, out, line, weights.get(code, "0")))
+        blocking.extend({"unit": unit.code, **b} for b in unit_blocking)
+
+    progress(90, _("保存结果"))
+    _store(cycle, unit_rows, line_rows, blocking, counts)
+    summary.records_read = counts.records_read
+    summary.queries = counts.queries
+    summary.blocking = blocking
+    summary.seconds = (timezone.now() - started).total_seconds()
+    progress(100, _("完成"))
+    return summary
+
+
+def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, reviews) -> LineOut:
+    source = meta["source"]
+    if source == "computed" and code != "D03":
+        n, d = bucket.get(f"{code}.n", 0), bucket.get(f"{code}.d", 0)  # C06 adds events and cases
+        if not d:
+            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_("分母为0，不适用"))
+        return LineOut(code, LineStatus.SCORED, Fraction(n), Fraction(d), Fraction(n, d))
+    if code == "D03":
+        n, d = reported_facts.d03_for(members.get(unit.code, []), monthly)
+        if not d:
+            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_("分母为0，不适用"))
+        return LineOut(code, LineStatus.SCORED, Fraction(n), Fraction(d), Fraction(n, d))
+    if source == "reported":
+        rv = reported_values[code]
+        if rv.status == "missing":
+            return LineOut(code, LineStatus.MISSING_REPORT, ratio=Fraction(0), note=_("未按期报送：%s") % rv.note)
+        if rv.status == "na":
+            return LineOut(code, LineStatus.NOT_APPLICABLE, rv.numerator, rv.denominator, note=_("无报送数据"))
+        return LineOut(code, LineStatus.SCORED, rv.numerator, rv.denominator, rv.value)
+    if source == "survey":
+        on_n, on_y = bucket.get(f"{code}.on.n", 0), bucket.get(f"{code}.on.y", 0)
+        off_n, off_y = bucket.get(f"{code}.off.n", 0), bucket.get(f"{code}.off.y", 0)
+        value = survey_value(on_y, on_n, off_y, off_n)
+        if value is None:
+            return LineOut(
+                code,
+                LineStatus.NOT_APPLICABLE,
+                Fraction(on_y + off_y),
+                Fraction(on_n + off_n),
+                note=_("答卷不足30份，不适用"),
+            )
+        both = on_n >= 30 and off_n >= 30
+        note = _("线上、线下各占50%") if both else _("合并计算")
+        return LineOut(code, LineStatus.SCORED, Fraction(on_y + off_y), Fraction(on_n + off_n), value, note=note)
+    if source == "assessed":
+        if (unit.code, code, ScoreReview.Kind.NOT_APPLICABLE) in reviews:
+            return LineOut(code, LineStatus.NOT_APPLICABLE, note=_("经审核不适用"))
+        outcome = assessed(scores.get((unit.code, code), []))
+        if outcome.ratio is None:
+            return LineOut(code, LineStatus.UNSCORED, ratio=Fraction(0), note=_("尚未评分"))
+        note = ""
+        if outcome.groups < 2:
+            note = "groups"
+        elif outcome.spread > SPREAD_LIMIT:
+            note = "spread"
+        return LineOut(code, LineStatus.SCORED, value=outcome.mean, ratio=outcome.ratio, note=note)
+    return LineOut(code, LineStatus.NOT_APPLICABLE)
+
+
+@transaction.atomic
+def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None:
+    """Replace the cycle's results as a whole, rank the peers, and compute the annual results
+    with a year-end cycle."""
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.is_frozen:
+        raise ValueError("a finalised cycle is frozen")
+    cycle.results.all().delete()  # lines and annual results cascade
+    AnnualResult.objects.filter(cycle=cycle).delete()
+    peers: dict[tuple[int, str], list] = defaultdict(list)
+    for unit, result, *_rest in unit_rows:
+        peers[(unit.level, unit.parent_code)].append((round2(result.total), unit.code))
+    rank_of: dict[str, tuple[int, int]] = {}
+    for group in peers.values():
+        group.sort(key=lambda item: (-item[0], item[1]))
+        for position, (_total, code) in enumerate(group, start=1):
+            rank_of[code] = (position, len(group))
+    results = []
+    for unit, result, unit_vetoes, flags, unit_blocking in unit_rows:
+        rank, n = rank_of[unit.code]
+        results.append(
+            UnitResult(
+                cycle=cycle,
+                region_id=unit.pk,
+                region_code=unit.code,
+                level=unit.level,
+                parent_code=unit.parent_code,
+                profile=unit.profile,
+                total_exact=str(result.total),
+                total=round2(result.total),
+                dimensions={d: str(round2(v)) for d, v in result.dimensions.items()},
+                rank=rank,
+                peers=n,
+                vetoes=unit_vetoes,
+                flags=flags,
+                blocking=unit_blocking,
+            )
+        )
+    UnitResult.objects.bulk_create(results, batch_size=1000)
+    ids = dict(UnitResult.objects.filter(cycle=cycle).values_list("region_code", "pk"))
+    lines = []
+    for unit, code, out, line, weight in line_rows:
+        lines.append(
+            IndicatorResult(
+                unit_id=ids[unit.code],
+                cycle=cycle,
+                region_code=unit.code,
+                indicator=code,
+                status=out.status,
+                numerator=to_decimal(out.numerator),
+                denominator=to_decimal(out.denominator),
+                value=to_decimal(out.value),
+                ratio=to_decimal(out.ratio if out.status != LineStatus.NOT_APPLICABLE else None),
+                weight=weight,
+                effective_weight=to_decimal(line.effective_weight if line else Fraction(0)),
+                points=to_decimal(line.points if line else Fraction(0)),
+                tolerance=to_decimal(line.tolerance if line else Fraction(0)),
+                note=str(out.note)[:300],
+            )
+        )
+    IndicatorResult.objects.bulk_create(lines, batch_size=2000)
+    if cycle.kind == CycleKind.YEAR_END:
+        _store_annual(cycle, unit_rows)
+    cycle.records_read = counts.records_read
+    cycle.computed_at = timezone.now()
+    cycle.runs += 1
+    cycle.save(update_fields=["records_read", "computed_at", "runs"])
+    record(
+        "bulk",
+        instance=cycle,
+        changes={"computed": {"units": len(results), "lines": len(lines), "blocking": len(blocking)}},
+    )
+
+
+def _store_annual(cycle: Cycle, unit_rows) -> None:
+    """Annual results (SPEC §5.3) from this year-end run, the half-year cycle and the year's
+    spot-checks of the same root."""
+    siblings = Cycle.objects.filter(root_id=cycle.root_id, year=cycle.year).exclude(pk=cycle.pk)
+    half: dict[str, Fraction] = {}
+    spots: dict[str, list[Fraction]] = defaultdict(list)
+    for kind, code, exact in UnitResult.objects.filter(
+        cycle__in=siblings, cycle__kind__in=[CycleKind.HALF_YEAR, CycleKind.SPOT_CHECK]
+    ).values_list("cycle__kind", "region_code", "total_exact"):
+        if kind == CycleKind.HALF_YEAR:
+            half[code] = Fraction(exact)
+        else:
+            spots[code].append(Fraction(exact))
+    awards = dict(
+        InnovationAward.objects.filter(region_code__under=cycle.region_code, year=cycle.year).values_list(
+            "region_code", "points"
+        )
+    )
+    year_vetoes: dict[str, set[str]] = defaultdict(set)
+    for code, indicator in VetoRuling.objects.filter(
+        region_code__under=cycle.region_code, occurred_on__year=cycle.year, status__in=ACTIVE_RULINGS
+    ).values_list("region_code", "indicator"):
+        year_vetoes[code].add(indicator)
+    rows, peers = {}, defaultdict(list)
+    for unit, result, unit_vetoes, _flags, _blocking in unit_rows:
+        notes = []
+        h = half.get(unit.code)
+        if h is None:
+            notes.append(_("无半年评估结果，按年终考核得分计"))
+            h = result.total
+        bonus = frac(awards.get(unit.code, 0))
+        exact = annual_result(spots.get(unit.code, []), h, result.total, bonus)
+        vetoes = sorted(year_vetoes[unit.code] | set(unit_vetoes))
+        rows[unit.code] = (unit, exact, h, bonus, vetoes, notes)
+        peers[(unit.level, unit.parent_code)].append(
+            Ranked(unit.code, round2(exact), result.total, vetoed=bool(vetoes))
+        )
+    graded = {r.code: r for group in peers.values() for r in grade_peers(group)}
+    out = []
+    for code, (unit, exact, h, bonus, vetoes, notes) in rows.items():
+        ranked = graded[code]
+        spot_list = spots.get(code, [])
+        out.append(
+            AnnualResult(
+                cycle=cycle,
+                region_id=unit.pk,
+                region_code=code,
+                level=unit.level,
+                parent_code=unit.parent_code,
+                spot_check_mean=to_decimal(sum(spot_list, Fraction(0)) / len(spot_list)) if spot_list else None,
+                spot_checks=len(spot_list),
+                half_year=to_decimal(h),
+                year_end=to_decimal(ranked.year_end),
+                bonus=to_decimal(bonus, 2),
+                result_exact=str(exact),
+                result=ranked.result,
+                grade=ranked.grade,
+                rank=ranked.rank,
+                peers=len(peers[(unit.level, unit.parent_code)]),
+                vetoes=vetoes,
+                fiscal_tilt=fiscal_tilt(ranked.result) if ranked.grade == Grade.EXCELLENT else None,
+                notes=notes,
+            )
+        )
+    AnnualResult.objects.bulk_create(out, batch_size=1000)

@@ -1,0 +1,22 @@
+"""Celery tasks of the assessment (thin: call a service)."""
+
+from celery import shared_task
+
+
+@shared_task(name="assessment.tasks.run_cycle")
+def run_cycle_task(cycle_id: int) -> dict:
+    """Compute a cycle on the worker (progress is written to the cycle as it goes)."""
+    from .services import run_cycle
+
+    summary = run_cycle(cycle_id)
+    if summary is None:
+        return {"cycle": cycle_id, "skipped": "finalised"}
+    return {"cycle": cycle_id, "units": summary.units, "records_read": summary.records_read}
+
+
+@shared_task(name="assessment.tasks.start_due_cycles")
+def start_due_cycles_task() -> list[int]:
+    """Daily: start the spot-check, half-year and year-end cycles whose time has come."""
+    from .services import start_due_cycles
+
+    return start_due_cycles()
