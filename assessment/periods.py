@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from .choices import CycleKind
 
+CATCH_UP_DAYS = 30
+
 
 @dataclass(frozen=True)
 class Period:
@@ -72,14 +74,14 @@ def period_for(kind: str, year: int, quarter: int | None = None) -> Period:
 
 def due_periods(today: dt.date, days_after: int) -> list[tuple[str, int, int | None]]:
     """The (kind, year, quarter) whose scheduled start (the `days_after`-th day after the
-    period's end) is today or has passed within the last year — the beat starts the ones
-    without a cycle yet."""
+    period's end) is today or passed within the last 30 days (catching up after an outage) —
+    the beat starts the ones without a cycle yet."""
     out = []
     for year in (today.year - 1, today.year):
         candidates = [(CycleKind.SPOT_CHECK, year, q) for q in (1, 2, 3, 4)]
         candidates += [(CycleKind.HALF_YEAR, year, None), (CycleKind.YEAR_END, year, None)]
         for kind, y, q in candidates:
             starts = period_for(kind, y, q).last + dt.timedelta(days=days_after)
-            if starts <= today < starts + dt.timedelta(days=365):
+            if starts <= today < starts + dt.timedelta(days=CATCH_UP_DAYS):
                 out.append((kind, y, q))
     return out

@@ -180,14 +180,14 @@ def start_run(cycle: Cycle, *, user: User | None = None) -> Cycle:
     return cycle
 
 
-def _progress(cycle_id: int):
+def progress_recorder(cycle_id: int):
     def report(pct: int, note: str) -> None:
         Cycle.objects.filter(pk=cycle_id).update(progress=pct, progress_note=str(note)[:100])
 
     return report
 
 
-def run_cycle(cycle_id: int):
+def run_cycle(cycle_id: int, progress=None):
     """The worker's side: freeze the catalogue version, compute, store (see engine.run)."""
     from .engine.run import compute_cycle
 
@@ -198,7 +198,7 @@ def run_cycle(cycle_id: int):
     cycle.status, cycle.started_at = CycleStatus.RUNNING, cycle.started_at or timezone.now()
     cycle.save(update_fields=["catalogue_version", "status", "started_at"])
     try:
-        summary = compute_cycle(cycle, progress=_progress(cycle.pk))
+        summary = compute_cycle(cycle, progress=progress or progress_recorder(cycle.pk))
     except Exception:
         Cycle.objects.filter(pk=cycle.pk).update(
             status=CycleStatus.FAILED, error=traceback.format_exc()[-4000:], progress_note=_("计算失败")
