@@ -19,6 +19,11 @@ class Command(BaseCommand):
         started = time.monotonic()
         accounts = DemoBuilder(scale).build()
         counts = {level: Region.objects.filter(level=level).count() for level in range(1, 7)}
+        if scale == "small":
+            from assessment.demo import build as build_assessment
+
+            built = build_assessment()
+            self.stdout.write("Assessment demo: " + ", ".join(f"{k} {v}" for k, v in built.items()))
         self.stdout.write(
             f"Built '{scale}' in {time.monotonic() - started:.1f}s: "
             + ", ".join(f"level {level}: {n}" for level, n in counts.items())
