@@ -208,6 +208,8 @@ class GridEvent(ScopedModel, AuditedModel):
         ordering = ["-reported_at", "-pk"]
         indexes = [
             models.Index(fields=["region_code", "reported_at"], name="event_region_reported_idx"),
+            # a grid worker's events in a period (assessment indicator D02)
+            models.Index(fields=["reporter", "reported_at"], name="event_reporter_reported_idx"),
             models.Index(fields=["status", "resolve_deadline"], name="event_status_deadline_idx"),
         ]
 
