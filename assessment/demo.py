@@ -102,6 +102,7 @@ class AssessmentDemo:
                     late = self.rng.random() < 0.12
                     resolved = resolve_deadline + dt.timedelta(days=2) if late else responded + dt.timedelta(days=1)
                 feedback_at = resolved + dt.timedelta(days=2) if resolved else None
+                level = self.rng.choice([Level.VILLAGE, Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY])
                 rows.append(
                     GridEvent(
                         client_uuid=uuid.UUID(int=self.rng.getrandbits(128)),
@@ -115,14 +116,14 @@ class AssessmentDemo:
                         reporter=workers.get(grid.pk),
                         status=EventStatus.CLOSED if resolved else EventStatus.HANDLING,
                         handling_level=Level.VILLAGE,
-                        resolved_level=self.rng.choice([Level.VILLAGE, Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY])
-                        if resolved
-                        else None,
+                        resolved_level=level if resolved else None,
+                        first_resolved_level=level if resolved else None,
                         resolution="已处置。" if resolved else "",
                         feedback=self.rng.choice(["satisfied"] * 8 + ["basically", "dissatisfied"]) if resolved else "",
                         reported_at=reported,
                         responded_at=responded,
                         resolved_at=resolved,
+                        first_resolved_at=resolved,
                         verified_at=resolved,
                         feedback_at=feedback_at,
                         closed_at=feedback_at,
@@ -148,12 +149,15 @@ class AssessmentDemo:
                         number=f"（{self.year}）演调字第{n:03d}{i:03d}号",
                         organisation=org,
                         region_code=org.region.code,
+                        assessment_code=org.region.code,
                         origin_region=org.region,
                         dispute_type=self.rng.choice(["neighbour", "marriage_family", "labour", "contract_debt"]),
                         title="邻里纠纷调解（演示）",
                         facts="演示数据。",
                         status="closed" if agreed else "referred",
                         outcome="agreed" if agreed else "failed",
+                        first_outcome="agreed" if agreed else "failed",
+                        first_concluded_at=concluded,
                         referral="" if agreed else "litigation",
                         failure_reason="" if agreed else "双方分歧较大",
                         registered_at=registered,

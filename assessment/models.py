@@ -170,6 +170,34 @@ class CatalogueVersion(models.Model):
 # --- Cycles --------------------------------------------------------------------------------------------
 
 
+def _hides_spot_checks(user, prefix: str) -> bool:
+    """Users at township level and below (not administrators) do not see a spot-check before its
+    check date (四不两直)."""
+    return len(prefix) >= 9 and getattr(user, "role", None) != Role.ADMIN
+
+
+def _spot_check_visible(path: str = "") -> Q:
+    return ~Q(**{f"{path}kind": CycleKind.SPOT_CHECK}) | Q(**{f"{path}check_date__lte": timezone.localdate()})
+
+
+class ResultScoped(ScopedModel):
+    """Results of a cycle: the unit's subtree, and spot-check results stay hidden from the
+    sampled units until the check date, like the cycle itself."""
+
+    scope_path = "region_code"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def jurisdiction_q(cls, user) -> Q:
+        q = super().jurisdiction_q(user)
+        prefix = scope_prefix(user)
+        if prefix and _hides_spot_checks(user, prefix):
+            q &= _spot_check_visible("cycle__")
+        return q
+
+
 def _overlapping_codes(prefix: str) -> Q:
     """Rows whose region is the user's region, lies under it, or lies above it."""
     above = [prefix[:n] for n in (2, 4, 6, 9, 12) if n < len(prefix)]
@@ -266,9 +294,8 @@ class Cycle(ScopedModel, AuditedModel):
         if not prefix:
             return NOTHING
         q = _overlapping_codes(prefix)
-        if len(prefix) >= 9 and getattr(user, "role", None) != Role.ADMIN:
-            today = timezone.localdate()
-            q &= ~Q(kind=CycleKind.SPOT_CHECK) | Q(check_date__lte=today)
+        if _hides_spot_checks(user, prefix):
+            q &= _spot_check_visible()
         return q
 
 
@@ -287,7 +314,7 @@ class SampledUnit(models.Model):
         return f"{self.cycle_id}:{self.region_id}"
 
 
-class UnitResult(ScopedModel):
+class UnitResult(ResultScoped):
     """A unit's score in a cycle."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="results")
@@ -318,7 +345,7 @@ class UnitResult(ScopedModel):
         return f"{self.region_code} {self.total}"
 
 
-class IndicatorResult(ScopedModel):
+class IndicatorResult(ResultScoped):
     """One indicator line of a unit's score: value, ratio, weight, points, source, note."""
 
     unit = models.ForeignKey(UnitResult, on_delete=models.CASCADE, related_name="lines")
@@ -349,7 +376,7 @@ class IndicatorResult(ScopedModel):
         return self.effective_weight - self.points
 
 
-class AnnualResult(ScopedModel):
+class AnnualResult(ResultScoped):
     """A unit's annual result (SPEC §5.3), computed with the year-end cycle."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="annual_results")

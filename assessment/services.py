@@ -136,12 +136,9 @@ def draw_sample(root: Region, seed: int) -> list[int]:
 def sample_visible_to(cycle: Cycle, user: User | None) -> bool:
     """The spot-check sample is hidden from the sampled units (township level and below)
     until the check date."""
-    if cycle.kind != CycleKind.SPOT_CHECK or user is None or user.is_superuser:
+    if cycle.kind != CycleKind.SPOT_CHECK or user is None:
         return True
-    region = getattr(user, "region", None)
-    if region is None or region.level <= Level.COUNTY:
-        return True
-    return cycle.check_date is not None and cycle.check_date <= timezone.localdate()
+    return Cycle.objects.restrict(user).filter(pk=cycle.pk).exists()
 
 
 def set_check_date(cycle: Cycle, *, user: User, check_date: dt.date) -> Cycle:
@@ -215,6 +212,8 @@ def blocking_items(cycle: Cycle) -> list[dict]:
     """What stops finalisation: unscored assessed indicators, spreads > 15 not accepted,
     pending tolerance claims, results older than the latest input, a cycle not computed."""
     items = []
+    if timezone.localdate() <= cycle.period.last:
+        items.append({"reason": "period_open", "message": _("考核期间尚未结束，当前结果为临时结果，不能定稿。")})
     if cycle.status != CycleStatus.COMPUTED:
         items.append({"reason": "not_computed", "message": _("考核周期尚未计算完成。")})
         return items

@@ -109,6 +109,14 @@ class Case(ScopedModel, AuditedModel):
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解终结时间"), null=True, blank=True, db_index=True)
     outcome = models.CharField(_("调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False)
+    # The first conclusion, the organisation's region when it was reached, and the moment a
+    # transfer reopened a concluded case: the assessment reads earlier periods back from these.
+    first_concluded_at = models.DateTimeField(_("首次调解终结时间"), null=True, blank=True, editable=False)
+    first_outcome = models.CharField(
+        _("首次调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False
+    )
+    assessment_code = RegionCodeField(_("考核归属区划"), max_length=15, db_index=True, editable=False, default="")
+    reopened_at = models.DateTimeField(_("移交重新调解时间"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     conclusion_deadline = models.DateTimeField(_("办理期限"), null=True, blank=True, db_index=True)
     conclusion_warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
@@ -129,6 +137,13 @@ class Case(ScopedModel, AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if not self.assessment_code:  # rows written outside the services
+            self.assessment_code = self.region_code
+        if self.concluded_at and self.first_concluded_at is None:
+            self.first_concluded_at, self.first_outcome = self.concluded_at, self.outcome
+        super().save(*args, **kwargs)
 
     @classmethod
     def jurisdiction_q(cls, user) -> Q:

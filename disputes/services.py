@@ -146,6 +146,7 @@ def case_register(
         number=_next_number(organisation, when),
         organisation=organisation,
         region_code=organisation.region.code,
+        assessment_code=organisation.region.code,
         origin_region=origin_region,
         origin_event=origin_event,
         dispute_type=dispute_type,
@@ -277,6 +278,9 @@ def case_assign(*, case: Case, user: User, mediator: User) -> Case:
 
 def _conclude(case: Case, outcome: str) -> list[str]:
     case.concluded_at, case.outcome = timezone.now(), outcome
+    if case.first_concluded_at is None:
+        case.first_concluded_at, case.first_outcome = case.concluded_at, outcome
+        return ["concluded_at", "outcome", "first_concluded_at", "first_outcome"]
     return ["concluded_at", "outcome"]
 
 
@@ -323,8 +327,13 @@ def case_transfer(*, case: Case, user: User, to: MediationOrganisation, reason: 
     origin = case.organisation_id
     case.organisation, case.region_code, case.mediator = to, to.region.code, None
     case.concluded_at, case.outcome = None, ""
+    if case.first_concluded_at is None:
+        case.assessment_code = case.region_code  # not concluded yet: the receiving organisation answers for it
+    else:
+        case.reopened_at = timezone.now()  # a concluded (failed) case is mediated again
+    fields = ["organisation", "region_code", "mediator", "concluded_at", "outcome", "assessment_code", "reopened_at"]
     return _finish(
-        case, "transfer", before, user, ["organisation", "region_code", "mediator", "concluded_at", "outcome"], reason,
+        case, "transfer", before, user, fields, reason,
         from_org=origin, to_org=to.pk,
     )  # fmt: skip
 

@@ -7,4 +7,6 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("平台与权限")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (audit and login receivers)
+        from . import signals  # audit and login receivers
+
+        signals.connect_delete_receivers()

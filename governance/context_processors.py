@@ -29,6 +29,11 @@ def navigation(request):
         items.append((_("调解工作台"), reverse("disputes:board")))
     elif user.is_superuser or user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF):
         items.append((_("矛盾纠纷"), reverse("disputes:board")))
+    # Assessment (SPEC §5): results for staff who read or run them, inputs for those who enter them.
+    if user.is_superuser or user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF, Role.ASSESSOR):
+        items.append((_("综治考核"), reverse("assessment:cycles")))
+    if user.can("assessment.inputs"):
+        items.append((_("考核填报"), reverse("assessment:inputs")))
     items.append((_("区划与网格"), reverse("grids:region-root")))
     if user.can("region.import"):
         items.append((_("导入区划"), reverse("grids:region-import")))

@@ -38,6 +38,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # assessment (which cycle or unit: scoping)
     "assessment.run": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "assessment.finalise": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF}),
+    # assessment inputs (which unit: scoping; who acts on which step: assessment.inputs)
+    "assessment.inputs": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF, Role.ASSESSOR}),
+    "assessment.report": frozenset({Role.CENTRE_STAFF}),
+    "assessment.survey": frozenset({Role.ASSESSOR}),
+    "assessment.group": frozenset({Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
+    "assessment.score": frozenset({Role.ASSESSOR}),
+    "assessment.review": frozenset({Role.COMMITTEE_STAFF}),
+    "assessment.rule": frozenset({Role.COMMITTEE_STAFF}),
+    "assessment.award": frozenset({Role.COMMITTEE_STAFF}),
+    "assessment.respond": frozenset({Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
+    "assessment.decide_claim": frozenset({Role.ASSESSOR, Role.COMMITTEE_STAFF}),
+    "assessment.recheck": frozenset({Role.ASSESSOR}),
     "webhook.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.DEPARTMENT_HANDLER, Role.API_CLIENT}),
 }
 

@@ -1,6 +1,7 @@
 """Receivers that feed the audit trail: model saves/deletes and logins."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -19,11 +20,28 @@ def audit_save(sender, instance, created, raw=False, **kwargs):
     instance.audit_refresh_snapshot()
 
 
-@receiver(post_delete)
 def audit_delete(sender, instance, **kwargs):
-    if not isinstance(instance, audit.AuditedModel):
-        return
     audit.record(AuditAction.DELETE, instance=instance, changes={"deleted": instance.audit_values()})
+
+
+def connect_delete_receivers() -> None:
+    """Deletes are audited per audited model (connected by model, not globally, so that
+    Django can still delete derived rows — e.g. recomputed assessment results — in one statement)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if issubclass(model, audit.AuditedModel):
+            post_delete.connect(audit_delete, sender=model, dispatch_uid=f"audit-delete-{model._meta.label_lower}")
+
+
+@receiver(connection_created)
+def widen_sqlite_parameters(sender, connection, **kwargs):
+    """SQLite since 3.32 accepts 32,766 parameters per statement; Django 5.2 still assumes 999,
+    which would split bulk writes into many small statements."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.features.max_query_params = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
 def _user_region(user) -> str:

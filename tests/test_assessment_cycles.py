@@ -282,3 +282,26 @@ def test_run_assessment_command(world):
     assert "3 units scored" in out.getvalue() or "units scored" in out.getvalue()
     cycle = Cycle.objects.get(kind="year_end", year=YEAR, root=world.county_a)
     assert cycle.status == CycleStatus.COMPUTED and cycle.results.count() == 2
+
+
+def test_d03_trace_lists_the_due_tables_and_the_missing_ones_matching_the_stored_counts(world):
+    from assessment.models import MonthlyReport, month_deadline
+    from assessment.results import trace_blocks, trace_check
+
+    month = dt.date(YEAR, 3, 1)  # due 5 April: in Q2
+    MonthlyReport.objects.create(
+        township=world.township_a, month=month, deadline=month_deadline(month),
+        submitted_at=month_deadline(month) - dt.timedelta(days=1), funding_yuan=1000, mediators_fulltime=1,
+        mediators_parttime=1, petitions_received=1, petitions_resolved_first=1, criminal_cases=0,
+        key_persons_registered=1, key_persons_managed=1, households_reached=10, cadres=5, cadres_on_track=5,
+    )  # fmt: skip
+    cycle = create_cycle(kind="spot_check", year=YEAR, quarter=2, root=world.county_a)
+    run_cycle(cycle.pk)
+    cycle.refresh_from_db()
+    unit = UnitResult.objects.get(cycle=cycle, region_code=world.township_a.code)
+    line = unit.lines.get(indicator="D03")
+    assert (line.numerator, line.denominator) == (1, 3)  # March on time; April's and May's tables missing
+    blocks = trace_blocks(cycle, unit, line)
+    check = trace_check(line, blocks)
+    assert check["matches"] and (check["numerator"], check["denominator"]) == (1, 3)
+    assert [m["month"] for m in blocks[0].missing] == [dt.date(YEAR, 4, 1), dt.date(YEAR, 5, 1)]

@@ -55,13 +55,21 @@ def _active_at(day) -> Q:
     return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gte=day))
 
 
+def _resolved_by(moment) -> Q:
+    """Resolved at `moment`: resolved since before it, or first resolved before it and not
+    reopened before it (the history kept on the row)."""
+    return Q(resolved_at__lt=moment) | (Q(first_resolved_at__lt=moment) & ~Q(reopened_at__lt=moment))
+
+
 def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     s, e = p.start, p.end
-    resolved_in = Q(resolved_at__gte=s, resolved_at__lt=e)
+    # An event counts as resolved in the period of its first resolution; a later reopening does
+    # not rewrite a period that has ended.
+    resolved_in = Q(first_resolved_at__gte=s, first_resolved_at__lt=e)
     open_overdue = (
-        Q(reported_at__lt=e) & ~Q(resolved_at__lt=e) & ~Q(closed_at__lt=e) & Q(resolve_deadline__lt=e)
+        Q(reported_at__lt=e) & ~_resolved_by(e) & ~Q(closed_at__lt=e) & Q(resolve_deadline__lt=e)
     )  # neither resolved nor returned / merged / converted by the period's end
-    on_time = resolved_in & Q(resolved_at__lte=F("resolve_deadline"))
+    on_time = resolved_in & Q(first_resolved_at__lte=F("resolve_deadline"))
     reported_in = Q(reported_at__gte=s, reported_at__lt=e)
     # Merging or converting an unanswered event answers it (closed_at records the moment).
     answered_on_time = Q(responded_at__lte=F("respond_deadline")) | Q(
@@ -75,7 +83,9 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     feedback_in = Q(feedback_at__gte=s, feedback_at__lt=e) & ~Q(feedback="")
     safety = Q(category_id__in=safety_categories)
     cols = ("id", "title", "category__name", "status", "reported_at", "responded_at", "respond_deadline")
-    cols_resolved = ("id", "title", "status", "reported_at", "resolved_at", "resolve_deadline", "resolved_level")
+    cols_resolved = (
+        "id", "title", "status", "reported_at", "first_resolved_at", "resolve_deadline", "first_resolved_level",
+    )  # fmt: skip
     return [
         Measure(
             "B03",
@@ -121,7 +131,7 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
             "C06",
             GridEvent,
             "region_code",
-            resolved_in & Q(resolved_level__in=LOCAL_LEVELS),
+            resolved_in & Q(first_resolved_level__in=LOCAL_LEVELS),
             resolved_in,
             _("期内在村（社区）或乡镇（街道）层级办结的事件"),
             _("期内办结的事件"),
@@ -130,20 +140,28 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     ]
 
 
+def _concluded_by(moment) -> Q:
+    return Q(concluded_at__lt=moment) | (Q(first_concluded_at__lt=moment) & ~Q(reopened_at__lt=moment))
+
+
 def _case_measures(p: Period) -> list[Measure]:
+    """Cases count for the organisation that first concluded them (`assessment_code`), in the
+    period of that first conclusion; a later transfer does not rewrite an ended period."""
     s, e = p.start, p.end
-    concluded_in = Q(concluded_at__gte=s, concluded_at__lt=e) & ~Q(outcome="")
+    concluded_in = Q(first_concluded_at__gte=s, first_concluded_at__lt=e) & ~Q(first_outcome="")
     # acceptance date more than 30 days before the period's last day
     late_acceptance = p.day_start(p.last - timedelta(days=30))
-    open_late = Q(accepted_at__lt=late_acceptance) & ~Q(concluded_at__lt=e)
+    open_late = Q(accepted_at__lt=late_acceptance) & ~_concluded_by(e)
     registered_in = Q(registered_at__gte=s, registered_at__lt=e)
-    cols = ("id", "number", "title", "status", "outcome", "accepted_at", "concluded_at", "conclusion_deadline")
+    cols = (
+        "id", "number", "title", "status", "first_outcome", "accepted_at", "first_concluded_at", "conclusion_deadline",
+    )  # fmt: skip
     return [
         Measure(
             "C01",
             Case,
-            "region_code",
-            concluded_in & Q(outcome=CaseOutcome.AGREED),
+            "assessment_code",
+            concluded_in & Q(first_outcome=CaseOutcome.AGREED),
             concluded_in,
             _("期内调解成功的案件"),
             _("期内调解终结的案件（成功 + 不成）"),
@@ -152,8 +170,8 @@ def _case_measures(p: Period) -> list[Measure]:
         Measure(
             "C02",
             Case,
-            "region_code",
-            concluded_in & Q(concluded_at__lte=F("conclusion_deadline")),
+            "assessment_code",
+            concluded_in & Q(first_concluded_at__lte=F("conclusion_deadline")),
             concluded_in | (open_late & Q(accepted_at__isnull=False)),
             _("期内终结且自受理起不超过30日的案件"),
             _("期内终结的案件 + 期末未终结且受理已超30日的案件"),
@@ -162,18 +180,18 @@ def _case_measures(p: Period) -> list[Measure]:
         Measure(
             "C06",
             Case,
-            "region_code",
+            "assessment_code",
             concluded_in & Q(code_length__gte=9),
             concluded_in,
             _("期内由村（社区）或乡镇（街道）调解组织终结的案件"),
             _("期内终结的案件"),
-            annotations={"code_length": Length("region_code")},
+            annotations={"code_length": Length("assessment_code")},
             columns=cols,
         ),
         Measure(
             "C07",
             Case,
-            "region_code",
+            "assessment_code",
             registered_in & Q(is_repeat=True),
             registered_in,
             _("期内登记的重复纠纷"),
@@ -195,7 +213,7 @@ def _follow_up_measures(p: Period) -> list[Measure]:
         Measure(
             "B04",
             FollowUp,
-            "case__region_code",
+            "case__assessment_code",
             rated & Q(satisfaction__in=["satisfied", "basically"]),
             rated,
             _("期内回访当事人满意或基本满意"),
@@ -205,7 +223,7 @@ def _follow_up_measures(p: Period) -> list[Measure]:
         Measure(
             "C03",
             FollowUp,
-            "case__region_code",
+            "case__assessment_code",
             last_in_period & Q(fulfilment="full"),
             last_in_period,
             _("期内最后一次回访为已全部履行的协议"),
@@ -225,7 +243,7 @@ def _confirmation_measures(p: Period) -> list[Measure]:
         Measure(
             "C16",
             JudicialConfirmation,
-            "case__region_code",
+            "case__assessment_code",
             decided_in & Q(decided_on__lte=F("deadline")),
             decided_in | pending_late,
             _("期内在期限内作出决定的司法确认"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.utils.translation import gettext as _
 
 from ..choices import LineStatus
 from ..models import AssessorScore, Cycle, MonthlyReport, SurveyResponse
@@ -70,18 +71,22 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
     if line is None or line.status == LineStatus.NOT_IN_PROFILE:
         return []
     source = (cycle.catalogue_version.data["indicators"].get(indicator) or {}).get("source")
-    if source == "reported" or indicator == "D03":
-        months = months_around(period)  # the period's months and the one whose table falls due in it
+    if indicator == "D03":
+        return [_d03_trace(period, unit_code)]
+    if source == "reported":
+        on_time = Q(submitted_at__lte=F("deadline"))
         rows = (
-            MonthlyReport.objects.filter(region_code__under=unit_code, month__in=months)
-            .annotate(in_numerator=Value(True, output_field=BooleanField()))
+            MonthlyReport.objects.filter(region_code__under=unit_code, month__in=period.months)
+            .annotate(
+                in_numerator=Case(When(on_time, then=Value(True)), default=Value(False), output_field=BooleanField())
+            )
             .order_by("region_code", "month")
         )
         return [
             TraceSet(
                 MonthlyReport._meta.label,
-                "",
-                "",
+                str(_("按期报送、计入数值的月报")),
+                str(_("期内各月月报（逾期报送的不计入，且该乡镇报送类指标得0分）")),
                 ("id", "region_code", "month", "deadline", "submitted_at", "is_late"),
                 rows,
             )
@@ -94,3 +99,45 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
         )
         return [TraceSet(AssessorScore._meta.label, "", "", ("id", "group__name", "score", "note", "scored_at"), rows)]
     return []
+
+
+def _d03_trace(period, unit_code: str) -> TraceSet:
+    """The tables due in the period (numerator: submitted by the deadline) and, as `extra`, the
+    expected tables that are past their deadline and missing."""
+    from django.utils import timezone
+
+    from grids.choices import Level
+    from grids.models import Region
+
+    from ..models import month_deadline
+
+    now = timezone.now()
+    months = [m for m in months_around(period) if period.start <= month_deadline(m) < period.end]
+    rows = (
+        MonthlyReport.objects.filter(region_code__under=unit_code, month__in=months)
+        .annotate(
+            in_numerator=Case(
+                When(Q(submitted_at__lte=F("deadline")), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("region_code", "month")
+    )
+    present = set(rows.values_list("region_code", "month"))
+    missing = [
+        {"region_code": code, "month": month, "deadline": month_deadline(month)}
+        for code in Region.objects.filter(code__under=unit_code, level=Level.TOWNSHIP)
+        .order_by("code")
+        .values_list("code", flat=True)
+        for month in months
+        if (code, month) not in present and month_deadline(month) <= now
+    ]
+    return TraceSet(
+        MonthlyReport._meta.label,
+        str(_("期限在期内且按期报送的月报")),
+        str(_("期限在期内的月报（每乡镇每月一份，含未报送的）")),
+        ("id", "region_code", "month", "deadline", "submitted_at", "is_late"),
+        rows,
+        extra=missing,
+    )

@@ -171,6 +171,13 @@ class GridEvent(ScopedModel, AuditedModel):
     )
     self_handled = models.BooleanField(_("网格员自办"), default=False)
     resolved_level = models.PositiveSmallIntegerField(_("化解层级"), choices=Level.choices, null=True, blank=True)
+    # The first resolution and the last reopening stay recorded, so the state at the end of an
+    # earlier period can be read back (the assessment never changes with later actions).
+    first_resolved_at = models.DateTimeField(_("首次办结时间"), null=True, blank=True, editable=False)
+    first_resolved_level = models.PositiveSmallIntegerField(
+        _("首次化解层级"), choices=Level.choices, null=True, blank=True, editable=False
+    )
+    reopened_at = models.DateTimeField(_("重新办理时间"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("办理结果"), blank=True)
     return_reason = models.CharField(_("退回理由"), max_length=200, blank=True)
     feedback = models.CharField(_("回访评价"), max_length=12, choices=Feedback.choices, blank=True)
@@ -215,6 +222,11 @@ class GridEvent(ScopedModel, AuditedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    def save(self, *args, **kwargs):
+        if self.resolved_at and self.first_resolved_at is None:  # rows written outside the services
+            self.first_resolved_at, self.first_resolved_level = self.resolved_at, self.resolved_level
+        super().save(*args, **kwargs)
 
     @classmethod
     def jurisdiction_q(cls, user) -> Q:

@@ -404,13 +404,17 @@ def event_resolve(*, event: GridEvent, user: User, resolution: str) -> GridEvent
     now = timezone.now()
     event.resolved_at = now
     event.resolved_level = event.handling_level
+    first = []
+    if event.first_resolved_at is None:
+        event.first_resolved_at, event.first_resolved_level = now, event.handling_level
+        first = ["first_resolved_at", "first_resolved_level"]
     limits = limits_for(event.category, event.urgency)
     event.feedback_deadline = add_limit(now, limits.feedback)
     EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
         state=DispatchState.CLOSED
     )
     event.status = t.target
-    fields = ["resolution", "resolved_at", "resolved_level", "feedback_deadline"]
+    fields = ["resolution", "resolved_at", "resolved_level", "feedback_deadline", *first]
     departments = [event.lead_department] if event.lead_department_id else []
     return _finish(event, t.name, before, user, fields, departments=departments)
 
@@ -425,10 +429,12 @@ def event_verify(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
 
 @transaction.atomic
 def event_reopen(*, event: GridEvent, user: User, reason: str) -> GridEvent:
-    """核查不通过: back to handling; the resolution no longer counts."""
+    """核查不通过: back to handling; the resolution no longer stands from now on (the first
+    resolution stays recorded for periods that ended before the reopening)."""
     event, t, before = _begin(event, "reopen", user)
     reason = _require(reason, "reason", _("重新办理必须说明核查发现的问题。"))
     event.resolved_at = event.resolved_level = event.feedback_deadline = None
+    event.reopened_at = timezone.now()
     if event.lead_department_id:
         lead = _lead_dispatch(event)
         lead.state = DispatchState.ACCEPTED
@@ -440,7 +446,7 @@ def event_reopen(*, event: GridEvent, user: User, reason: str) -> GridEvent:
         t.name,
         before,
         user,
-        ["resolved_at", "resolved_level", "feedback_deadline"],
+        ["resolved_at", "resolved_level", "feedback_deadline", "reopened_at"],
         reason,
         departments=departments,
     )
