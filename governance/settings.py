@@ -169,6 +169,8 @@ ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))
 # the beat starts its cycle.
 ASSESSMENT_LEVELS = [int(x) for x in env("ASSESSMENT_LEVELS", "2,3,4").split(",")]
 ASSESSMENT_START_DAYS_AFTER_PERIOD = 10
+# Public address of the survey pages when residents reach them on another host (QR codes encode it).
+SURVEY_PUBLIC_BASE_URL = env("SURVEY_PUBLIC_BASE_URL", "")
 
 # --- Authentication and login security (等保三级 practice) ----------------------
 AUTH_USER_MODEL = "governance.User"
