@@ -59,9 +59,12 @@ def collect_computed(period: Period, root_code: str, levels: list[int], unit_cod
     for measures in groups.values():
         first = measures[0]
         aggregates = {"_rows": Count("pk")}
-        for i, m in enumerate(measures):
-            aggregates[f"n{i}"] = Count("pk", filter=m.numerator)
-            aggregates[f"d{i}"] = Count("pk", filter=m.denominator)
+        if len(measures) == 1:  # the WHERE is the denominator: count the rest within it
+            aggregates.update(n0=Count("pk", filter=first.extra), d0=Count("pk"))
+        else:
+            for i, m in enumerate(measures):
+                aggregates[f"n{i}"] = Count("pk", filter=m.numerator)
+                aggregates[f"d{i}"] = Count("pk", filter=m.denominator)
         qs = (
             first.model.objects.filter(**{f"{first.scope}__under": root_code})
             .annotate(**first.annotations)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,6 +93,24 @@ class RunSummary:
     blocking: list = field(default_factory=list)
 
 
+@contextmanager
+def analytic_session():
+    """On PostgreSQL, the few large aggregates run without JIT (its compile time exceeds what it
+    saves on these scans) and with room to hash their groups in memory; reset afterwards."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        cursor.execute("SET work_mem = '64MB'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
+            cursor.execute("RESET work_mem")
+
+
 def cycle_units(cycle: Cycle) -> list[Unit]:
     """The units of the cycle: sampled townships for a spot-check, else every region at an
     assessed level in the root's subtree (the root included)."""
@@ -135,9 +154,10 @@ def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.dateti
 
     counts = Counts()
     if units:
-        collect_computed(period, cycle.region_code, levels, unit_codes, counts)
-        progress(50, _("读取问卷"))
-        collect_surveys(period, cycle.region_code, levels, unit_codes, counts)
+        with analytic_session():
+            collect_computed(period, cycle.region_code, levels, unit_codes, counts)
+            progress(50, _("读取问卷"))
+            collect_surveys(period, cycle.region_code, levels, unit_codes, counts)
     progress(60, _("读取核心指标表"))
     monthly = reported_facts.load(period, cycle.region_code, now=now)
     members = reported_facts.townships_by_unit(unit_codes, monthly)

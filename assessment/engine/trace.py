@@ -39,9 +39,7 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
             .annotate(**m.annotations)
             .filter(m.denominator)
             .annotate(
-                in_numerator=Case(
-                    When(m.numerator, then=Value(True)), default=Value(False), output_field=BooleanField()
-                )
+                in_numerator=Case(When(m.extra, then=Value(True)), default=Value(False), output_field=BooleanField())
             )
             .order_by("pk")
         )

@@ -152,6 +152,7 @@ class GridEvent(ScopedModel, AuditedModel):
         blank=True,
         related_name="reported_events",
         verbose_name=_("上报人"),
+        db_index=False,  # covered by event_reporter_reported_idx (reporter, reported_at)
     )
     reporter_name = models.CharField(_("反映人"), max_length=50, blank=True)
     contact_phone = models.TextField(_("联系电话（加密）"), blank=True, editable=False)
@@ -385,7 +386,11 @@ class VisitRecord(ScopedModel, AuditedModel):
 
     grid = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="visits", verbose_name=_("网格"))
     worker = models.ForeignKey(
-        "governance.User", on_delete=models.PROTECT, related_name="visits", verbose_name=_("网格员")
+        "governance.User",
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("网格员"),
+        db_index=False,  # covered by visit_worker_date_idx
     )
     date = models.DateField(_("日期"))
     households_visited = models.PositiveSmallIntegerField(_("走访户数"))
@@ -399,6 +404,8 @@ class VisitRecord(ScopedModel, AuditedModel):
         verbose_name_plural = _("走访记录")
         ordering = ["-date", "-pk"]
         constraints = [models.UniqueConstraint(fields=["worker", "grid", "date"], name="visit_once_per_day")]
+        # a grid worker's visits in a period (assessment indicator D02)
+        indexes = [models.Index(fields=["worker", "date"], name="visit_worker_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.grid_id}"
