@@ -254,7 +254,11 @@ class DemoBuilder:
                 first_county,
                 None,
             ),
-            (f"xian_zx_{sibling.code}", f"{sibling.name}综治中心 赵强", Role.CENTRE_STAFF, sibling, None),
+            *(
+                [(f"xian_zx_{sibling.code}", f"{sibling.name}综治中心 赵强", Role.CENTRE_STAFF, sibling, None)]
+                if sibling != first_county
+                else []  # a one-county build (scale "county") has no sibling
+            ),
             (f"zhen_zx_{township.code}", f"{township.name}综治中心 刘洋", Role.CENTRE_STAFF, township, None),
             (f"wgz_{village.code}", f"{village.name}网格长 陈静", Role.GRID_LEADER, village, None),
             (f"wgy_{grid.code}", "网格员 杨帆", Role.GRID_WORKER, grid, None),

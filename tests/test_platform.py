@@ -91,3 +91,10 @@ def test_a_task_runs_on_the_worker_against_the_same_database(celery_worker, worl
     expected = AuditLog.objects.count()
     result = verify_audit_chain.delay().get(timeout=60)
     assert result == {"checked": expected, "broken_at": None}
+
+
+@pytest.mark.django_db
+def test_the_county_scale_demo_builds_with_its_single_county(capsys):
+    call_command("seed_demo", scale="county")
+    assert Region.objects.filter(level=3).count() == 1
+    assert User.objects.filter(role=Role.CENTRE_STAFF, region__level=3).count() == 1
