@@ -179,7 +179,7 @@ def export_ranking(user, cycle: Cycle, scope: RankingScope, rows: list[RankingRo
         region_code=_audit_region(user, cycle),
         changes={"document": "ranking", "format": "xlsx", "level": scope.level, "parent": scope.parent.code},
     )
-    name = f"{_('考核排名')}-{cycle.period_label}{cycle.get_kind_display()}-{scope.parent.name}-{scope.level_label}-{timezone.localdate():%Y%m%d}.xlsx"
+    name = f"{_('考核排名')}-{cycle.title}-{scope.parent.name}-{scope.level_label}-{timezone.localdate():%Y%m%d}.xlsx"
     return xlsx_response(content, name)
 
 
@@ -254,5 +254,5 @@ def export_unit(user, cycle: Cycle, unit: UnitResult, rows, dimensions, departme
         region_code=_audit_region(user, cycle),
         changes={"document": "unit_breakdown", "format": "xlsx", "unit": unit.region_code},
     )
-    name = f"{_('考核得分明细')}-{cycle.period_label}{cycle.get_kind_display()}-{unit.region.name}-{timezone.localdate():%Y%m%d}.xlsx"
+    name = f"{_('考核得分明细')}-{cycle.title}-{unit.region.name}-{timezone.localdate():%Y%m%d}.xlsx"
     return xlsx_response(content, name)

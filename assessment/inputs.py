@@ -55,6 +55,7 @@ from .choices import (
     SurveyChannel,
 )
 from .models import (
+    REPORT_VALUE_FIELDS,
     AssessorGroup,
     AssessorScore,
     Cycle,
@@ -281,19 +282,6 @@ def _ancestor_codes(code: str) -> list[str]:
 
 # --- Monthly core table (综治考核核心指标表) --------------------------------------------------------------
 
-REPORT_VALUE_FIELDS = (
-    "funding_yuan",
-    "mediators_fulltime",
-    "mediators_parttime",
-    "petitions_received",
-    "petitions_resolved_first",
-    "criminal_cases",
-    "key_persons_registered",
-    "key_persons_managed",
-    "households_reached",
-    "cadres",
-    "cadres_on_track",
-)
 # (part, whole, message): the model's check constraints, as field errors on the part.
 REPORT_LIMITS = (
     ("petitions_resolved_first", "petitions_received", gettext_lazy("一次性化解的信访事项不能多于受理的信访事项。")),

@@ -261,7 +261,14 @@ class Cycle(ScopedModel, AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.period_label} {self.get_kind_display()} · {self.root.name}"
+        return f"{self.title} · {self.root.name}"
+
+    @property
+    def title(self) -> str:
+        """e.g. 2025年第1季度季度抽查 / "Quarterly spot-check, Q1 2025"."""
+        from django.utils.translation import gettext
+
+        return gettext("%(period)s%(kind)s") % {"period": self.period_label, "kind": self.get_kind_display()}
 
     @property
     def period_label(self) -> str:
@@ -412,6 +419,22 @@ class AnnualResult(ResultScoped):
 
 def default_report_due_day() -> int:
     return settings.ASSESSMENT_REPORT_DUE_DAY
+
+
+# The values a township reports each month, in the table's order.
+REPORT_VALUE_FIELDS = (
+    "funding_yuan",
+    "mediators_fulltime",
+    "mediators_parttime",
+    "petitions_received",
+    "petitions_resolved_first",
+    "criminal_cases",
+    "key_persons_registered",
+    "key_persons_managed",
+    "households_reached",
+    "cadres",
+    "cadres_on_track",
+)
 
 
 class MonthlyReport(ScopedModel, AuditedModel):

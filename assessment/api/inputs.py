@@ -138,6 +138,20 @@ class InputViewSet(ScopedModelViewSet):
     def _visible(self, instance) -> None:
         self._check_still_visible(instance)
 
+    # The service that creates the record from the validated data (user=..., **data), if the
+    # generic create below applies.
+    create_service = None
+
+    def create(self, request, *args, **kwargs):
+        if self.create_service is None:
+            return super().create(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        service = type(self).create_service
+        record = _run(lambda: service(user=request.user, **data), check=self._visible)
+        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+
 
 # --- Monthly core table ----------------------------------------------------------------------------------
 
@@ -615,12 +629,7 @@ class ScoreReviewViewSet(InputViewSet):
     filterset_fields = ["cycle", "indicator", "kind"]
     default_capability = "assessment.review"
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        review = _run(lambda: inputs.review_record(user=request.user, **data), check=self._visible)
-        return Response(self.get_serializer(review).data, status=status.HTTP_201_CREATED)
+    create_service = staticmethod(inputs.review_record)
 
 
 # --- Veto rulings ----------------------------------------------------------------------------------------
@@ -713,12 +722,7 @@ class VetoRulingViewSet(InputViewSet):
     ordering_fields = ["occurred_on", "recorded_at"]
     action_capabilities = {"create": "assessment.rule", "appeal": "assessment.respond", "decide": "assessment.rule"}
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        ruling = _run(lambda: inputs.veto_record(user=request.user, **data), check=self._visible)
-        return Response(self.get_serializer(ruling).data, status=status.HTTP_201_CREATED)
+    create_service = staticmethod(inputs.veto_record)
 
     @extend_schema(request=AppealSerializer, responses={200: VetoRulingSerializer})
     @action(detail=True, methods=["post"])
@@ -905,12 +909,7 @@ class ToleranceClaimViewSet(InputViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     action_capabilities = {"create": "assessment.respond", "decide": "assessment.decide_claim"}
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        claim = _run(lambda: inputs.claim_file(user=request.user, **data), check=self._visible)
-        return Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED)
+    create_service = staticmethod(inputs.claim_file)
 
     @extend_schema(request=ClaimDecisionSerializer, responses={200: ToleranceClaimSerializer})
     @action(detail=True, methods=["post"])

@@ -19,23 +19,11 @@ from django.utils import timezone
 
 from grids.choices import Level
 
-from ..models import MonthlyReport, month_deadline
+from ..models import REPORT_VALUE_FIELDS, MonthlyReport, month_deadline
 from ..periods import Period
 
 REPORTED = ("A04", "A05", "C08", "C09", "C10", "C12", "D01")
-FIELDS = (
-    "funding_yuan",
-    "mediators_fulltime",
-    "mediators_parttime",
-    "petitions_received",
-    "petitions_resolved_first",
-    "criminal_cases",
-    "key_persons_registered",
-    "key_persons_managed",
-    "households_reached",
-    "cadres",
-    "cadres_on_track",
-)
+FIELDS = REPORT_VALUE_FIELDS
 
 
 @dataclass
