@@ -275,7 +275,7 @@ def survey_public(request, code: str):
                         ratelimit.hit(request, "survey", SURVEY_WINDOW)
                     return redirect("survey:thanks", code=code)
     else:
-        form = SurveyForm(initial={"client_key": uuid.uuid4()})
+        form = SurveyForm(initial={"client_key": _survey_key(request, code)})
     context = {
         "village": village,
         "form": form,
@@ -283,7 +283,29 @@ def survey_public(request, code: str):
         "limit": SURVEY_LIMIT,
         "minutes": SURVEY_WINDOW // 60,
     }
-    return render(request, "assessment/inputs/survey_public.html", context, status=status)
+    response = render(request, "assessment/inputs/survey_public.html", context, status=status)
+    if request.method == "GET":
+        # One sheet key per browser and village for a day: going back after sending and sending
+        # again re-sends the same key, which is answered with the thanks page, not a second count.
+        response.set_cookie(
+            _survey_cookie(code), form.initial["client_key"].hex, max_age=SURVEY_KEY_SECONDS,
+            path=f"/survey/{code}/", httponly=True, samesite="Lax", secure=request.is_secure(),
+        )  # fmt: skip
+    return response
+
+
+SURVEY_KEY_SECONDS = 24 * 3600
+
+
+def _survey_cookie(code: str) -> str:
+    return f"survey_{code}"
+
+
+def _survey_key(request, code: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.COOKIES.get(_survey_cookie(code), ""))
+    except ValueError:
+        return uuid.uuid4()
 
 
 @require_GET

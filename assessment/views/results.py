@@ -30,6 +30,7 @@ from grids.models import Region
 
 from .. import exports, services
 from ..choices import DIMENSION_POINTS, CycleKind, CycleStatus
+from ..models import WeightProfile
 from ..results import (
     ACTIVE_STATUSES,
     accountability,
@@ -346,6 +347,7 @@ def unit_detail(request, pk: int, code: str):
             "departments": departments,
             "annual": annual,
             "peers_visible": peers_visible,
+            "profile_name": WeightProfile.objects.filter(code=unit.profile).values_list("name", flat=True).first(),
             "flags": [{**f, "name": indicators.get(f["indicator"], {}).get("name_zh", "")} for f in unit.flags or []],
         },
     )
