@@ -65,6 +65,7 @@ def collect_computed(period: Period, root_code: str, levels: list[int], unit_cod
             for i, m in enumerate(measures):
                 aggregates[f"n{i}"] = Count("pk", filter=m.numerator)
                 aggregates[f"d{i}"] = Count("pk", filter=m.denominator)
+        _jit_for(first.model)
         qs = (
             first.model.objects.filter(**{f"{first.scope}__under": root_code})
             .annotate(**first.annotations)
@@ -83,6 +84,18 @@ def collect_computed(period: Period, root_code: str, levels: list[int], unit_cod
                     bucket[f"{m.indicator}.n"] += row[f"n{i}"]
                     bucket[f"{m.indicator}.d"] += row[f"d{i}"]
     return groups
+
+
+def _jit_for(model) -> None:
+    """PostgreSQL's JIT pays for itself on the event aggregate (millions of rows, a dozen
+    conditional counts) and costs more than it saves on the smaller ones."""
+    from django.db import connection
+
+    from grids.models import GridEvent
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = on" if model is GridEvent else "SET jit = off")
 
 
 SURVEY_QUESTIONS = {

@@ -319,13 +319,13 @@ def _worker_measures(p: Period) -> list[Measure]:
     reported = (
         GridEvent.objects.filter(reporter_id=OuterRef("user_id"), reported_at__gte=p.start, reported_at__lt=p.end)
         .values("reporter_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # COUNT(*): answered from the (reporter, reported_at) index alone
         .values("n")
     )
     visits = (
         VisitRecord.objects.filter(worker_id=OuterRef("user_id"), date__gte=p.first, date__lte=p.last)
         .values("worker_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     active = Q(is_full_time=True) & _active_at(p.last)

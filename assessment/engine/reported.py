@@ -11,8 +11,10 @@ reporting townships (none = not applicable). One query reads the tables, one the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from django.utils import timezone
@@ -41,6 +43,11 @@ class Township:
     @property
     def last(self) -> dict:
         return self.tables[max(self.tables)]
+
+    @functools.cached_property
+    def sums(self) -> dict[str, Decimal]:
+        """Each value summed over the counting tables (exact: whole numbers and yuan with cents)."""
+        return {name: sum((Decimal(t[name]) for t in self.tables.values()), Decimal(0)) for name in FIELDS}
 
 
 @dataclass
@@ -125,8 +132,8 @@ def values_for(unit_code: str, level: int, members: list[Township], period: Peri
     return compute_values(members, period)
 
 
-def _sum(tables, name) -> Fraction:
-    return sum((Fraction(str(t[name])) for t in tables), Fraction(0))
+def _total(values) -> Fraction:
+    return Fraction(sum(values, Decimal(0)))
 
 
 def _rate(numerator: Fraction, denominator: Fraction, scale: Fraction = Fraction(1), cap=None) -> ReportedValue:
@@ -139,20 +146,24 @@ def _rate(numerator: Fraction, denominator: Fraction, scale: Fraction = Fraction
 
 
 def compute_values(members: list[Township], period: Period) -> dict[str, ReportedValue]:
-    tables = [row for t in members for row in t.tables.values()]
-    lasts = [t.last for t in members]
+    def summed(name):  # over every counting table of the members
+        return _total(t.sums[name] for t in members)
+
+    def last(name):  # each member's last counting month
+        return _total(Decimal(t.last[name]) for t in members)
+
     residents = Fraction(sum(t.population for t in members))
     households = Fraction(sum(t.households for t in members))
     per_year = Fraction(365, period.days)
-    mediators = _sum(lasts, "mediators_fulltime") + _sum(lasts, "mediators_parttime")
+    mediators = last("mediators_fulltime") + last("mediators_parttime")
     return {
-        "A04": _rate(_sum(tables, "funding_yuan"), residents, per_year),
+        "A04": _rate(summed("funding_yuan"), residents, per_year),
         "A05": _rate(mediators, residents, Fraction(10_000)),
-        "C08": _rate(_sum(tables, "petitions_resolved_first"), _sum(tables, "petitions_received")),
-        "C09": _rate(_sum(tables, "criminal_cases"), residents, 10_000 * per_year),
-        "C10": _rate(_sum(lasts, "key_persons_managed"), _sum(lasts, "key_persons_registered")),
-        "C12": _rate(_sum(tables, "households_reached"), households, cap=Fraction(1)),
-        "D01": _rate(_sum(lasts, "cadres_on_track"), _sum(lasts, "cadres")),
+        "C08": _rate(summed("petitions_resolved_first"), summed("petitions_received")),
+        "C09": _rate(summed("criminal_cases"), residents, 10_000 * per_year),
+        "C10": _rate(last("key_persons_managed"), last("key_persons_registered")),
+        "C12": _rate(summed("households_reached"), households, cap=Fraction(1)),
+        "D01": _rate(last("cadres_on_track"), last("cadres")),
     }
 
 

@@ -8,16 +8,21 @@ the number of units or indicators; tests assert it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as noop
 
 from governance.audit import record
 
@@ -43,6 +48,7 @@ from .scoring import (
     Line,
     Ranked,
     annual_result,
+    as_fraction,
     assessed,
     fiscal_tilt,
     frac,
@@ -57,6 +63,15 @@ from .scoring import (
 V04_THRESHOLD = Fraction(85, 100)
 ACTIVE_RULINGS = (RulingStatus.IN_FORCE, RulingStatus.APPEALED, RulingStatus.UPHELD)
 Progress = Callable[[int, str], None]
+_NOTES: dict[tuple[str | None, str], str] = {}
+
+
+def _n(message: str) -> str:
+    """gettext for the notes written on tens of thousands of lines, looked up once per language."""
+    key = (get_language(), message)
+    if key not in _NOTES:
+        _NOTES[key] = _(message)
+    return _NOTES[key]
 
 
 @dataclass
@@ -204,9 +219,11 @@ def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.dateti
             if out.note == "spread" or out.note == "groups":
                 if (unit.code, code, ScoreReview.Kind.ACCEPT_SPREAD) not in reviews:
                     unit_blocking.append({"indicator": code, "reason": out.note})
-                out.note = _("评分差异过大") if out.note == "spread" else _("评分考核组不足两个")
+                out.note = _n(noop("评分差异过大")) if out.note == "spread" else _n(noop("评分考核组不足两个"))
             outs[code] = _rule_line(meta, out)
-            lines.append(Line(code, meta["dimension"], frac(weights[code]), out.status, out.ratio or Fraction(0)))
+            lines.append(
+                Line(code, meta["dimension"], as_fraction(weights[code]), out.status, out.ratio or Fraction(0))
+            )
         result = score_unit(lines, tolerance_for=tolerance.get(unit.code))
         unit_vetoes = sorted(set(vetoes.get(unit.code, [])))
         b01 = outs.get("B01")
@@ -244,19 +261,21 @@ def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, r
     if source == "computed" and code != "D03":
         n, d = bucket.get(f"{code}.n", 0), bucket.get(f"{code}.d", 0)  # C06 adds events and cases
         if not d:
-            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_("分母为0，不适用"))
+            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_n(noop("分母为0，不适用")))
         return LineOut(code, LineStatus.SCORED, Fraction(n), Fraction(d), Fraction(n, d))
     if code == "D03":
         n, d = reported_facts.d03_for(members.get(unit.code, []), monthly)
         if not d:
-            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_("分母为0，不适用"))
+            return LineOut(code, LineStatus.NOT_APPLICABLE, Fraction(n), Fraction(d), note=_n(noop("分母为0，不适用")))
         return LineOut(code, LineStatus.SCORED, Fraction(n), Fraction(d), Fraction(n, d))
     if source == "reported":
         rv = reported_values[code]
         if rv.status == "missing":
-            return LineOut(code, LineStatus.MISSING_REPORT, ratio=Fraction(0), note=_("未按期报送：%s") % rv.note)
+            return LineOut(
+                code, LineStatus.MISSING_REPORT, ratio=Fraction(0), note=_n(noop("未按期报送：%s")) % rv.note
+            )
         if rv.status == "na":
-            return LineOut(code, LineStatus.NOT_APPLICABLE, rv.numerator, rv.denominator, note=_("无报送数据"))
+            return LineOut(code, LineStatus.NOT_APPLICABLE, rv.numerator, rv.denominator, note=_n(noop("无报送数据")))
         return LineOut(code, LineStatus.SCORED, rv.numerator, rv.denominator, rv.value)
     if source == "survey":
         on_n, on_y = bucket.get(f"{code}.on.n", 0), bucket.get(f"{code}.on.y", 0)
@@ -268,17 +287,17 @@ def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, r
                 LineStatus.NOT_APPLICABLE,
                 Fraction(on_y + off_y),
                 Fraction(on_n + off_n),
-                note=_("答卷不足30份，不适用"),
+                note=_n(noop("答卷不足30份，不适用")),
             )
         both = on_n >= 30 and off_n >= 30
-        note = _("线上、线下各占50%") if both else _("合并计算")
+        note = _n(noop("线上、线下各占50%")) if both else _n(noop("合并计算"))
         return LineOut(code, LineStatus.SCORED, Fraction(on_y + off_y), Fraction(on_n + off_n), value, note=note)
     if source == "assessed":
         if (unit.code, code, ScoreReview.Kind.NOT_APPLICABLE) in reviews:
-            return LineOut(code, LineStatus.NOT_APPLICABLE, note=_("经审核不适用"))
+            return LineOut(code, LineStatus.NOT_APPLICABLE, note=_n(noop("经审核不适用")))
         outcome = assessed(scores.get((unit.code, code), []))
         if outcome.ratio is None:
-            return LineOut(code, LineStatus.UNSCORED, ratio=Fraction(0), note=_("尚未评分"))
+            return LineOut(code, LineStatus.UNSCORED, ratio=Fraction(0), note=_n(noop("尚未评分")))
         note = ""
         if outcome.groups < 2:
             note = "groups"
@@ -328,27 +347,27 @@ def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None
         )
     UnitResult.objects.bulk_create(results, batch_size=1000)
     ids = dict(UnitResult.objects.filter(cycle=cycle).values_list("region_code", "pk"))
-    lines = []
-    for unit, code, out, line, weight in line_rows:
-        lines.append(
-            IndicatorResult(
-                unit_id=ids[unit.code],
-                cycle=cycle,
-                region_code=unit.code,
-                indicator=code,
-                status=out.status,
-                numerator=to_decimal(out.numerator),
-                denominator=to_decimal(out.denominator),
-                value=to_decimal(out.value),
-                ratio=to_decimal(out.ratio if out.status != LineStatus.NOT_APPLICABLE else None),
-                weight=weight,
-                effective_weight=to_decimal(line.effective_weight if line else Fraction(0)),
-                points=to_decimal(line.points if line else Fraction(0)),
-                tolerance=to_decimal(line.tolerance if line else Fraction(0)),
-                note=str(out.note)[:300],
-            )
+    zero = Fraction(0)
+    rows = [
+        (
+            ids[unit.code],
+            cycle.pk,
+            unit.code,
+            code,
+            out.status,
+            to_decimal(out.numerator),
+            to_decimal(out.denominator),
+            to_decimal(out.value),
+            to_decimal(out.ratio if out.status != LineStatus.NOT_APPLICABLE else None),
+            Decimal(weight),
+            to_decimal(line.effective_weight if line else zero),
+            to_decimal(line.points if line else zero),
+            to_decimal(line.tolerance if line else zero),
+            str(out.note)[:300],
         )
-    IndicatorResult.objects.bulk_create(lines, batch_size=2000)
+        for unit, code, out, line, weight in line_rows
+    ]
+    insert_rows(IndicatorResult, LINE_COLUMNS, rows)
     if cycle.kind == CycleKind.YEAR_END:
         _store_annual(cycle, unit_rows)
     cycle.records_read = counts.records_read
@@ -358,8 +377,38 @@ def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None
     record(
         "bulk",
         instance=cycle,
-        changes={"computed": {"units": len(results), "lines": len(lines), "blocking": len(blocking)}},
+        changes={"computed": {"units": len(results), "lines": len(rows), "blocking": len(blocking)}},
     )
+
+
+LINE_COLUMNS = (
+    "unit_id", "cycle_id", "region_code", "indicator", "status", "numerator", "denominator", "value", "ratio",
+    "weight", "effective_weight", "points", "tolerance", "note",
+)  # fmt: skip
+
+
+def insert_rows(model, columns, rows, batch: int = 2000) -> None:
+    """Write already converted values: tens of thousands of result lines per run, where model
+    instances and per-field preparation would cost more than the SQL. PostgreSQL takes them
+    by COPY, other databases by multi-row INSERTs."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            for row in rows:
+                writer.writerow([r"\N" if value is None else value for value in row])
+            buffer.seek(0)
+            cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+            return
+        row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row_sql] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
 
 def _store_annual(cycle: Cycle, unit_rows) -> None:

@@ -7,6 +7,8 @@ rankings use the rounded annual result.
 
 from __future__ import annotations
 
+import decimal
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,13 +40,24 @@ def round2(value: Fraction) -> Decimal:
     return (Decimal(rounded) / 100).quantize(Decimal("0.01"))
 
 
+_STORE = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
+
+
 def to_decimal(value: Fraction | None, places: int = 8) -> Decimal | None:
-    """A Fraction for storage (display precision; totals also keep their exact form)."""
+    """A Fraction for storage, half up to `places` decimals (display precision; totals also
+    keep their exact form). Decimal division at 60 digits, then one rounding."""
     if value is None:
         return None
-    quantum = Fraction(1, 10**places)
-    units = math.floor(value / quantum + Fraction(1, 2))
-    return Decimal(units).scaleb(-places)
+    if value.denominator == 1:
+        return Decimal(value.numerator).quantize(Decimal(1).scaleb(-places), context=_STORE)
+    quotient = _STORE.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return quotient.quantize(Decimal(1).scaleb(-places), context=_STORE)
+
+
+@functools.lru_cache(maxsize=256)
+def as_fraction(text) -> Fraction:
+    """A catalogue parameter ("0.95") as a Fraction, converted once."""
+    return frac(text)
 
 
 def clamp01(value: Fraction) -> Fraction:
@@ -54,10 +67,10 @@ def clamp01(value: Fraction) -> Fraction:
 def ratio(rule: str, value: Fraction, floor=None, target=None, ceiling=None) -> Fraction:
     """r ∈ [0, 1] of a `higher_better` or `lower_better` value."""
     if rule == "higher_better":
-        f, t = frac(floor), frac(target)
+        f, t = as_fraction(floor), as_fraction(target)
         return clamp01((value - f) / (t - f))
     if rule == "lower_better":
-        t, c = frac(target), frac(ceiling)
+        t, c = as_fraction(target), as_fraction(ceiling)
         return clamp01((c - value) / (c - t))
     raise ValueError(f"no ratio rule {rule!r}")
 
