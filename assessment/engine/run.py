@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection, transaction
@@ -58,17 +57,19 @@ from .scoring import (
     score_unit,
     survey_value,
     to_decimal,
+    to_decimal_text,
 )
 
 V04_THRESHOLD = Fraction(85, 100)
 ACTIVE_RULINGS = (RulingStatus.IN_FORCE, RulingStatus.APPEALED, RulingStatus.UPHELD)
 Progress = Callable[[int, str], None]
 _NOTES: dict[tuple[str | None, str], str] = {}
+_RUN_LANGUAGE: list[str | None] = [None]  # the language of the run in progress, read once
 
 
 def _n(message: str) -> str:
     """gettext for the notes written on tens of thousands of lines, looked up once per language."""
-    key = (get_language(), message)
+    key = (_RUN_LANGUAGE[0], message)
     if key not in _NOTES:
         _NOTES[key] = _(message)
     return _NOTES[key]
@@ -147,6 +148,7 @@ def _rule_line(meta: dict, out: LineOut) -> LineOut:
 def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.datetime | None = None) -> RunSummary:
     """Compute and store the results of an unfinalised cycle (see module docstring)."""
     started = timezone.now()
+    _RUN_LANGUAGE[0] = get_language()
     progress = progress or (lambda pct, note: None)
     now = now or timezone.now()
     if cycle.is_frozen:
@@ -314,6 +316,10 @@ def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.is_frozen:
         raise ValueError("a finalised cycle is frozen")
+    if connection.vendor == "postgresql":
+        # Results can always be computed again: do not wait for the WAL flush of ~50,000 rows.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
     cycle.results.all().delete()  # lines and annual results cascade
     AnnualResult.objects.filter(cycle=cycle).delete()
     peers: dict[tuple[int, str], list] = defaultdict(list)
@@ -355,14 +361,14 @@ def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None
             unit.code,
             code,
             out.status,
-            to_decimal(out.numerator),
-            to_decimal(out.denominator),
-            to_decimal(out.value),
-            to_decimal(out.ratio if out.status != LineStatus.NOT_APPLICABLE else None),
-            Decimal(weight),
-            to_decimal(line.effective_weight if line else zero),
-            to_decimal(line.points if line else zero),
-            to_decimal(line.tolerance if line else zero),
+            to_decimal_text(out.numerator),
+            to_decimal_text(out.denominator),
+            to_decimal_text(out.value),
+            to_decimal_text(out.ratio if out.status != LineStatus.NOT_APPLICABLE else None),
+            str(weight),
+            to_decimal_text(line.effective_weight if line else zero),
+            to_decimal_text(line.points if line else zero),
+            to_decimal_text(line.tolerance if line else zero),
             str(out.note)[:300],
         )
         for unit, code, out, line, weight in line_rows

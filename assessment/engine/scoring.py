@@ -60,6 +60,20 @@ def as_fraction(text) -> Fraction:
     return frac(text)
 
 
+_SCALE = 10**8
+
+
+def to_decimal_text(value: Fraction | None) -> str | None:
+    """The same rounding as `to_decimal` (half up, 8 places) as text, with integer arithmetic
+    only — for writing tens of thousands of result lines."""
+    if value is None:
+        return None
+    numerator, denominator = value.numerator, value.denominator
+    sign = "-" if numerator < 0 else ""
+    units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
+    return f"{sign}{units // _SCALE}.{units % _SCALE:08d}"
+
+
 def clamp01(value: Fraction) -> Fraction:
     return max(ZERO, min(ONE, value))
 
