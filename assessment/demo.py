@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from disputes.models import Case, FollowUp, MediationOrganisation
-from disputes.services import conclusion_deadlines
+from disputes.lifecycle import conclusion_deadlines
 from governance import audit
 from governance.choices import AuditAction, Role
 from governance.models import User

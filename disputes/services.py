@@ -15,10 +15,12 @@ from governance import personal_data
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import in_jurisdiction
-from grids.choices import Level, LimitUnit
-from grids.sla import END_OF_DAY, Limit, add_limit, nth_working_day_after
+from grids.choices import Level
+from grids.sla import END_OF_DAY, nth_working_day_after
 
-from .choices import CaseOutcome, CaseStatus, ConfirmationDecision, PartyKind, Referral, RiskLevel
+from . import lifecycle
+from .choices import CaseStatus, ConfirmationDecision, PartyKind, RiskLevel
+from .lifecycle import CaseError, conclusion_deadlines  # noqa: F401  (part of this module's interface)
 from .models import (
     Agreement,
     Case,
@@ -32,15 +34,9 @@ from .models import (
 from .transitions import TRANSITIONS
 from .validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 
-CONCLUSION_DAYS = 30
-WARNING_DAYS = 20
 CONFIRMATION_WORKING_DAYS = 7
 REPEAT_WINDOW_DAYS = 365
 MASS_THRESHOLD = 5  # people on one side
-
-
-class CaseError(ValidationError):
-    """A refused step: wrong state, wrong actor or missing input."""
 
 
 def _name(user: User | None) -> str:
@@ -79,20 +75,6 @@ def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
     if not may_act(user, locked) or (assigned_elsewhere and not user.is_superuser):
         raise CaseError(_("您无权对该案件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
     return locked, locked.status
-
-
-def _finish(case: Case, name: str, before: str, user: User, fields: list[str], note: str = "", **data) -> Case:
-    case.status = TRANSITIONS[name].target
-    case.save(update_fields=[*fields, "status", "updated_at"])
-    _record(case, name, before, user, note, **data)
-    return case
-
-
-def _require(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise CaseError({field: [message]})
-    return value
 
 
 def mass_and_risk(people_on_largest_side: int, risk_level: int) -> tuple[bool, int]:
@@ -243,45 +225,30 @@ def earlier_cases_of_same_parties(case: Case, viewer: User):
 # --- Transitions -------------------------------------------------------------------------------
 
 
-def conclusion_deadlines(accepted_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """30 days from acceptance (amber from day 20), compared by calendar date."""
-    return (
-        add_limit(accepted_at, Limit(CONCLUSION_DAYS, LimitUnit.DAYS)),
-        add_limit(accepted_at, Limit(WARNING_DAYS, LimitUnit.DAYS)),
-    )
+def _step(case: Case, name: str, user: User, **inputs) -> Case:
+    """Lock, check, apply the step's effects (disputes.lifecycle) now, save and record."""
+    case, before = _begin(case, name, user)
+    step = lifecycle.apply(case, name, at=timezone.now(), **inputs)
+    case.save(update_fields=[*step.fields, "status", "updated_at"])
+    _record(case, name, before, user, step.note, **step.data)
+    return case
 
 
 @transaction.atomic
 def case_accept(*, case: Case, user: User, note: str = "") -> Case:
-    case, before = _begin(case, "accept", user)
-    case.accepted_at = timezone.now()
-    case.conclusion_deadline, case.conclusion_warn_at = conclusion_deadlines(case.accepted_at)
-    return _finish(case, "accept", before, user, ["accepted_at", "conclusion_deadline", "conclusion_warn_at"], note)
+    return _step(case, "accept", user, note=note)
 
 
 @transaction.atomic
 def case_decline(*, case: Case, user: User, reason: str) -> Case:
-    case, before = _begin(case, "decline", user)
-    case.decline_reason = _require(reason, "reason", _("不予受理必须说明理由（如已进入诉讼程序）。"))[:300]
-    case.concluded_at = timezone.now()
-    return _finish(case, "decline", before, user, ["decline_reason", "concluded_at"], reason)
+    return _step(case, "decline", user, reason=reason)
 
 
 @transaction.atomic
 def case_assign(*, case: Case, user: User, mediator: User) -> Case:
-    case, before = _begin(case, "assign", user)
-    if mediator.role != Role.MEDIATOR or mediator.mediation_org_id != case.organisation_id or not mediator.is_active:
+    if not mediator.is_active:
         raise CaseError({"mediator": [_("请选择本调解组织的调解员。")]})
-    case.mediator = mediator
-    return _finish(case, "assign", before, user, ["mediator"], mediator=mediator.pk)
-
-
-def _conclude(case: Case, outcome: str) -> list[str]:
-    case.concluded_at, case.outcome = timezone.now(), outcome
-    if case.first_concluded_at is None:
-        case.first_concluded_at, case.first_outcome = case.concluded_at, outcome
-        return ["concluded_at", "outcome", "first_concluded_at", "first_outcome"]
-    return ["concluded_at", "outcome"]
+    return _step(case, "assign", user, mediator=mediator)
 
 
 @transaction.atomic
@@ -289,66 +256,39 @@ def case_agree(
     *, case: Case, user: User, terms: str, signed_on: dt.date, amount: Decimal | None = None,
     performance_deadline: dt.date | None = None,
 ) -> Case:  # fmt: skip
-    case, before = _begin(case, "agree", user)
-    terms = _require(terms, "terms", _("请填写调解协议内容。"))
-    if performance_deadline and performance_deadline < signed_on:
-        raise CaseError({"performance_deadline": [_("履行期限不能早于协议签订日期。")]})
+    terms = lifecycle.check_agreement(terms, signed_on, performance_deadline)
+    case = _step(case, "agree", user)
     Agreement.objects.create(
         case=case, terms=terms, amount=amount, signed_on=signed_on, performance_deadline=performance_deadline
     )
-    return _finish(case, "agree", before, user, _conclude(case, CaseOutcome.AGREED))
+    return case
 
 
 @transaction.atomic
 def case_fail(*, case: Case, user: User, reason: str) -> Case:
-    case, before = _begin(case, "fail", user)
-    case.failure_reason = _require(reason, "reason", _("请说明调解不成的原因。"))[:300]
-    return _finish(case, "fail", before, user, ["failure_reason", *_conclude(case, CaseOutcome.FAILED)], reason)
+    return _step(case, "fail", user, reason=reason)
 
 
 @transaction.atomic
 def case_refer(*, case: Case, user: User, referral: str, note: str = "") -> Case:
-    case, before = _begin(case, "refer", user)
-    if referral not in Referral.values:
-        raise CaseError({"referral": [_("请选择引导途径：仲裁、诉讼、行政裁决或信访。")]})
-    case.referral = referral
-    return _finish(case, "refer", before, user, ["referral"], note)
+    return _step(case, "refer", user, referral=referral, note=note)
 
 
 @transaction.atomic
 def case_transfer(*, case: Case, user: User, to: MediationOrganisation, reason: str) -> Case:
-    """移交上级: the receiving organisation (at a level above) takes the case; the acceptance
-    date, and so the 30-day limit, stay as they were."""
-    case, before = _begin(case, "transfer", user)
-    reason = _require(reason, "reason", _("移交上级必须说明理由。"))
-    current = case.organisation.region
-    if not (to.is_active and to.region.level < current.level and current.code.startswith(to.region.code)):
+    """移交上级 to an active organisation of a region above (see disputes.lifecycle.transfer)."""
+    if not to.is_active:
         raise CaseError({"to": [_("只能移交给上级区划的调解组织。")]})
-    origin = case.organisation_id
-    case.organisation, case.region_code, case.mediator = to, to.region.code, None
-    case.concluded_at, case.outcome = None, ""
-    if case.first_concluded_at is None:
-        case.assessment_code = case.region_code  # not concluded yet: the receiving organisation answers for it
-    else:
-        case.reopened_at = timezone.now()  # a concluded (failed) case is mediated again
-    fields = ["organisation", "region_code", "mediator", "concluded_at", "outcome", "assessment_code", "reopened_at"]
-    return _finish(
-        case, "transfer", before, user, fields, reason,
-        from_org=origin, to_org=to.pk,
-    )  # fmt: skip
+    return _step(case, "transfer", user, to=to, reason=reason)
 
 
 @transaction.atomic
 def case_close(*, case: Case, user: User, note: str = "") -> Case:
-    case, before = _begin(case, "close", user)
-    if case.status == CaseStatus.AGREED:
-        if not case.follow_ups.exists():
-            raise CaseError(_("调解成功的案件须至少回访一次履行情况后才能结案。"), code="needs_follow_up")
-        confirmation = JudicialConfirmation.objects.filter(case=case, decided_on__isnull=True).exists()
-        if confirmation:
-            raise CaseError(_("司法确认尚未作出决定，不能结案。"), code="confirmation_pending")
-    case.closed_at = timezone.now()
-    return _finish(case, "close", before, user, ["closed_at"], note)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    return _step(
+        case, "close", user, note=note, has_follow_up=locked.follow_ups.exists(),
+        confirmation_pending=JudicialConfirmation.objects.filter(case=locked, decided_on__isnull=True).exists(),
+    )  # fmt: skip
 
 
 # --- Records that keep the state -------------------------------------------------------------------
@@ -411,7 +351,7 @@ def confirmation_apply(*, case: Case, user: User, court: str, applied_on: dt.dat
     if JudicialConfirmation.objects.filter(case=case).exists():
         raise CaseError(_("该案件已申请司法确认。"), code="duplicate")
     confirmation = JudicialConfirmation.objects.create(
-        case=case, court=_require(court, "court", _("请填写受理法院。")), applied_on=applied_on,
+        case=case, court=lifecycle.require(court, "court", _("请填写受理法院。")), applied_on=applied_on,
         deadline=confirmation_deadline(applied_on),
     )  # fmt: skip
     _record(case, "confirmation_apply", case.status, user, court=court)

@@ -23,6 +23,7 @@ from governance.choices import Role
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 
+from .. import lifecycle
 from ..choices import (
     CODE_LENGTH,
     UNRESOLVED_STATUSES,
@@ -30,9 +31,9 @@ from ..choices import (
     DispatchRole,
     DispatchState,
     EventStatus,
-    Feedback,
     Level,
 )
+from ..lifecycle import TransitionError
 from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region
 from ..sla import add_limit, limits_for
 from ..transitions import TRANSITIONS, Transition
@@ -48,10 +49,6 @@ ALLOWED_TYPES = {
 }
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_DISTANCE_M = 100
-
-
-class TransitionError(ValidationError):
-    """A refused transition: the message says why (wrong state, wrong actor, missing input)."""
 
 
 # --- Who is acting ---------------------------------------------------------------------------
@@ -282,13 +279,6 @@ def _finish(
     return event
 
 
-def _require(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise TransitionError({field: [message]})
-    return value
-
-
 def _respond(event: GridEvent, now: dt.datetime) -> list[str]:
     if event.responded_at is None:
         event.responded_at = now
@@ -296,178 +286,105 @@ def _respond(event: GridEvent, now: dt.datetime) -> list[str]:
     return []
 
 
+class RowDispatches:
+    """The dispatch rows of a locked event, for grids.lifecycle."""
+
+    def __init__(self, event: GridEvent):
+        self.event = event
+        self.open = EventDispatch.objects.filter(event=event)
+
+    def close_open(self) -> None:
+        self.open.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(state=DispatchState.CLOSED)
+
+    def close_pending(self) -> None:
+        self.open.filter(state=DispatchState.PENDING).update(state=DispatchState.CLOSED)
+
+    def add(self, department: Department, role: str, at: dt.datetime) -> None:
+        EventDispatch.objects.create(event=self.event, department=department, role=role, dispatched_at=at)
+
+    def set_lead(self, **values) -> None:
+        lead = self.open.filter(role=DispatchRole.LEAD).latest("dispatched_at", "pk")
+        for name, value in values.items():
+            setattr(lead, name, value)
+        lead.save(update_fields=list(values))
+
+
+def _step(event: GridEvent, name: str, user: User, **inputs) -> GridEvent:
+    """Lock, check, apply the step's effects (grids.lifecycle) now, save, record, notify on commit."""
+    event, _t, before = _begin(event, name, user)
+    step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event), **inputs)
+    return _finish(event, name, before, user, step.fields, step.note, departments=step.departments, **step.data)
+
+
 @transaction.atomic
 def event_accept(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "accept", user)
-    event.status = t.target
-    return _finish(event, t.name, before, user, _respond(event, timezone.now()), note)
+    return _step(event, "accept", user, note=note)
 
 
 @transaction.atomic
 def event_return(*, event: GridEvent, user: User, reason: str) -> GridEvent:
-    event, t, before = _begin(event, "return", user)
-    event.return_reason = _require(reason, "reason", _("退回必须说明理由。"))[:200]
-    now = timezone.now()
-    event.status, event.closed_at = t.target, now
-    return _finish(event, t.name, before, user, ["return_reason", "closed_at", *_respond(event, now)], reason)
+    return _step(event, "return", user, reason=reason)
 
 
 @transaction.atomic
 def event_self_handle(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "self_handle", user)
-    event.self_handled = True
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["self_handled"], note)
+    return _step(event, "self_handle", user, note=note)
 
 
 @transaction.atomic
 def event_dispatch(
     *, event: GridEvent, user: User, lead: Department, collaborators: Iterable[Department] = (), note: str = ""
 ) -> GridEvent:
-    """中心吹哨、部门报到: send the event to one lead department and any collaborating ones."""
-    event, t, before = _begin(event, "dispatch", user)
-    collaborators = [d for d in collaborators if d.pk != lead.pk]
+    """中心吹哨、部门报到: send the event to one lead department and any collaborating ones
+    inside the user's jurisdiction."""
+    collaborators = list(collaborators)
     visible = Department.objects.restrict(user).filter(is_active=True)
     for department in [lead, *collaborators]:
         if not visible.filter(pk=department.pk).exists():
             raise TransitionError({"lead": [_("部门“%(name)s”不在您的管辖范围内或已停用。") % {"name": department}]})
-    now = timezone.now()
-    EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
-        state=DispatchState.CLOSED
-    )
-    EventDispatch.objects.create(event=event, department=lead, role=DispatchRole.LEAD, dispatched_at=now)
-    for department in collaborators:
-        EventDispatch.objects.create(
-            event=event, department=department, role=DispatchRole.COLLABORATOR, dispatched_at=now
-        )
-    event.lead_department = lead
-    event.self_handled = False
-    event.status = t.target
-    return _finish(
-        event, t.name, before, user, ["lead_department", "self_handled"], note,
-        departments=[lead, *collaborators], lead=lead.pk, collaborators=[d.pk for d in collaborators],
-    )  # fmt: skip
-
-
-def _lead_dispatch(event: GridEvent) -> EventDispatch:
-    return EventDispatch.objects.filter(event=event, role=DispatchRole.LEAD).latest("dispatched_at", "pk")
+    return _step(event, "dispatch", user, lead=lead, collaborators=collaborators, note=note)
 
 
 @transaction.atomic
 def event_department_accept(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "department_accept", user)
-    dispatch = _lead_dispatch(event)
-    dispatch.state, dispatch.answered_at = DispatchState.ACCEPTED, timezone.now()
-    dispatch.save(update_fields=["state", "answered_at"])
-    event.status = t.target
-    return _finish(event, t.name, before, user, [], note, departments=[event.lead_department])
+    return _step(event, "department_accept", user, note=note)
 
 
 @transaction.atomic
 def event_department_return(*, event: GridEvent, user: User, reason: str) -> GridEvent:
-    event, t, before = _begin(event, "department_return", user)
-    reason = _require(reason, "reason", _("退回必须说明理由。"))
-    dispatch = _lead_dispatch(event)
-    dispatch.state, dispatch.answered_at, dispatch.return_reason = DispatchState.RETURNED, timezone.now(), reason[:200]
-    dispatch.save(update_fields=["state", "answered_at", "return_reason"])
-    EventDispatch.objects.filter(event=event, state=DispatchState.PENDING).update(state=DispatchState.CLOSED)
-    department = event.lead_department
-    event.lead_department = None
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["lead_department"], reason, departments=[department])
+    return _step(event, "department_return", user, reason=reason)
 
 
 @transaction.atomic
 def event_escalate(*, event: GridEvent, user: User, reason: str) -> GridEvent:
     """上报上级: the next level's centre takes the event; the clocks keep running from the report."""
-    event, t, before = _begin(event, "escalate", user)
-    reason = _require(reason, "reason", _("上报上级必须说明理由。"))
-    if event.handling_level <= Level.PROVINCE:
-        raise TransitionError(_("事件已在省级受理，无法继续上报。"), code="top_level")
-    EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
-        state=DispatchState.CLOSED
-    )
-    event.handling_level -= 1
-    event.lead_department = None
-    event.self_handled = False
-    event.status = t.target
-    return _finish(
-        event, t.name, before, user, ["handling_level", "lead_department", "self_handled"], reason,
-        to_level=event.handling_level,
-    )  # fmt: skip
+    return _step(event, "escalate", user, reason=reason)
 
 
 @transaction.atomic
 def event_resolve(*, event: GridEvent, user: User, resolution: str) -> GridEvent:
-    event, t, before = _begin(event, "resolve", user)
-    event.resolution = _require(resolution, "resolution", _("请填写办理结果。"))
-    now = timezone.now()
-    event.resolved_at = now
-    event.resolved_level = event.handling_level
-    first = []
-    if event.first_resolved_at is None:
-        event.first_resolved_at, event.first_resolved_level = now, event.handling_level
-        first = ["first_resolved_at", "first_resolved_level"]
-    limits = limits_for(event.category, event.urgency)
-    event.feedback_deadline = add_limit(now, limits.feedback)
-    EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
-        state=DispatchState.CLOSED
-    )
-    event.status = t.target
-    fields = ["resolution", "resolved_at", "resolved_level", "feedback_deadline", *first]
-    departments = [event.lead_department] if event.lead_department_id else []
-    return _finish(event, t.name, before, user, fields, departments=departments)
+    return _step(event, "resolve", user, resolution=resolution)
 
 
 @transaction.atomic
 def event_verify(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "verify", user)
-    event.verified_at = timezone.now()
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["verified_at"], note)
+    return _step(event, "verify", user, note=note)
 
 
 @transaction.atomic
 def event_reopen(*, event: GridEvent, user: User, reason: str) -> GridEvent:
-    """核查不通过: back to handling; the resolution no longer stands from now on (the first
-    resolution stays recorded for periods that ended before the reopening)."""
-    event, t, before = _begin(event, "reopen", user)
-    reason = _require(reason, "reason", _("重新办理必须说明核查发现的问题。"))
-    event.resolved_at = event.resolved_level = event.feedback_deadline = None
-    event.reopened_at = timezone.now()
-    if event.lead_department_id:
-        lead = _lead_dispatch(event)
-        lead.state = DispatchState.ACCEPTED
-        lead.save(update_fields=["state"])
-    event.status = t.target
-    departments = [event.lead_department] if event.lead_department_id else []
-    return _finish(
-        event,
-        t.name,
-        before,
-        user,
-        ["resolved_at", "resolved_level", "feedback_deadline", "reopened_at"],
-        reason,
-        departments=departments,
-    )
+    """核查不通过: back to handling (see grids.lifecycle.reopen)."""
+    return _step(event, "reopen", user, reason=reason)
 
 
 @transaction.atomic
 def event_feedback(*, event: GridEvent, user: User, feedback: str, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "feedback", user)
-    if feedback not in Feedback.values:
-        raise TransitionError({"feedback": [_("请选择回访评价：满意、基本满意或不满意。")]})
-    event.feedback, event.feedback_note, event.feedback_at = feedback, note[:500], timezone.now()
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["feedback", "feedback_note", "feedback_at"], note)
+    return _step(event, "feedback", user, feedback=feedback, note=note)
 
 
 @transaction.atomic
 def event_close(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
-    event, t, before = _begin(event, "close", user)
-    event.closed_at = timezone.now()
-    event.status = t.target
-    return _finish(event, t.name, before, user, ["closed_at"], note)
+    return _step(event, "close", user, note=note)
 
 
 @transaction.atomic
@@ -482,11 +399,7 @@ def event_merge(*, event: GridEvent, into: GridEvent, user: User) -> GridEvent:
         .exists()
     ):
         raise TransitionError({"into": [_("合并目标不存在、不在您的管辖范围内或已结束。")]})
-    event, t, before = _begin(event, "merge", user)
-    event.merged_into = into
-    now = timezone.now()
-    event.status, event.closed_at = t.target, now
-    _finish(event, t.name, before, user, ["merged_into", "closed_at"], into=into.pk)
+    event = _step(event, "merge", user, into=into)
     _record(into, "absorb", into.status, user, merged=event.pk)
     return event
 
@@ -496,7 +409,7 @@ def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: s
     """转矛盾纠纷: register a mediation case at `organisation` that links back to this event."""
     from disputes.services import case_register
 
-    event, t, before = _begin(event, "convert", user)
+    event, _t, before = _begin(event, "convert", user)
     case = case_register(
         user=user,
         organisation=organisation,
@@ -507,12 +420,8 @@ def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: s
         origin_event=event,
         **case_fields,
     )
-    EventDispatch.objects.filter(event=event, state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(
-        state=DispatchState.CLOSED
-    )
-    now = timezone.now()
-    event.status, event.closed_at = t.target, now
-    return _finish(event, t.name, before, user, ["closed_at"], note, case=case.pk, case_number=case.number)
+    step = lifecycle.apply(event, "convert", at=timezone.now(), dispatches=RowDispatches(event), note=note)
+    return _finish(event, "convert", before, user, step.fields, note, case=case.pk, case_number=case.number)
 
 
 TRANSITION_SERVICES = {
