@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from disputes.models import Case, FollowUp, MediationOrganisation
 from disputes.lifecycle import conclusion_deadlines
+from disputes.models import Case, FollowUp, MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, Role
 from governance.models import User

@@ -1041,39 +1041,50 @@ def claim_decide(*, user: User, claim: ToleranceClaim, approve: bool, note: str 
 # --- Rectification (问题清单—整改台账—复查销号) ------------------------------------------------------------
 
 
+def rectification_step(
+    item: RectificationItem, name: str, *, at: dt.datetime, user: User | None, text: str = ""
+) -> list[str]:
+    """The effect of one step of the rectification ledger on the item, at `at` (also replayed by
+    the historical import); returns the fields it changed. The caller checked the move."""
+    errors: dict[str, list[str]] = {}
+    if name == "report":
+        item.report = _required_text(text, "report", _("请填写整改报告。"), errors, max_length=8000)
+        item.reported_at = at
+        fields = ["report", "reported_at"]
+    elif name == "close":
+        item.closed_on, item.closed_by = timezone.localtime(at).date(), user
+        fields = ["closed_on", "closed_by"]
+    else:  # return: the reason goes to the audit trail
+        _required_text(text, "note", _("请填写退回理由。"), errors, max_length=500)
+        fields = []
+    if errors:
+        raise InputError(errors)
+    item.status = RECTIFICATION_STEPS[name].target
+    return ["status", *fields]
+
+
 @transaction.atomic
 def rectification_report(*, user: User, item: RectificationItem, report: str) -> RectificationItem:
     """整改报告 by the unit's own staff (again after a return)."""
-    item, step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "report", user)
-    errors: dict[str, list[str]] = {}
-    report = _required_text(report, "report", _("请填写整改报告。"), errors, max_length=8000)
-    if errors:
-        raise InputError(errors)
-    item.status, item.report, item.reported_at = step.target, report, timezone.now()
-    item.save(update_fields=["status", "report", "reported_at"])
+    item, _step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "report", user)
+    item.save(update_fields=rectification_step(item, "report", at=timezone.now(), user=user, text=report))
     return item
 
 
 @transaction.atomic
 def rectification_close(*, user: User, item: RectificationItem) -> RectificationItem:
     """复查销号 by an assessor covering the unit."""
-    item, step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "close", user)
-    item.status, item.closed_on, item.closed_by = step.target, timezone.localdate(), user
-    item.save(update_fields=["status", "closed_on", "closed_by"])
+    item, _step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "close", user)
+    item.save(update_fields=rectification_step(item, "close", at=timezone.now(), user=user))
     return item
 
 
 @transaction.atomic
 def rectification_return(*, user: User, item: RectificationItem, note: str) -> RectificationItem:
     """退回 a report that does not fix the problem; the reason goes into the audit trail."""
-    item, step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "return", user)
-    errors: dict[str, list[str]] = {}
-    note = _required_text(note, "note", _("请填写退回理由。"), errors, max_length=500)
-    if errors:
-        raise InputError(errors)
-    item.status = step.target
-    item.save(update_fields=["status"])
-    audit.record(AuditAction.UPDATE, instance=item, changes={"return_note": [None, note]})
+    item, _step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "return", user)
+    item.save(update_fields=rectification_step(item, "return", at=timezone.now(), user=user, text=note))
+    audit.record(AuditAction.UPDATE, instance=item, changes={"return_note": [None, note.strip()]})
     return item
 
 

@@ -265,9 +265,14 @@ def finalise(cycle: Cycle, *, user: User | None) -> Cycle:
     return cycle
 
 
+def rectification_dates(opened_on: dt.date) -> tuple[dt.date, dt.date]:
+    """The notice is due 10 working days after the item opens; the rectification 30 days after that."""
+    notice_due = nth_working_day_after(opened_on, NOTICE_WORKING_DAYS)
+    return notice_due, notice_due + dt.timedelta(days=RECTIFY_DAYS)
+
+
 def _open_rectifications(cycle: Cycle) -> None:
-    today = timezone.localdate()
-    notice_due = nth_working_day_after(today, NOTICE_WORKING_DAYS)
+    notice_due, due_on = rectification_dates(timezone.localdate())
     failing = IndicatorResult.objects.filter(
         cycle=cycle,
         status__in=[LineStatus.SCORED, LineStatus.MISSING_REPORT],
@@ -286,7 +291,7 @@ def _open_rectifications(cycle: Cycle) -> None:
             indicator=indicator,
             ratio=r,
             notice_due_on=notice_due,
-            due_on=notice_due + dt.timedelta(days=RECTIFY_DAYS),
+            due_on=due_on,
             recurring=(code, indicator) in earlier,
         )
         for region_id, code, indicator, r in failing

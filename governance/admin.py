@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditLog, Department, User
+from .models import AuditLog, Department, ImportJob, User
 
 admin.site.site_header = _("网格化综治平台 · 系统配置")
 admin.site.site_title = _("网格化综治平台")
@@ -72,4 +72,20 @@ class AuditLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Historical imports, read-only: a job is started from the /records/ page or import_records."""
+
+    list_display = ["pk", "created_at", "user", "name", "dry_run", "status", "lines", "rejected_rows", "finished_at"]
+    list_filter = ["status", "dry_run"]
+    search_fields = ["name", "user__username"]
+    exclude = ["report"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -50,3 +50,14 @@ class AuditAction(models.TextChoices):
     LOGOUT = "logout", _("退出")
     EXPORT = "export", _("导出")
     READ_UNMASKED = "read_unmasked", _("查看个人信息原文")
+
+
+class ImportStatus(models.TextChoices):
+    """The life of an ImportJob; VALIDATING and WRITING are the importer's two passes."""
+
+    QUEUED = "queued", _("排队中")
+    VALIDATING = "validating", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已完成")
+    REJECTED = "rejected", _("已拒绝")
+    FAILED = "failed", _("失败")

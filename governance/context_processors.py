@@ -37,6 +37,7 @@ def navigation(request):
     items.append((_("区划与网格"), reverse("grids:region-root")))
     if user.can("region.import"):
         items.append((_("导入区划"), reverse("grids:region-import")))
+        items.append((_("历史数据"), reverse("interchange:records")))
     if user.can("department.change") or user.can("user.view"):
         items.append((_("职能部门"), reverse("governance:department-list")))
     if user.can("audit.view"):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from grids.lookups import RegionCodeField
 
 from .audit import AuditedModel, canonical_json
-from .choices import AuditAction, DepartmentKind, Role
+from .choices import AuditAction, DepartmentKind, ImportStatus, Role
 from .scoping import ScopedModel, ScopedQuerySet
 
 
@@ -167,3 +167,79 @@ class AuditLog(ScopedModel):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The audit trail is append-only.")
+
+
+class ExternalRef(ScopedModel):
+    """导入记录对照: a record imported from an older system, keyed by that system's own id.
+
+    It makes imports idempotent (the same id with the same content is skipped) and lets a
+    file that reuses an id for different content be rejected; `digest` is the SHA-256 of
+    the record's canonical JSON. Written by governance.interchange only.
+    """
+
+    source = models.CharField(_("来源系统"), max_length=60)
+    kind = models.CharField(_("记录类型"), max_length=24)
+    external_id = models.CharField(_("原系统编号"), max_length=100)
+    object_id = models.BigIntegerField(_("平台记录ID"))
+    digest = models.CharField(max_length=64)
+    region_code = RegionCodeField(_("区划代码"), max_length=15, blank=True, db_index=True)
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+
+    scope_path = "region_code"
+
+    class Meta:
+        verbose_name = _("导入记录对照")
+        verbose_name_plural = _("导入记录对照")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "external_id"], name="external_ref_once"),
+        ]
+        indexes = [models.Index(fields=["kind", "object_id"], name="external_ref_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.kind}:{self.external_id}"
+
+
+class ImportJob(ScopedModel, AuditedModel):
+    """导入任务: one interchange file uploaded on the /records/ page and imported by the worker
+    (governance.tasks.run_import), so a file of any size leaves the request at once.
+
+    Scoped by the uploader's region. The upload itself is audited (a create entry); the worker's
+    status updates are bookkeeping written with update(), and the records the import writes carry
+    their own bulk audit entries (with the uploader and address as actor). The stored file is
+    deleted when the job ends: it may hold personal data in clear, which the platform otherwise
+    keeps only encrypted. `language` is the uploader's, so the rejection reasons read as the page.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("上传人"))
+    region_code = RegionCodeField(_("区划代码"), max_length=15, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    language = models.CharField(_("语言"), max_length=10, blank=True)
+    file = models.FileField(_("数据文件"), upload_to="imports/%Y/%m/", max_length=255, blank=True)
+    name = models.CharField(_("文件名"), max_length=255)
+    size = models.BigIntegerField(_("文件大小（字节）"))
+    dry_run = models.BooleanField(_("仅校验，不保存"), default=False)
+    status = models.CharField(_("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    phase = models.CharField(_("当前步骤"), max_length=12, blank=True)
+    lines = models.BigIntegerField(_("已处理行数"), default=0)
+    bytes_read = models.BigIntegerField(_("已读取字节数"), default=0)
+    report = models.JSONField(_("导入报告"), default=dict, blank=True)
+    rejected_rows = models.BigIntegerField(_("拒绝行数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    scope_path = "region_code"
+    audit_exclude = ("report", "lines", "bytes_read")
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING)

@@ -16,3 +16,12 @@ def verify_audit_chain() -> dict:
     if broken_at is not None:
         logger.error("Audit chain broken at entry #%s after %s good entries", broken_at, checked)
     return {"checked": checked, "broken_at": broken_at}
+
+
+@shared_task(name="governance.tasks.run_import")
+def run_import(job_id: int) -> dict:
+    """Import an uploaded interchange file on the worker (progress is reported as it goes).
+    Delivered twice, the second run finds the job no longer queued and does nothing."""
+    from .interchange.jobs import run_job
+
+    return run_job(job_id)

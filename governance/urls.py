@@ -17,6 +17,7 @@ urlpatterns = [
     path("assessment/", include(("assessment.urls", "assessment"))),
     path("survey/", include(("assessment.public_urls", "survey"))),
     path("report/", include(("grids.public_urls", "public"))),
+    path("records/", include(("governance.interchange.urls", "interchange"))),
     path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),

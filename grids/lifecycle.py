@@ -169,7 +169,7 @@ def close(event, at, dispatches, *, note="", **_inputs) -> Step:
 
 def merge(event, at, dispatches, *, into, **_inputs) -> Step:
     """Folded into the event it repeats (the caller checks the target and records its side)."""
-    event.merged_into_id = into if isinstance(into, int) else into.pk
+    event.merged_into_id = getattr(into, "pk", into)  # the event or its id (None while an import validates)
     event.closed_at = at
     return Step(["merged_into", "closed_at"], data={"into": event.merged_into_id})
 

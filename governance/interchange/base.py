@@ -1,0 +1,371 @@
+"""The interchange framework: reading a file, the record-type registry, the report, the context
+shared by the validation and write passes (caches of regions, references and deadlines).
+
+Each record type (see records_*.py) is a `RecordType` with:
+- `validate(row, ctx) -> Prepared`: parse and check one row, raising `Rejected` with reasons;
+  nothing is written. References to other rows of the same file are checked against `ctx.seen`.
+- `write(batch, ctx) -> list[(Prepared, object_id)]`: create a batch of prepared rows with
+  bulk_create and return the new ids (the caller records the ExternalRefs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from governance.audit import canonical_json
+from governance.scoping import in_jurisdiction
+
+FORMAT_NAME = "grid-governance-interchange"
+FORMAT_VERSION = 1
+DEFAULT_SOURCE = "platform"
+BATCH_SIZE = 2000
+
+
+class Rejected(Exception):
+    """A row that cannot be imported; `reasons` are {field: [messages]}."""
+
+    def __init__(self, reasons: dict[str, list[str]] | str):
+        if isinstance(reasons, str):
+            reasons = {"row": [reasons]}
+        super().__init__(reasons)
+        self.reasons = reasons
+
+
+class Unchanged(Exception):
+    """A row naming a record the platform already holds with the same content (counted, not written)."""
+
+
+@dataclass
+class Prepared:
+    """One validated row, ready to be written."""
+
+    kind: str
+    external_id: str
+    digest: str
+    region_code: str
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RejectedRow:
+    line: int
+    kind: str
+    external_id: str
+    reasons: dict[str, list[str]]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, on a dry run or a rejected file, would have done)."""
+
+    source: str = DEFAULT_SOURCE
+    dry_run: bool = False
+    lines: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def count(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "lines": self.lines,
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "rejected": [
+                {"line": r.line, "type": r.kind, "id": r.external_id, "reasons": r.reasons} for r in self.rejected
+            ],
+        }
+
+
+# --- Reading -----------------------------------------------------------------------------------------
+
+
+def read_lines(stream: Iterable[str | bytes]) -> Iterator[tuple[int, dict | None, str]]:
+    """(line number, parsed object or None, error) for every non-blank line; one line in memory."""
+    for number, raw in enumerate(stream, start=1):
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        text = raw.strip().lstrip("\ufeff")
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield number, None, _("不是有效的JSON：%(error)s") % {"error": exc.msg}
+            continue
+        if not isinstance(value, dict):
+            yield number, None, _("每行应为一个JSON对象。")
+            continue
+        yield number, value, ""
+
+
+def digest_of(row: dict) -> str:
+    """The content digest of a row: canonical JSON without the row's type."""
+    content = {k: v for k, v in row.items() if k != "type"}
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+# --- Field parsing (raising Rejected with the field name) ------------------------------------------------
+
+
+def text(row: dict, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+    value = row.get(key)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        raise Rejected({key: [_("不能为空。")]})
+    if max_length is not None and len(value) > max_length:
+        raise Rejected({key: [_("不能超过%(n)s个字符。") % {"n": max_length}]})
+    return value
+
+
+def moment(row: dict, key: str, *, required: bool = True) -> dt.datetime | None:
+    """An ISO-8601 timestamp with an offset (a naive one is refused: the offset is the contract)."""
+    raw = row.get(key)
+    if raw in (None, ""):
+        if required:
+            raise Rejected({key: [_("不能为空。")]})
+        return None
+    value = parse_datetime(str(raw)) if isinstance(raw, str) else None
+    if value is None:
+        raise Rejected({key: [_("“%(value)s”不是ISO 8601时间。") % {"value": raw}]})
+    if timezone.is_naive(value):
+        raise Rejected({key: [_("时间“%(value)s”缺少时区偏移（如+08:00）。") % {"value": raw}]})
+    if value > timezone.now():
+        raise Rejected({key: [_("时间“%(value)s”晚于当前时间。") % {"value": raw}]})
+    return value
+
+
+def day(row: dict, key: str, *, required: bool = True) -> dt.date | None:
+    raw = row.get(key)
+    if raw in (None, ""):
+        if required:
+            raise Rejected({key: [_("不能为空。")]})
+        return None
+    value = parse_date(str(raw)) if isinstance(raw, str) else None
+    if value is None:
+        raise Rejected({key: [_("“%(value)s”不是日期（YYYY-MM-DD）。") % {"value": raw}]})
+    return value
+
+
+def integer(row: dict, key: str, *, default: int | None = None, minimum: int = 0) -> int:
+    raw = row.get(key, default)
+    if raw is None:
+        raise Rejected({key: [_("不能为空。")]})
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
+        raise Rejected({key: [_("应为不小于%(n)s的整数。") % {"n": minimum}]})
+    return raw
+
+
+def decimal(row: dict, key: str, *, required: bool = True) -> Decimal | None:
+    raw = row.get(key)
+    if raw in (None, ""):
+        if required:
+            raise Rejected({key: [_("不能为空。")]})
+        return None
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise Rejected({key: [_("“%(value)s”不是数字。") % {"value": raw}]}) from exc
+
+
+def word(row: dict, key: str, allowed: Iterable[str], *, required: bool = True, default: str = "") -> str:
+    value = text(row, key) or default
+    allowed = list(allowed)
+    if not value and not required:
+        return ""
+    if value not in allowed:
+        raise Rejected(
+            {key: [_("“%(value)s”不在可选值之内：%(allowed)s。") % {"value": value, "allowed": "|".join(allowed)}]}
+        )
+    return value
+
+
+# --- The record-type registry ------------------------------------------------------------------------------
+
+
+class RecordType:
+    """One section of the file. Subclasses set `kind` and implement validate / write / export."""
+
+    kind: ClassVar[str] = ""
+    model_label: ClassVar[str] = ""
+    id_key: ClassVar[str] = "id"
+    uses_refs: ClassVar[bool] = True  # False for regions: their code is their identity
+
+    def validate(self, row: dict, ctx: Context) -> Prepared:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def write(self, batch: list[Prepared], ctx: Context) -> list[int]:
+        """By default each prepared row's values are the fields of one new `model_label` row."""
+        from django.apps import apps
+
+        model = apps.get_model(self.model_label)
+        rows = [model(**p.values) for p in batch]
+        model.objects.bulk_create(rows)
+        return [r.pk for r in rows]
+
+    def identity(self, row: dict) -> str:
+        """The row's id within its type and source."""
+        return str(row.get(self.id_key, "") or "").strip()
+
+    def prefetch(self, rows: list[dict], ctx: Context) -> None:
+        """Load what a chunk of rows refers to (regions, references) in a few queries."""
+        ctx.load_regions(r.get(key) for r in rows for key in self.region_keys)
+
+    region_keys: ClassVar[tuple[str, ...]] = ()
+
+
+REGISTRY: dict[str, RecordType] = {}
+# The sections of a file, in this order (a row refers only to rows of earlier sections).
+ORDER: list[str] = [
+    "region", "department", "mediation_organisation", "grid_worker", "visit", "event", "case", "monthly_report",
+    "survey_answer", "veto_ruling", "innovation_award", "assessor_score", "rectification_item",
+]  # fmt: skip
+
+
+def register(record_type: type[RecordType]) -> type[RecordType]:
+    REGISTRY[record_type.kind] = record_type()
+    return record_type
+
+
+# --- The context of one import ---------------------------------------------------------------------------
+
+
+class Context:
+    """What both passes share: the acting user, the source namespace, caches, and the ids the
+    file itself introduces (so a row may refer to an earlier row of the same file)."""
+
+    def __init__(self, *, user, source: str):
+        from grids.models import Region
+
+        self.user = user
+        self.source = source
+        self.regions: dict[str, Region | None] = {}
+        self.file_regions: set[str] = set()
+        self.file_keys: set[tuple] = set()  # (kind, region, name) of departments and organisations in the file
+        self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, within this file
+        self.refs: dict[tuple[str, str], tuple[int, str]] = {}  # (kind, id) -> (object id, digest) on file
+        self._limits: dict = {}
+        self._deadlines: dict = {}
+        self._cache: dict = {}
+        self.phase = "validate"
+
+    def allowed(self, code: str) -> bool:
+        """Inside the acting user's jurisdiction (no user: an unrestricted operator)."""
+        return self.user is None or in_jurisdiction(self.user, code)
+
+    # regions
+    def load_regions(self, codes: Iterable[Any]) -> None:
+        from grids.models import Region
+
+        wanted = {str(c) for c in codes if c} - self.regions.keys()
+        wanted = sorted(wanted)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found = {r.code: r for r in Region.objects.filter(code__in=chunk)}
+            for code in chunk:
+                self.regions[code] = found.get(code)
+
+    def region(self, row: dict, key: str, *, levels: Iterable[int] | None = None, required: bool = True):
+        """The region a row names by code, inside the caller's jurisdiction, at one of `levels`."""
+        from grids.choices import LEVEL_BY_CODE_LENGTH, Level
+
+        code = text(row, key, required=required)
+        if not code:
+            return None
+        region = self.regions.get(code)
+        if region is None and code not in self.regions:
+            self.load_regions([code])
+            region = self.regions.get(code)
+        level = LEVEL_BY_CODE_LENGTH.get(len(code))
+        if region is None and not (self.phase == "validate" and code in self.file_regions):
+            raise Rejected({key: [_("区划“%(code)s”不存在。") % {"code": code}]})
+        if not self.allowed(code):
+            raise Rejected({key: [_("区划“%(code)s”不在您的管辖范围内。") % {"code": code}]})
+        if levels is not None and level not in set(levels):
+            names = "、".join(str(Level(v).label) for v in levels)
+            raise Rejected({key: [_("区划“%(code)s”应为%(levels)s。") % {"code": code, "levels": names}]})
+        return region if region is not None else code
+
+    # references to other records of this source
+    def load_refs(self, kind: str, ids: Iterable[str]) -> None:
+        from governance.models import ExternalRef
+
+        wanted = sorted({str(i) for i in ids if i} - {k[1] for k in self.refs if k[0] == kind})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = ExternalRef.objects.filter(source=self.source, kind=kind, external_id__in=chunk)
+            for ref in rows.values_list("external_id", "object_id", "digest"):
+                self.refs[(kind, ref[0])] = (ref[1], ref[2])
+
+    def ref_exists(self, kind: str, external_id: str) -> bool:
+        return (kind, external_id) in self.refs or (kind, external_id) in self.seen
+
+    def object_id(self, kind: str, external_id: str) -> int:
+        if (kind, external_id) not in self.refs:
+            self.load_refs(kind, [external_id])
+        return self.refs[(kind, external_id)][0]
+
+    # the same rules as live entry, memoised per import
+    def limits(self, category, urgency: str):
+        from grids.sla import limits_for
+
+        key = (category.pk, urgency)
+        if key not in self._limits:
+            self._limits[key] = limits_for(category, urgency)
+        return self._limits[key]
+
+    def deadline(self, start: dt.datetime, limit) -> dt.datetime:
+        """grids.sla.add_limit; day-based limits depend only on the local start date, so they are
+        computed once per date (each computation reads the calendar exceptions)."""
+        from grids.choices import LimitUnit
+        from grids.sla import add_limit
+
+        if limit.unit == LimitUnit.HOURS:
+            return add_limit(start, limit)
+        key = (timezone.localtime(start).date(), limit)
+        if key not in self._deadlines:
+            self._deadlines[key] = add_limit(start, limit)
+        return self._deadlines[key]
+
+    def placeholder(self, kind: str, region: str, name: str):
+        """During validation, an unsaved stand-in (with a negative id) for a department or mediation
+        organisation an earlier section of this file introduces; None if the file has none such."""
+        from disputes.models import MediationOrganisation
+        from governance.models import Department
+
+        if (kind, region, name) not in self.file_keys:
+            return None
+        key = ("placeholder", kind, region, name)
+        if key not in self._cache:
+            model = Department if kind == "department" else MediationOrganisation
+            stand_in = model(pk=-len(self._cache) - 1, name=name)
+            if self.regions.get(region) is not None:
+                stand_in.region = self.regions[region]
+            self._cache[key] = stand_in
+        return self._cache[key]
+
+    def cached(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]

@@ -1,0 +1,320 @@
+"""Record types of the assessment inputs: monthly core tables, survey answers, veto rulings and
+innovation awards, assessor scores of existing cycles (rectification items: see the doc)."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessment.choices import AwarenessAnswer, RulingStatus, SafetyAnswer, SatisfactionAnswer, SurveyChannel
+from assessment.models import REPORT_VALUE_FIELDS, month_deadline
+from governance import audit
+from governance.choices import AuditAction
+from grids.choices import Level
+
+from .base import Context, Prepared, RecordType, Rejected, day, decimal, integer, moment, register, text, word
+from .records_grids import rejected_step
+
+UNIT_LEVELS = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP]
+
+
+def _code(region) -> str:
+    return region if isinstance(region, str) else region.code
+
+
+def _user(ctx: Context, row: dict, key: str):
+    from governance.models import User
+
+    username = text(row, key)
+    if not username:
+        if ctx.user is None:
+            raise Rejected({key: [_("请填写记录人账号（或以--as指定导入人）。")]})
+        return ctx.user
+    user = ctx.cached(("user", username), lambda: User.objects.filter(username=username).first())
+    if user is None:
+        raise Rejected({key: [_("账号“%(u)s”不存在。") % {"u": username}]})
+    return user
+
+
+@register
+class MonthlyReportRecord(RecordType):
+    """综治考核核心指标表 of a township; deadline and lateness as the platform derives them."""
+
+    kind = "monthly_report"
+    model_label = "assessment.monthlyreport"
+    region_keys = ("township",)
+
+    def validate(self, row, ctx):
+        from assessment.models import MonthlyReport
+
+        township = ctx.region(row, "township", levels=[Level.TOWNSHIP])
+        month_text = text(row, "month", required=True)
+        month = day({"month": f"{month_text}-01"}, "month") if len(month_text) == 7 else None
+        if month is None:
+            raise Rejected({"month": [_("月份应写作YYYY-MM。")]})
+        submitted_at = moment(row, "submitted_at")
+        values = row.get("values")
+        if not isinstance(values, dict):
+            raise Rejected({"values": [_("缺少报表数值（values）。")]})
+        numbers = {"funding_yuan": decimal(values, "funding_yuan")}
+        numbers.update({name: integer(values, name) for name in REPORT_VALUE_FIELDS if name != "funding_yuan"})
+        if numbers["funding_yuan"] < 0:
+            raise Rejected({"funding_yuan": [_("不能为负数。")]})
+        for part, whole in (("petitions_resolved_first", "petitions_received"),
+                            ("key_persons_managed", "key_persons_registered"), ("cadres_on_track", "cadres")):  # fmt: skip
+            if numbers[part] > numbers[whole]:
+                raise Rejected({part: [_("不能大于%(w)s。") % {"w": whole}]})
+        if not isinstance(township, str) and MonthlyReport.objects.filter(township=township, month=month).exists():
+            raise Rejected({"month": [_("该乡镇该月的报表已在平台上。")]})
+        deadline = month_deadline(month)
+        values = {"township": township, "region_code": _code(township), "month": month, "deadline": deadline,
+                  "submitted_at": submitted_at, "is_late": submitted_at > deadline, **numbers}  # fmt: skip
+        return Prepared("", "", "", _code(township), 0, values)
+
+
+@register
+class SurveyAnswerRecord(RecordType):
+    """One answer sheet of the public survey (online or offline)."""
+
+    kind = "survey_answer"
+    model_label = "assessment.surveyresponse"
+    region_keys = ("village",)
+
+    def validate(self, row, ctx):
+        village = ctx.region(row, "village", levels=[Level.VILLAGE])
+        values = {
+            "village": village, "region_code": _code(village), "channel": word(row, "channel", SurveyChannel.values),
+            "answered_at": moment(row, "answered_at"),
+            "safety": word(row, "safety", SafetyAnswer.values, required=False),
+            "satisfaction": word(row, "satisfaction", SatisfactionAnswer.values, required=False),
+            "awareness": word(row, "awareness", AwarenessAnswer.values, required=False),
+            "household": text(row, "household", max_length=40),
+        }  # fmt: skip
+        if not (values["safety"] or values["satisfaction"] or values["awareness"]):
+            raise Rejected({"row": [_("答卷没有任何回答。")]})
+        key = f"{ctx.source}|{text(row, 'id')}"
+        values["client_key"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return Prepared("", "", "", _code(village), 0, values)
+
+
+@register
+class VetoRulingRecord(RecordType):
+    """一票否决 ruling on one unit."""
+
+    kind = "veto_ruling"
+    model_label = "assessment.vetoruling"
+    region_keys = ("unit",)
+
+    def validate(self, row, ctx):
+        from assessment.models import Indicator
+
+        unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
+        indicator = text(row, "indicator", required=True)
+        vetoes = ctx.cached(
+            "vetoes", lambda: set(Indicator.objects.filter(dimension="V").values_list("code", flat=True))
+        )
+        if indicator not in vetoes:
+            raise Rejected({"indicator": [_("“%(c)s”不是一票否决指标。") % {"c": indicator}]})
+        values = {
+            "unit": unit, "region_code": _code(unit), "indicator": indicator, "occurred_on": day(row, "occurred_on"),
+            "description": text(row, "description", required=True, max_length=4000),
+            "status": word(row, "status", RulingStatus.values, default=RulingStatus.IN_FORCE),
+            "appeal_reason": text(row, "appeal_reason"), "decision_note": text(row, "decision_note"),
+            "recorded_by": _user(ctx, row, "recorded_by"), "recorded_at": moment(row, "recorded_at"),
+        }  # fmt: skip
+        return Prepared("", "", "", _code(unit), 0, values)
+
+
+@register
+class InnovationAwardRecord(RecordType):
+    """创新加分: 0–3 points per unit and year."""
+
+    kind = "innovation_award"
+    model_label = "assessment.innovationaward"
+    region_keys = ("unit",)
+
+    def validate(self, row, ctx):
+        from assessment.models import InnovationAward
+
+        unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
+        year = integer(row, "year", minimum=2000)
+        points = decimal(row, "points")
+        if not 0 <= points <= 3:
+            raise Rejected({"points": [_("创新加分应在0到3分之间。")]})
+        if not isinstance(unit, str) and InnovationAward.objects.filter(unit=unit, year=year).exists():
+            raise Rejected({"year": [_("该单位该年度已有创新加分。")]})
+        values = {"unit": unit, "region_code": _code(unit), "year": year, "points": points,
+                  "reason": text(row, "reason", required=True, max_length=500),
+                  "awarded_by": _user(ctx, row, "awarded_by")}  # fmt: skip
+        return Prepared("", "", "", _code(unit), 0, values)
+
+
+def _cycle(ctx: Context, row: dict, *, finalised: bool = False):
+    """The cycle a row names as {kind, year, quarter, root}; cycles are not imported, they must exist."""
+    from assessment.choices import CycleKind
+    from assessment.models import Cycle
+
+    spec = row.get("cycle")
+    if not isinstance(spec, dict):
+        raise Rejected({"cycle": [_("考核周期应写作{kind, year, quarter, root}。")]})
+    kind = word(spec, "kind", CycleKind.values)
+    year = integer(spec, "year", minimum=2000)
+    quarter = integer(spec, "quarter", minimum=1) if spec.get("quarter") is not None else None
+    root = text(spec, "root", required=True)  # may lie above the caller: the unit's jurisdiction applies
+    key = ("cycle", kind, year, quarter, root)
+    cycle = ctx.cached(
+        key,
+        lambda: Cycle.objects.filter(kind=kind, year=year, quarter=quarter, root__code=root).first(),
+    )
+    if cycle is None:
+        raise Rejected({"cycle": [_("考核周期不存在（须先在平台上创建）。")]})
+    if finalised and not cycle.is_frozen:
+        raise Rejected({"cycle": [_("整改事项只属于已定稿的考核周期。")]})
+    if not finalised and cycle.is_frozen:
+        raise Rejected({"cycle": [_("考核周期已定稿，不能再导入评分。")]})
+    return cycle
+
+
+@register
+class AssessorScoreRecord(RecordType):
+    """考核组评分: a group's 0–100 score of one qualitative indicator for one unit of an existing,
+    not yet finalised cycle; the same checks as assessment.inputs.score_record (group of the cycle,
+    unit among the group's units, an indicator scored by assessors)."""
+
+    kind = "assessor_score"
+    model_label = "assessment.assessorscore"
+    region_keys = ("unit",)
+
+    def validate(self, row, ctx):
+        from assessment.choices import Rule
+        from assessment.models import AssessorGroup, AssessorScore, Indicator
+
+        cycle = _cycle(ctx, row)
+        unit = ctx.region(row, "unit")
+        name = text(row, "group", required=True)
+        group = ctx.cached(
+            ("group", cycle.pk, name), lambda: AssessorGroup.objects.filter(cycle=cycle, name=name).first()
+        )
+        if group is None:
+            raise Rejected({"group": [_("该考核周期没有名为“%(n)s”的考核组。") % {"n": name}]})
+        if isinstance(unit, str) or not group.units.filter(pk=unit.pk).exists():
+            raise Rejected({"unit": [_("该单位不在本考核组的负责范围内。")]})
+        indicator = text(row, "indicator", required=True)
+        assessed = ctx.cached(
+            "assessed", lambda: set(Indicator.objects.filter(rule=Rule.ASSESSED).values_list("code", flat=True))
+        )
+        if indicator not in assessed:
+            raise Rejected({"indicator": [_("只能对由考核组评分的定性指标评分。")]})
+        score = decimal(row, "score")
+        if not 0 <= score <= 100 or score != score.quantize(Decimal("0.01")):
+            raise Rejected({"score": [_("评分应在0到100之间，最多保留两位小数。")]})
+        key = (cycle.pk, group.pk, unit.pk, indicator)
+        seen = ctx.cached(("score_keys", ctx.phase), set)
+        if (
+            key in seen
+            or AssessorScore.objects.filter(cycle=cycle, group=group, unit=unit, indicator=indicator).exists()
+        ):
+            raise Rejected({"indicator": [_("该考核组对该单位该指标的评分已存在。")]})
+        seen.add(key)
+        values = {"cycle": cycle, "group": group, "unit": unit, "region_code": unit.code, "indicator": indicator,
+                  "score": score, "note": text(row, "note", max_length=300),
+                  "scored_by": _user(ctx, row, "scored_by"), "scored_at": moment(row, "scored_at")}  # fmt: skip
+        return Prepared("", "", "", unit.code, 0, values)
+
+
+@register
+class RectificationItemRecord(RecordType):
+    """整改事项 of a finalised cycle with its ledger (report, return, close), for the lines the old
+    system opened. Dates and the recurring flag as finalisation derives them; each ledger step
+    checked against assessment.inputs.RECTIFICATION_STEPS and applied by rectification_step."""
+
+    kind = "rectification_item"
+    model_label = "assessment.rectificationitem"
+    region_keys = ("unit",)
+
+    def validate(self, row, ctx):
+        from assessment.inputs import RECTIFICATION_STEPS, rectification_step
+        from assessment.models import Indicator, RectificationItem
+        from assessment.services import rectification_dates
+
+        cycle = _cycle(ctx, row, finalised=True)
+        unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
+        indicator = text(row, "indicator", required=True)
+        codes = ctx.cached("indicators", lambda: set(Indicator.objects.values_list("code", flat=True)))
+        if indicator not in codes:
+            raise Rejected({"indicator": [_("指标“%(c)s”不存在。") % {"c": indicator}]})
+        ratio = decimal(row, "ratio")
+        if not Decimal(0) <= ratio < Decimal("0.6"):
+            raise Rejected({"ratio": [_("整改事项的得分率应不小于0且小于0.6。")]})
+        if isinstance(unit, str) or not unit.code.startswith(cycle.region_code):
+            raise Rejected({"unit": [_("该单位不在该考核周期的范围内。")]})
+        line = (cycle.pk, unit.pk, indicator)
+        seen = ctx.cached(("rectification_lines", ctx.phase), set)
+        if line in seen or RectificationItem.objects.filter(cycle=cycle, unit=unit, indicator=indicator).exists():
+            raise Rejected({"indicator": [_("该考核周期已有该单位该指标的整改事项（定稿时生成或已导入）。")]})
+        seen.add(line)
+        opened_on = day(row, "opened_on")
+        notice_due_on, due_on = rectification_dates(opened_on)
+        item = RectificationItem(cycle=cycle, unit=unit, region_code=unit.code, indicator=indicator, ratio=ratio,
+                                 notice_due_on=notice_due_on, due_on=due_on)  # fmt: skip
+        returns = []
+        for key, step, action, at in _ledger(row.get("ledger")):
+            move = RECTIFICATION_STEPS.get(action)
+            if move is None or item.status not in move.sources:
+                raise Rejected({key: [_("状态“%(s)s”下不能执行“%(a)s”。") % {"s": item.status, "a": action}]})
+            if timezone.localtime(at).date() < opened_on:
+                raise Rejected({f"{key}.at": [_("早于整改事项的开具日期。")]})
+            by = _user(ctx, step, "by") if action == "close" else None
+            text_ = text(step, "report") if action == "report" else text(step, "note")
+            try:
+                rectification_step(item, action, at=at, user=by, text=text_)
+            except ValidationError as exc:
+                raise rejected_step(exc, key) from exc
+            if action == "return":
+                returns.append(text_)
+        return Prepared("", "", "", unit.code, 0, {"item": item, "returns": returns})
+
+    def write(self, batch, ctx):
+        from assessment.models import RectificationItem
+
+        items = [p.values["item"] for p in batch]
+        lines = {(i.region_code, i.indicator) for i in items}
+        opened = set(
+            RectificationItem.objects.filter(
+                region_code__in={c for c, _i in lines}, indicator__in={i for _c, i in lines}
+            ).values_list("region_code", "indicator", "cycle__finalised_at")
+        ) | {(i.region_code, i.indicator, i.cycle.finalised_at) for i in items}
+        for item in items:  # 回头看: the same unit and indicator failed in a cycle finalised before
+            item.recurring = any(
+                (item.region_code, item.indicator) == (c, i) and when < item.cycle.finalised_at for c, i, when in opened
+            )
+        RectificationItem.objects.bulk_create(items)
+        for p in batch:  # as rectification_return does, each reason goes to the audit trail
+            for note in p.values["returns"]:
+                audit.record(AuditAction.UPDATE, instance=p.values["item"], changes={"return_note": [None, note]})
+        return [i.pk for i in items]
+
+
+def _ledger(ledger):
+    """The steps of a rectification ledger ([] for an item still open), each no earlier than the last."""
+    if ledger in (None, []):
+        return
+    if not isinstance(ledger, list):
+        raise Rejected({"ledger": [_("整改台账应为列表。")]})
+    previous = None
+    for index, step in enumerate(ledger):
+        key = f"ledger[{index}]"
+        if not isinstance(step, dict):
+            raise Rejected({key: [_("每一步应为一个对象。")]})
+        try:
+            at = moment(step, "at")
+        except Rejected as exc:
+            raise Rejected({f"{key}.at": exc.reasons["at"]}) from exc
+        if previous is not None and at < previous:
+            raise Rejected({f"{key}.at": [_("早于上一步，台账不可能。")]})
+        previous = at
+        yield key, step, str(step.get("action", "")), at
