@@ -1,7 +1,6 @@
-// A background job's progress bar (the import jobs of /records/): a progressive enhancement —
-// without JavaScript the page shows the state it was rendered with and a reload shows the rest.
-// The same scheme as static/assessment/cycle.js, keyed on the payload's `running` flag rather than
-// on status names, so any job page can use it:
+// A background job's progress bar (assessment cycles, the import jobs of /records/): a progressive
+// enhancement — without JavaScript the page shows the state it was rendered with and a reload shows
+// the rest. Keyed on the payload's `running` flag rather than on status names, so any job page can use it:
 //   <section data-progress-url="…/progress/" data-running="1">
 //     <progress> · [data-progress-value] · [data-progress-note] · [data-progress-status]
 // While running, poll the URL every second, move the bar, and reload the page once the job has ended.
