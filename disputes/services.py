@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -190,22 +191,35 @@ def party_add(
     return party
 
 
+def repeat_case_ids(cases) -> set[int]:
+    """重复: the cases among `cases` with a natural-person party who is a party to another case — any
+    organisation, anywhere on the platform — registered in the 365 days before it. One query."""
+    earlier = Party.objects.filter(
+        kind=PartyKind.PERSON,
+        id_number_index=OuterRef("id_number_index"),
+        case__registered_at__lt=OuterRef("case__registered_at"),
+        case__registered_at__gte=OuterRef("case__registered_at") - dt.timedelta(days=REPEAT_WINDOW_DAYS),
+    ).exclude(case_id=OuterRef("case_id"))
+    parties = Party.objects.filter(case__in=cases, kind=PartyKind.PERSON).exclude(id_number_index="")
+    return set(parties.filter(Exists(earlier)).values_list("case_id", flat=True))
+
+
 def refresh_repeat_flag(case: Case) -> bool:
-    """重复: a natural-person party of this case is a party to another case — any organisation,
-    anywhere on the platform — registered in the 365 days before this one. Only the flag is
-    stored: a mediator never learns which other case it was."""
-    indexes = [i for i in case.parties.filter(kind=PartyKind.PERSON).values_list("id_number_index", flat=True) if i]
-    since = case.registered_at - dt.timedelta(days=REPEAT_WINDOW_DAYS)
-    repeat = bool(indexes) and (
-        Party.objects.filter(id_number_index__in=indexes, kind=PartyKind.PERSON)
-        .exclude(case=case)
-        .filter(case__registered_at__gte=since, case__registered_at__lt=case.registered_at)
-        .exists()
-    )
+    """Set the repeat flag of one case (only the flag is stored: a mediator never learns which
+    other case it was)."""
+    repeat = case.pk in repeat_case_ids(Case.objects.filter(pk=case.pk))
     if repeat != case.is_repeat:
         case.is_repeat = repeat
         case.save(update_fields=["is_repeat", "updated_at"])
     return repeat
+
+
+def refresh_repeat_flags(cases) -> None:
+    """refresh_repeat_flag for many cases at once (bulk writes: the caller records the audit entry)."""
+    repeat = repeat_case_ids(cases)
+    now = timezone.now()
+    cases.filter(pk__in=repeat, is_repeat=False).update(is_repeat=True, updated_at=now)
+    cases.exclude(pk__in=repeat).filter(is_repeat=True).update(is_repeat=False, updated_at=now)
 
 
 def earlier_cases_of_same_parties(case: Case, viewer: User):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -263,8 +264,9 @@ class Context:
         self.regions: dict[str, Region | None] = {}
         self.file_regions: set[str] = set()
         self.file_keys: set[tuple] = set()  # (kind, region, name) of departments and organisations in the file
-        self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, within this file
-        self.refs: dict[tuple[str, str], tuple[int, str]] = {}  # (kind, id) -> (object id, digest) on file
+        self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, this chunk's rows
+        self.refs: dict[tuple[str, str], tuple[int | None, str]] = {}  # (kind, id) -> (object id, digest)
+        self._staged = ""  # the temporary table of the validation pass
         self._limits: dict = {}
         self._deadlines: dict = {}
         self._cache: dict = {}
@@ -307,19 +309,66 @@ class Context:
             raise Rejected({key: [_("区划“%(code)s”应为%(levels)s。") % {"code": code, "levels": names}]})
         return region if region is not None else code
 
-    # references to other records of this source
+    # references to other records of this source. Memory stays flat in the file's size: `refs` and
+    # `seen` hold one chunk's worth; earlier rows are looked up where they are kept — ExternalRef
+    # (imported before, or written earlier in this write pass) and, during validation, a temporary
+    # table of the (type, id, digest) of every row validated so far.
+    def begin_chunk(self) -> None:
+        self.refs, self.seen = {}, {}
+
+    def stage_begin(self) -> None:
+        from django.db import connection
+
+        self._staged = f"interchange_seen_{uuid.uuid4().hex[:12]}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self._staged} (kind varchar(24) NOT NULL, external_id varchar(200) NOT NULL,"
+                " digest char(64) NOT NULL, PRIMARY KEY (kind, external_id))"
+            )
+
+    def stage_end(self) -> None:
+        from django.db import connection
+
+        if self._staged:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self._staged}")
+            self._staged = ""
+
+    def stage(self, kind: str) -> None:
+        """Keep the rows this chunk validated (its `seen`) for the chunks after it."""
+        from django.db import connection
+
+        rows = [(k, i, d) for (k, i), d in self.seen.items() if k == kind]
+        if self._staged and rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {self._staged} (kind, external_id, digest) VALUES (%s, %s, %s)", rows)
+
     def load_refs(self, kind: str, ids: Iterable[str]) -> None:
+        from django.db import connection
+
         from governance.models import ExternalRef
 
-        wanted = sorted({str(i) for i in ids if i} - {k[1] for k in self.refs if k[0] == kind})
+        wanted = sorted(i for i in {str(i) for i in ids if i} if (kind, i) not in self.refs)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows = ExternalRef.objects.filter(source=self.source, kind=kind, external_id__in=chunk)
             for ref in rows.values_list("external_id", "object_id", "digest"):
                 self.refs[(kind, ref[0])] = (ref[1], ref[2])
+            if self._staged:  # rows earlier in the file (validation: not written, no object id yet)
+                marks = ", ".join(["%s"] * len(chunk))
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT external_id, digest FROM {self._staged} WHERE kind = %s AND external_id IN ({marks})",
+                        [kind, *chunk],
+                    )
+                    for external_id, digest in cursor.fetchall():
+                        self.refs.setdefault((kind, external_id), (None, digest))
 
     def ref_exists(self, kind: str, external_id: str) -> bool:
-        return (kind, external_id) in self.refs or (kind, external_id) in self.seen
+        key = (kind, external_id)
+        if key not in self.refs and key not in self.seen:
+            self.load_refs(kind, [external_id])
+        return key in self.refs or key in self.seen
 
     def object_id(self, kind: str, external_id: str) -> int:
         if (kind, external_id) not in self.refs:

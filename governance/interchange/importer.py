@@ -59,7 +59,11 @@ def import_records(
         return report
     report.source = source
     ctx = Context(user=user, source=source)
-    _pass(open_stream(), ctx, report, write=False, progress=progress)
+    ctx.stage_begin()
+    try:
+        _pass(open_stream(), ctx, report, write=False, progress=progress)
+    finally:
+        ctx.stage_end()
     report.rejected.sort(key=lambda r: r.line)
     if not report.ok or dry_run:
         return report
@@ -68,7 +72,6 @@ def import_records(
         with transaction.atomic():
             ctx.phase = "write"
             ctx.regions.clear()
-            ctx.seen.clear()
             ctx._cache.clear()  # lookups the validation pass made before the file's own rows existed
             _pass(open_stream(), ctx, counts, write=True, progress=progress)
             if not counts.ok:
@@ -169,9 +172,10 @@ def _pass(lines, ctx: Context, report: ImportReport, *, write: bool, progress: P
 def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: ImportReport, write: bool) -> None:
     record_type = REGISTRY[kind]
     rows = [row for _n, row in chunk]
+    ctx.begin_chunk()
     record_type.prefetch(rows, ctx)
-    if record_type.uses_refs:
-        ctx.load_refs(kind, (str(row.get("id", "")) for row in rows))
+    if record_type.uses_refs or not write:
+        ctx.load_refs(kind, (record_type.identity(row) for row in rows))
     batch: list[Prepared] = []
     for number, row in chunk:
         external_id = record_type.identity(row)
@@ -207,6 +211,8 @@ def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: Impor
         ctx.seen[key] = digest
         report.count(report.created, kind)
         batch.append(prepared)
+    if not write:
+        ctx.stage(kind)
     if write and batch and report.ok:
         ids = record_type.write(batch, ctx)
         if record_type.uses_refs:
@@ -222,5 +228,3 @@ def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: Impor
                 for p, object_id in zip(batch, ids, strict=True)
             ]
             ExternalRef.objects.bulk_create(refs)
-            for p, object_id in zip(batch, ids, strict=True):
-                ctx.refs[(kind, p.external_id)] = (object_id, p.digest)

@@ -19,7 +19,7 @@ from disputes.choices import (
     RiskLevel,
     Satisfaction,
 )
-from disputes.services import confirmation_deadline, mass_and_risk, refresh_repeat_flag
+from disputes.services import confirmation_deadline, mass_and_risk, refresh_repeat_flags
 from disputes.transitions import TRANSITIONS
 from disputes.validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 from governance.personal_data import blind_index, encrypt, mask_phone
@@ -334,7 +334,7 @@ class CaseRecord(RecordType):
 
     @staticmethod
     def _repeat_flags(cases, parties) -> None:
-        """disputes.services.refresh_repeat_flag on every case a new party may concern: the
+        """disputes.services.refresh_repeat_flags on every case a new party may concern: the
         imported cases and the platform's cases sharing one of their parties' ID numbers
         (an earlier case imported later makes a later one a repeat, as if entered live)."""
         from disputes.models import Case, Party
@@ -345,8 +345,7 @@ class CaseRecord(RecordType):
         related = Case.objects.filter(
             pk__in=Party.objects.filter(id_number_index__in=indexes, kind=PartyKind.PERSON).values("case_id")
         )
-        for case in related:
-            refresh_repeat_flag(case)
+        refresh_repeat_flags(related)
 
 
 RISK_EXPORT = RISK_NAMES

@@ -221,6 +221,22 @@ def _worker_user_id(ctx: Context, worker_id: str) -> int | None:
     )
 
 
+def _load_workers(ctx: Context, ids) -> None:
+    """The references and (once written) the accounts of a chunk's grid workers, in a few queries."""
+    from grids.models import GridWorker
+
+    ids = {i for i in ids if i}
+    ctx.load_refs("grid_worker", ids)
+    if ctx.phase != "write":
+        return
+    pks = {ctx.refs[("grid_worker", i)][0] for i in ids if ("grid_worker", i) in ctx.refs}
+    pks = sorted(pk for pk in pks if ("worker_user", pk) not in ctx._cache)
+    for start in range(0, len(pks), 500):
+        found = dict(GridWorker.objects.filter(pk__in=pks[start : start + 500]).values_list("pk", "user_id"))
+        for pk in pks[start : start + 500]:
+            ctx._cache[("worker_user", pk)] = found.get(pk)
+
+
 def _check_worker(row: dict, key: str, ctx: Context, *, required: bool) -> str:
     worker = text(row, key, required=required)
     if worker and not ctx.ref_exists("grid_worker", worker):
@@ -238,7 +254,7 @@ class VisitRecordType(RecordType):
 
     def prefetch(self, rows, ctx):
         super().prefetch(rows, ctx)
-        ctx.load_refs("grid_worker", (text(r, "worker") for r in rows))
+        _load_workers(ctx, (text(r, "worker") for r in rows))
 
     def validate(self, row, ctx):
         grid = ctx.region(row, "grid", levels=[Level.GRID])
@@ -439,7 +455,7 @@ class EventRecord(RecordType):
 
     def prefetch(self, rows, ctx):
         super().prefetch(rows, ctx)
-        ctx.load_refs("grid_worker", (text(r, "reporter") for r in rows))
+        _load_workers(ctx, (text(r, "reporter") for r in rows))
 
     def validate(self, row, ctx):
         from grids.models import EventCategory, GridEvent
