@@ -8,9 +8,7 @@ the number of units or indicators; tests assert it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as noop
 
 from governance.audit import record
+from governance.bulk import copy_into
 
 from ..catalogue import profile_for
 from ..choices import CycleKind, Grade, LineStatus, RulingStatus
@@ -397,17 +396,12 @@ def insert_rows(model, columns, rows, batch: int = 2000) -> None:
     """Write already converted values: tens of thousands of result lines per run, where model
     instances and per-field preparation would cost more than the SQL. PostgreSQL takes them
     by COPY, other databases by multi-row INSERTs."""
+    if connection.vendor == "postgresql":
+        copy_into(model, columns, rows)
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for row in rows:
-                writer.writerow([r"\N" if value is None else value for value in row])
-            buffer.seek(0)
-            cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
-            return
         row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for i in range(0, len(rows), batch):
             chunk = rows[i : i + batch]

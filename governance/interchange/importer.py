@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import audit
+from governance.bulk import write_rows
 from governance.choices import AuditAction
 from governance.models import ExternalRef
 
@@ -36,6 +38,7 @@ from .base import (
 )
 
 Progress = Callable[[str, int], None]
+REF_COLUMNS = ("source", "kind", "external_id", "object_id", "digest", "region_code", "imported_at")
 
 
 class AbortImport(Exception):
@@ -216,15 +219,7 @@ def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: Impor
     if write and batch and report.ok:
         ids = record_type.write(batch, ctx)
         if record_type.uses_refs:
-            refs = [
-                ExternalRef(
-                    source=ctx.source,
-                    kind=kind,
-                    external_id=p.external_id,
-                    object_id=object_id,
-                    digest=p.digest,
-                    region_code=p.region_code,
-                )
-                for p, object_id in zip(batch, ids, strict=True)
-            ]
-            ExternalRef.objects.bulk_create(refs)
+            now = timezone.now()
+            refs = [(ctx.source, kind, p.external_id, object_id, p.digest, p.region_code, now)
+                    for p, object_id in zip(batch, ids, strict=True)]  # fmt: skip
+            write_rows(ExternalRef, REF_COLUMNS, refs)

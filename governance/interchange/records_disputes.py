@@ -22,12 +22,13 @@ from disputes.choices import (
 from disputes.services import confirmation_deadline, mass_and_risk, refresh_repeat_flags
 from disputes.transitions import TRANSITIONS
 from disputes.validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
+from governance.bulk import write_rows
 from governance.personal_data import blind_index, encrypt, mask_phone
 from grids.choices import Level
 from grids.models import Region
 
 from .base import Context, Prepared, RecordType, Rejected, day, decimal, integer, register, text, word
-from .records_grids import DirectoryRecord, check_move, history_row, rejected_step, timeline_steps
+from .records_grids import HISTORY_COLUMNS, DirectoryRecord, check_move, history_row, rejected_step, timeline_steps
 
 RISK_WORDS = {"general": RiskLevel.GENERAL, "major": RiskLevel.MAJOR, "serious": RiskLevel.SERIOUS,
               "extreme": RiskLevel.EXTREME}  # fmt: skip
@@ -302,13 +303,12 @@ class CaseRecord(RecordType):
             case.number = p.values["number"] or self._number(ctx, case.organisation, case.registered_at, _next_number)
             cases.append(case)
         Case.objects.bulk_create(cases)
-        children = {
-            model: [] for model in (Party, CaseHistory, MediationSession, FollowUp, Agreement, JudicialConfirmation)
-        }
+        children = {model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation)}
+        history = []
         for case, p in zip(cases, batch, strict=True):
             v = p.values
             children[Party] += [Party(case=case, **x) for x in v["parties"]]
-            children[CaseHistory] += [CaseHistory(case=case, **x) for x in v["history"]]
+            history += [(case.pk, *x.values()) for x in v["history"]]
             children[MediationSession] += [MediationSession(case=case, **x) for x in v["sessions"]]
             children[FollowUp] += [FollowUp(case=case, **x) for x in v["follow_ups"]]
             if v["agreement"]:
@@ -317,6 +317,7 @@ class CaseRecord(RecordType):
                 children[JudicialConfirmation].append(JudicialConfirmation(case=case, **v["confirmation"]))
         for model, rows in children.items():
             model.objects.bulk_create(rows)
+        write_rows(CaseHistory, ("case_id", *HISTORY_COLUMNS[1:]), history)
         self._repeat_flags(cases, children[Party])
         return [c.pk for c in cases]
 

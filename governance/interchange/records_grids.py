@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from governance.bulk import write_rows
 from governance.choices import Role
 from governance.personal_data import blind_index, encrypt
 from grids.choices import (
@@ -66,7 +67,7 @@ class RegionRecord(RecordType):
     def write(self, batch, ctx):
         from grids.services.regions import import_regions
 
-        report = import_regions(rows=[(p.line, p.values["row"]) for p in batch], acting_user=ctx.user)
+        report = import_regions(rows=[(p.line, p.values["row"]) for p in batch], acting_user=ctx.user, bulk=True)
         if report.rejected:
             raise Rejected({"code": [str(report.rejected[0].errors)]})
         ctx.regions.clear()
@@ -385,6 +386,10 @@ def check_move(transitions, action: str, status: str, key: str):
     return transition
 
 
+# The columns of a history row (EventHistory, CaseHistory) after its record's id, in history_row's order.
+HISTORY_COLUMNS = ("event_id", "action", "from_status", "to_status", "at", "actor_name", "note", "data")
+
+
 def history_row(action, before, after, at, step, note, data) -> dict:
     return {"action": action, "from_status": before, "to_status": after, "at": at,
             "actor_name": text(step, "by", max_length=100) or _("历史数据导入"), "note": note, "data": data}  # fmt: skip
@@ -526,19 +531,19 @@ class EventRecord(RecordType):
         GridEvent.objects.bulk_update([v["event"] for v in pending], ["merged_into"])
         history, dispatches = [], []
         for event, p in zip(events, batch, strict=True):
-            history += [EventHistory(event=event, **h) for h in p.values["history"]]
+            history += [(event.pk, *h.values()) for h in p.values["history"]]
             for dispatch in p.values["dispatches"]:
                 dispatch.event = event
                 dispatches.append(dispatch)
         history += self._absorbed(batch)
-        EventHistory.objects.bulk_create(history)
+        write_rows(EventHistory, HISTORY_COLUMNS, history)
         EventDispatch.objects.bulk_create(dispatches)
         return [e.pk for e in events]
 
     @staticmethod
     def _absorbed(batch) -> list:
         """The target's side of each merge ("absorb", as event_merge records it)."""
-        from grids.models import EventHistory, GridEvent
+        from grids.models import GridEvent
 
         merges = [p for p in batch if p.values["merged_into"]]
         if not merges:
@@ -549,9 +554,8 @@ class EventRecord(RecordType):
         for p in merges:
             event = p.values["event"]
             target = event.merged_into_id
-            rows.append(EventHistory(event_id=target, action="absorb", from_status=status[target],
-                                     to_status=status[target], at=event.closed_at, actor_name=_("历史数据导入"),
-                                     data={"merged": event.pk}))  # fmt: skip
+            rows.append((target, *history_row("absorb", status[target], status[target], event.closed_at, {}, "",
+                                              {"merged": event.pk}).values()))  # fmt: skip
         return rows
 
 
