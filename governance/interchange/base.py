@@ -10,8 +10,10 @@ Each record type (see records_*.py) is a `RecordType` with:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -358,8 +360,17 @@ class Context:
         from django.db import connection
 
         rows = [(k, i, d) for (k, i), d in self.seen.items() if k == kind]
-        if self._staged and rows:
-            with connection.cursor() as cursor:
+        if not (self._staged and rows):
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # COPY: executemany would send a statement per row
+                buffer = io.StringIO()
+                csv.writer(buffer).writerows(rows)
+                buffer.seek(0)
+                cursor.copy_expert(
+                    f"COPY {self._staged} (kind, external_id, digest) FROM STDIN WITH (FORMAT csv)", buffer
+                )
+            else:
                 cursor.executemany(f"INSERT INTO {self._staged} (kind, external_id, digest) VALUES (%s, %s, %s)", rows)
 
     def load_refs(self, kind: str, ids: Iterable[str]) -> None:
