@@ -44,14 +44,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.pgdb import check_url, database_name, drop_database, recreate_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_assessment"
-PROTECTED_DATABASES = {"governance", "test", "postgres", "template0", "template1"}
 SEED = 2025
 YEAR = 2025
 DATA_START = dt.date(2024, 10, 1)  # a quarter of the previous year, which the year-end period must leave out
@@ -83,34 +84,6 @@ SCALES = {
 
 
 # --- Database ---------------------------------------------------------------------------------------
-
-
-def database_name(url: str) -> str:
-    return urlparse(url).path.lstrip("/")
-
-
-def check_url(url: str) -> None:
-    parsed = urlparse(url)
-    name = database_name(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("--database-url must be a PostgreSQL URL.")
-    if not name or name in PROTECTED_DATABASES or name.startswith("test_"):
-        sys.exit(f"Refusing to drop and re-create the database {name!r}: use a dedicated benchmark database.")
-
-
-def _pg_args(url: str) -> list[str]:
-    parsed = urlparse(url)
-    return ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres"]
-
-
-def recreate_database(url: str) -> None:
-    name = database_name(url)
-    subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), name], check=True)
-    subprocess.run(["createdb", *_pg_args(url), name], check=True)
-
-
-def drop_database(url: str) -> None:
-    subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), database_name(url)], check=True)
 
 
 class Loader:
