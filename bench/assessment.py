@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgdb import check_url, database_name, drop_database, recreate_database  # noqa: E402
+from bench.pgdb import check_url, database_name, drop_database, recreate_database, write_doc_section  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -1185,23 +1185,16 @@ worker, to keep generation short), so D02 scores near 0; that changes no query t
 
 def write_section(scale: str, figures: dict) -> str:
     path = ROOT / "docs" / "performance.md"
-    text = (
-        path.read_text(encoding="utf-8")
-        if path.exists()
-        else "# Performance\n\nFigures written by the scripts under `bench/`.\n"
-    )
+    if not path.exists():
+        path.write_text("# Performance\n\nFigures written by the scripts under `bench/`.\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
     existing = SECTION.search(text)
     stored = {}
     if existing and (match := FIGURES.search(existing.group(0))):
         stored = json.loads(match.group(1))
     stored[scale] = figures
     section = render(stored)
-    if existing:
-        text = text[: existing.start()] + section.rstrip() + "\n" + text[existing.end() :].lstrip("\n")
-        text = text.rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    write_doc_section(path, SECTION, section)
     return section
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgdb import check_url, database_name, drop_database, recreate_database  # noqa: E402
+from bench.pgdb import check_url, database_name, drop_database, recreate_database, write_doc_section  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -1058,18 +1058,9 @@ def _compact(stored: dict) -> dict:
 
 
 def write_section(results: list[dict]) -> str:
-    path = ROOT / "docs" / "performance.md"
-    text = path.read_text(encoding="utf-8")
-    existing = SECTION.search(text)
     # only this run's sizes: figures of an earlier run measured other code
-    stored = {str(f["events"]): f for f in results}
-    section = render(stored)
-    if existing:
-        text = text[: existing.start()] + section.rstrip() + "\n" + text[existing.end() :].lstrip("\n")
-        text = text.rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    section = render({str(f["events"]): f for f in results})
+    write_doc_section(ROOT / "docs" / "performance.md", SECTION, section)
     return section
 
 

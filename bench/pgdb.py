@@ -35,3 +35,15 @@ def recreate_database(url: str) -> None:
 
 def drop_database(url: str) -> None:
     subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), database_name(url)], check=True)
+
+
+def write_doc_section(path, pattern, section: str) -> None:
+    """Put `section` in the place of the text `pattern` matches in the file at `path` (or at its end)."""
+    text = path.read_text(encoding="utf-8")
+    existing = pattern.search(text)
+    if existing:
+        text = text[: existing.start()] + section.rstrip() + "\n\n" + text[existing.end() :].lstrip("\n")
+        text = text.rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
