@@ -243,3 +243,11 @@ def test_a_case_closed_before_its_follow_up_or_the_courts_decision_is_refused(wo
     check_ids()
     report = run([HEADER, case_row(world, mediation, 1, **overrides)])  # closed on 2025-03-20
     assert not report.ok and words in str(report.rejected[0].reasons["timeline[4]"]), report.as_dict()
+
+
+def test_a_visit_of_a_worker_without_an_account_is_refused_while_validating(world):
+    visit = {"type": "visit", "id": "V1", "worker": "W1", "grid": world.grid_a.code, "date": "2025-03-01",
+             "households": 12}  # fmt: skip
+    report = run([HEADER, worker_row(world, account=""), visit], dry_run=True)
+    assert not report.ok and report.rejected[0].line == 3 and "worker" in report.rejected[0].reasons
+    assert run([HEADER, worker_row(world), visit], dry_run=True).ok

@@ -8,6 +8,7 @@ transaction in both runs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from governance import tasks
 from governance.choices import AuditAction, ImportStatus
@@ -244,6 +246,7 @@ def test_the_write_pass_reports_through_the_cache_because_its_transaction_hides_
     assert set(statuses[:first_write]) == {"validating"} and set(statuses[first_write:]) == {"writing"}
     writing = [s for s in seen if s[0] == "writing"]
     assert all(payload_status == "writing" for _r, _row, payload_status, _c in writing)  # what the page reads
+    assert writing[-1][3].pop("at") > time.time() - 60  # when the worker last spoke
     assert writing[-1][3] == {
         "status": "writing",
         "phase": "write",
@@ -266,6 +269,22 @@ def test_a_running_job_page_has_the_progress_bar_and_the_poller(client, world, m
     assert client.get(reverse("interchange:job-report", args=[job.pk])).status_code == 404  # not yet
     listing = text_of(client.get(reverse("interchange:records")))
     assert "写入中" in listing and '<progress max="100" value="66">' in listing
+
+
+def test_a_job_whose_worker_went_silent_half_an_hour_ago_is_marked_failed(client, world, media):
+    started = timezone.now() - dt.timedelta(hours=2)
+    job = ImportJob.objects.create(user=world.user_a, region_code="620102", name="big.jsonl", size=3000)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING, phase="write", started_at=started)
+    lively = ImportJob.objects.create(user=world.user_a, region_code="620102", name="live.jsonl", size=3000)
+    ImportJob.objects.filter(pk=lively.pk).update(status=ImportStatus.WRITING, phase="write", started_at=started)
+    cache.set(progress_key(lively.pk), {"status": "writing", "phase": "write", "lines": 10, "bytes_read": 10,
+                                        "at": time.time() - 60})  # fmt: skip
+    client.force_login(world.user_a)
+    progress = client.get(reverse("interchange:job-progress", args=[job.pk])).json()
+    assert (progress["running"], progress["status"]) == (False, ImportStatus.FAILED)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "未导入任何记录" in job.error and job.finished_at
+    assert client.get(reverse("interchange:job-progress", args=[lively.pk])).json()["running"] is True
 
 
 # --- Jurisdiction ------------------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ class Context:
         _clock["now"] = None  # "the future" is judged from this import's start on
         self.regions: dict[str, Region | None] = {}
         self.file_regions: set[str] = set()
-        self.file_keys: set[tuple] = set()  # (kind, region, name) of departments and organisations in the file
+        self.file_keys: set[tuple] = set()  # departments and organisations of the file; its workers without account
         self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, this chunk's rows
         self.refs: dict[tuple[str, str], tuple[int | None, str]] = {}  # (kind, id) -> (object id, digest)
         self._staged = ""  # the temporary table of the validation pass

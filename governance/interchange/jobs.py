@@ -39,6 +39,7 @@ PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
 PROGRESS_TTL = 6 * 3600  # a cache entry outlives any run; a crashed run's entry expires
 VALIDATE_SHARE = 1 / 3  # of the bar, when the file is also written
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING)
+STALL_SECONDS = 30 * 60  # the worker reports every half second while it reads the file
 
 
 def progress_key(job_id: int) -> str:
@@ -111,7 +112,7 @@ class ProgressRecorder:
     def publish(self) -> None:
         self._published = time.monotonic()
         state = {"status": str(self.status), "phase": self.phase, "lines": self.lines, "bytes_read": self.bytes_read}
-        cache.set(progress_key(self.job_id), state, PROGRESS_TTL)
+        cache.set(progress_key(self.job_id), {**state, "at": time.time()}, PROGRESS_TTL)
         if not transaction.get_connection().in_atomic_block:
             ImportJob.objects.filter(pk=self.job_id).update(**state)
 
@@ -205,11 +206,30 @@ def percent(*, status: str, phase: str, bytes_read: int, size: int, dry_run: boo
 
 
 def live_state(job: ImportJob) -> dict:
-    """The job's status and counts: from the cache while it runs, else from the row."""
+    """The job's status and counts: from the cache while it runs, else from the row. A job whose
+    worker has said nothing for STALL_SECONDS died with it (the import, one transaction, left
+    nothing behind): it is marked failed so that the page stops waiting."""
     state = {"status": job.status, "phase": job.phase, "lines": job.lines, "bytes_read": job.bytes_read}
     if job.status in (ImportStatus.VALIDATING, ImportStatus.WRITING):  # claimed by a worker
-        state.update(cache.get(progress_key(job.pk)) or {})
+        live = cache.get(progress_key(job.pk)) or {}
+        heard = live.pop("at", None) or (job.started_at.timestamp() if job.started_at else time.time())
+        state.update(live)
+        if time.time() - heard > STALL_SECONDS:
+            _mark_stalled(job)
+            state["status"] = job.status
     return state
+
+
+def _mark_stalled(job: ImportJob) -> None:
+    error = _("后台处理中断（超过%(minutes)s分钟没有进展），未导入任何记录，请重新上传。") % {
+        "minutes": STALL_SECONDS // 60
+    }
+    running = (ImportStatus.VALIDATING, ImportStatus.WRITING)
+    now = timezone.now()
+    if ImportJob.objects.filter(pk=job.pk, status__in=running).update(
+        status=ImportStatus.FAILED, error=error, finished_at=now
+    ):
+        job.status, job.error, job.finished_at = ImportStatus.FAILED, error, now
 
 
 def step_note(*, status: str, dry_run: bool, lines: int) -> str:

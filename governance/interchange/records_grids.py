@@ -154,6 +154,8 @@ class GridWorkerRecord(RecordType):
         if ended and ended < started:
             raise Rejected({"ended_on": [_("离岗日期不能早于到岗日期。")]})
         account = text(row, "account", max_length=150)
+        if not account:  # such a worker's visits cannot be recorded (see VisitRecordType)
+            ctx.file_keys.add(("worker_without_account", text(row, "id")))
         user = ctx._cache.get(("user", account)) if account else None
         if user is not None and GridWorker.objects.filter(user=user).exists():
             raise Rejected({"account": [_("账号“%(u)s”已关联其他网格员。") % {"u": account}]})
@@ -267,10 +269,14 @@ class VisitRecordType(RecordType):
             "households_visited": integer(row, "households"),
             "notes": text(row, "notes", max_length=2000),
         }
-        if ctx.phase == "write":
-            values["worker_user"] = _worker_user_id(ctx, worker)
-            if values["worker_user"] is None:
-                raise Rejected({"worker": [_("该网格员没有平台账号（account），无法记录走访。")]})
+        in_file = ctx.refs.get(("grid_worker", worker), (None,))[0] is None
+        if in_file and ("worker_without_account", worker) in ctx.file_keys:
+            no_account = True
+        else:
+            values["worker_user"] = None if in_file else _worker_user_id(ctx, worker)
+            no_account = not in_file and values["worker_user"] is None
+        if no_account:
+            raise Rejected({"worker": [_("该网格员没有平台账号（account），无法记录走访。")]})
         return Prepared("", "", "", grid if isinstance(grid, str) else grid.code, 0, values)
 
     def write(self, batch, ctx):
