@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,6 +113,17 @@ def _named(page):
     for row in page.object_list:
         row.indicator_name = names.get(row.indicator, "")
     return page
+
+
+def _status_list(request, rows, statuses, template: str, **context):
+    """A paginated list of inputs with a status filter (?status=), for users who may see inputs."""
+    _require(can_view(request.user))
+    status = request.GET.get("status", "")
+    if status in statuses.values:
+        rows = rows.filter(status=status)
+    page = _named(Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")))
+    context.update(page_obj=page, status=status, status_options=statuses.choices)
+    return render(request, f"assessment/inputs/{template}", context)
 
 
 def input_links(user) -> list[tuple[str, str]]:
@@ -714,23 +725,8 @@ def _rulings(user):
 
 @login_required
 def veto_list(request):
-    user = request.user
-    _require(can_view(user))
-    status = request.GET.get("status", "")
-    rulings = _rulings(user).order_by("-occurred_on", "-pk")
-    if status in RulingStatus.values:
-        rulings = rulings.filter(status=status)
-    page = _named(Paginator(rulings, PAGE_SIZE).get_page(request.GET.get("page")))
-    return render(
-        request,
-        "assessment/inputs/veto_list.html",
-        {
-            "page_obj": page,
-            "status": status,
-            "status_options": RulingStatus.choices,
-            "can_rule": user.can("assessment.rule"),
-        },
-    )
+    rulings = _rulings(request.user).order_by("-occurred_on", "-pk")
+    return _status_list(request, rulings, RulingStatus, "veto_list.html", can_rule=request.user.can("assessment.rule"))
 
 
 @login_required
@@ -883,22 +879,9 @@ def _claims(user):
 
 @login_required
 def claim_list(request):
-    user = request.user
-    _require(can_view(user))
-    status = request.GET.get("status", "")
-    claims = _claims(user).order_by("-claimed_at")
-    if status in ClaimStatus.values:
-        claims = claims.filter(status=status)
-    page = _named(Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page")))
-    return render(
-        request,
-        "assessment/inputs/claim_list.html",
-        {
-            "page_obj": page,
-            "status": status,
-            "status_options": ClaimStatus.choices,
-            "can_claim": user.can("assessment.respond"),
-        },
+    claims = _claims(request.user).order_by("-claimed_at")
+    return _status_list(
+        request, claims, ClaimStatus, "claim_list.html", can_claim=request.user.can("assessment.respond")
     )
 
 
@@ -981,34 +964,18 @@ def rectification_list(request):
     """整改台账: problem items of finalised cycles, overdue first."""
     user = request.user
     _require(can_view(user))
-    today = timezone.localdate()
-    status = request.GET.get("status", "")
-    items = _items(user)
-    if status in RectificationStatus.values:
-        items = items.filter(status=status)
-    elif status == "overdue":
-        items = items.filter(status=RectificationStatus.OPEN, due_on__lt=today)
+    overdue = Q(status=RectificationStatus.OPEN, due_on__lt=timezone.localdate())  # inputs.rectification_overdue
+    items = _items(user).annotate(overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+    items = items.order_by("due_on", "region_code", "indicator")
+    if request.GET.get("status") == "overdue":
+        items = items.filter(overdue)
     totals = _items(user).aggregate(
         open=Count("pk", filter=Q(status=RectificationStatus.OPEN)),
         reported=Count("pk", filter=Q(status=RectificationStatus.REPORTED)),
         closed=Count("pk", filter=Q(status=RectificationStatus.CLOSED)),
-        overdue=Count("pk", filter=Q(status=RectificationStatus.OPEN, due_on__lt=today)),
+        overdue=Count("pk", filter=overdue),
     )
-    page = _named(
-        Paginator(items.order_by("due_on", "region_code", "indicator"), PAGE_SIZE).get_page(request.GET.get("page"))
-    )
-    for item in page.object_list:
-        item.overdue = inputs.rectification_overdue(item, today)
-    return render(
-        request,
-        "assessment/inputs/rectification_list.html",
-        {
-            "page_obj": page,
-            "status": status,
-            "status_options": RectificationStatus.choices,
-            "totals": totals,
-        },
-    )
+    return _status_list(request, items, RectificationStatus, "rectification_list.html", totals=totals)
 
 
 def _rectification_context(request, item, report_form=None, return_form=None) -> dict:
