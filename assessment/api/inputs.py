@@ -123,7 +123,22 @@ def _download(field_file):
     return response
 
 
-class InputViewSet(ScopedModelViewSet):
+class StepMixin:
+    """Detail actions that make one step of an input's life through its service."""
+
+    def _step(self, request, body_class, call):
+        """A detail action: the object (scoped), its validated body, then `call(obj, data)` — a
+        service step — inside _run; answers the object as it is now."""
+        obj = self.get_object()
+        data = {}
+        if body_class is not None:
+            body = body_class(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
+        return Response(self.get_serializer(_run(lambda: call(obj, data))).data)
+
+
+class InputViewSet(StepMixin, ScopedModelViewSet):
     """Reads need the `assessment.inputs` capability; no input is ever deleted over the API."""
 
     view_capability = READ
@@ -728,30 +743,21 @@ class VetoRulingViewSet(InputViewSet):
     @action(detail=True, methods=["post"])
     def appeal(self, request, pk=None):
         """申诉 by the unit's own staff (status in_force → appealed)."""
-        ruling = self.get_object()
-        body = AppealSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        ruling = _run(
-            lambda: inputs.veto_appeal(user=request.user, ruling=ruling, reason=body.validated_data["appeal_reason"])
-        )
-        return Response(self.get_serializer(ruling).data)
+        return self._step(
+            request, AppealSerializer,
+            lambda ruling, data: inputs.veto_appeal(user=request.user, ruling=ruling, reason=data["appeal_reason"]),
+        )  # fmt: skip
 
     @extend_schema(request=VetoDecisionSerializer, responses={200: VetoRulingSerializer})
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """申诉处理: uphold (appealed → upheld) or revoke (appealed → revoked), with a note."""
-        ruling = self.get_object()
-        body = VetoDecisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        ruling = _run(
-            lambda: inputs.veto_decide(
-                user=request.user,
-                ruling=ruling,
-                decision=body.validated_data["result"],
-                note=body.validated_data["decision_note"],
-            )
-        )
-        return Response(self.get_serializer(ruling).data)
+        return self._step(
+            request, VetoDecisionSerializer,
+            lambda ruling, data: inputs.veto_decide(
+                user=request.user, ruling=ruling, decision=data["result"], note=data["decision_note"]
+            ),
+        )  # fmt: skip
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
@@ -915,18 +921,12 @@ class ToleranceClaimViewSet(InputViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """批准 (pending → approved) or 不予批准 (pending → rejected, with a note)."""
-        claim = self.get_object()
-        body = ClaimDecisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        claim = _run(
-            lambda: inputs.claim_decide(
-                user=request.user,
-                claim=claim,
-                approve=body.validated_data["result"] == "approve",
-                note=body.validated_data.get("decision_note", ""),
-            )
-        )
-        return Response(self.get_serializer(claim).data)
+        return self._step(
+            request, ClaimDecisionSerializer,
+            lambda claim, data: inputs.claim_decide(
+                user=request.user, claim=claim, approve=data["result"] == "approve", note=data.get("decision_note", "")
+            ),
+        )  # fmt: skip
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
@@ -989,7 +989,7 @@ class RectificationFilterSet(django_filters.FilterSet):
         fields = ["under", "cycle", "status", "indicator", "recurring"]
 
 
-class RectificationItemViewSet(ScopedReadOnlyViewSet):
+class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
     """整改台账 (opened by the engine when a cycle is finalised): the unit's staff report, an
     assessor covering the unit closes (销号) or returns it."""
 
@@ -1012,30 +1012,25 @@ class RectificationItemViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
         """整改报告 (open → reported)."""
-        item = self.get_object()
-        body = RectificationReportSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = _run(
-            lambda: inputs.rectification_report(user=request.user, item=item, report=body.validated_data["report"])
-        )
-        return Response(self.get_serializer(item).data)
+        return self._step(
+            request, RectificationReportSerializer,
+            lambda item, data: inputs.rectification_report(user=request.user, item=item, report=data["report"]),
+        )  # fmt: skip
 
     @extend_schema(request=None, responses={200: RectificationItemSerializer})
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """复查销号 (reported → closed, closed_on today)."""
-        item = _run(lambda: inputs.rectification_close(user=request.user, item=self.get_object()))
-        return Response(self.get_serializer(item).data)
+        return self._step(request, None, lambda item, data: inputs.rectification_close(user=request.user, item=item))
 
     @extend_schema(request=RectificationReturnSerializer, responses={200: RectificationItemSerializer})
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         """退回 (reported → open), with the reason (kept in the audit trail)."""
-        item = self.get_object()
-        body = RectificationReturnSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = _run(lambda: inputs.rectification_return(user=request.user, item=item, note=body.validated_data["note"]))
-        return Response(self.get_serializer(item).data)
+        return self._step(
+            request, RectificationReturnSerializer,
+            lambda item, data: inputs.rectification_return(user=request.user, item=item, note=data["note"]),
+        )  # fmt: skip
 
 
 ROUTES = [
