@@ -230,32 +230,30 @@ def cycle_progress(request, pk: int):
     return JsonResponse(progress_payload(get_cycle(request.user, pk)))
 
 
+def _cycle_action(request, pk: int, service, done: str):
+    """A POST on a cycle through a service: its refusals as messages, back to the cycle page."""
+    cycle = get_cycle(request.user, pk)
+    try:
+        service(cycle, user=request.user)
+    except AssessmentError as exc:
+        _error_messages(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("assessment:cycle-detail", pk=cycle.pk)
+
+
 @login_required
 @require_POST
 def cycle_run(request, pk: int):
     """开始计算 / 重新计算: queue the computation (services.start_run)."""
-    cycle = get_cycle(request.user, pk)
-    try:
-        services.start_run(cycle, user=request.user)
-    except AssessmentError as exc:
-        _error_messages(request, exc)
-    else:
-        messages.success(request, _("已提交计算，完成后页面自动刷新。"))
-    return redirect("assessment:cycle-detail", pk=cycle.pk)
+    return _cycle_action(request, pk, services.start_run, _("已提交计算，完成后页面自动刷新。"))
 
 
 @login_required
 @require_POST
 def cycle_finalise(request, pk: int):
     """定稿发布: freeze and publish (services.finalise refuses while items block it)."""
-    cycle = get_cycle(request.user, pk)
-    try:
-        services.finalise(cycle, user=request.user)
-    except AssessmentError as exc:
-        _error_messages(request, exc)
-    else:
-        messages.success(request, _("考核结果已定稿发布，整改事项已生成。"))
-    return redirect("assessment:cycle-detail", pk=cycle.pk)
+    return _cycle_action(request, pk, services.finalise, _("考核结果已定稿发布，整改事项已生成。"))
 
 
 @login_required
