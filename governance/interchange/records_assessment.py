@@ -17,7 +17,7 @@ from governance.choices import AuditAction
 from grids.choices import Level
 
 from .base import Context, Prepared, RecordType, Rejected, day, decimal, integer, moment, register, text, word
-from .records_grids import rejected_step
+from .records_grids import rejected_step, timeline_steps
 
 UNIT_LEVELS = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP]
 
@@ -262,7 +262,7 @@ class RectificationItemRecord(RecordType):
         item = RectificationItem(cycle=cycle, unit=unit, region_code=unit.code, indicator=indicator, ratio=ratio,
                                  notice_due_on=notice_due_on, due_on=due_on)  # fmt: skip
         returns = []
-        for key, step, action, at in _ledger(row.get("ledger")):
+        for _i, key, step, action, at in timeline_steps(row.get("ledger"), None, field="ledger"):
             move = RECTIFICATION_STEPS.get(action)
             if move is None or item.status not in move.sources:
                 raise Rejected({key: [_("状态“%(s)s”下不能执行“%(a)s”。") % {"s": item.status, "a": action}]})
@@ -297,24 +297,3 @@ class RectificationItemRecord(RecordType):
             for note in p.values["returns"]:
                 audit.record(AuditAction.UPDATE, instance=p.values["item"], changes={"return_note": [None, note]})
         return [i.pk for i in items]
-
-
-def _ledger(ledger):
-    """The steps of a rectification ledger ([] for an item still open), each no earlier than the last."""
-    if ledger in (None, []):
-        return
-    if not isinstance(ledger, list):
-        raise Rejected({"ledger": [_("整改台账应为列表。")]})
-    previous = None
-    for index, step in enumerate(ledger):
-        key = f"ledger[{index}]"
-        if not isinstance(step, dict):
-            raise Rejected({key: [_("每一步应为一个对象。")]})
-        try:
-            at = moment(step, "at")
-        except Rejected as exc:
-            raise Rejected({f"{key}.at": exc.reasons["at"]}) from exc
-        if previous is not None and at < previous:
-            raise Rejected({f"{key}.at": [_("早于上一步，台账不可能。")]})
-        previous = at
-        yield key, step, str(step.get("action", "")), at

@@ -353,14 +353,17 @@ def rejected_step(exc: ValidationError, key: str) -> Rejected:
     return Rejected({key: exc.messages})
 
 
-def timeline_steps(timeline, first: str):
-    """(index, key, step, action, at) of a timeline whose first step is `first`, each no earlier
-    than the one before; raises Rejected on a malformed or impossible order."""
+def timeline_steps(timeline, first: str | None, *, field: str = "timeline"):
+    """(index, key, step, action, at) of a timeline (or a rectification ledger: `field`) whose first
+    step is `first`, each no earlier than the one before; raises Rejected on a malformed or
+    impossible order. A ledger may be empty (`first` None); a timeline may not."""
+    if first is None and timeline in (None, []):
+        return
     if not isinstance(timeline, list) or not timeline:
-        raise Rejected({"timeline": [_("缺少时间线。")]})
+        raise Rejected({field: [_("缺少时间线。")]})
     previous = None
     for index, step in enumerate(timeline):
-        key = f"timeline[{index}]"
+        key = f"{field}[{index}]"
         if not isinstance(step, dict):
             raise Rejected({key: [_("每一步应为一个对象。")]})
         action = str(step.get("action", ""))
@@ -368,7 +371,7 @@ def timeline_steps(timeline, first: str):
             at = moment(step, "at")
         except Rejected as exc:
             raise Rejected({f"{key}.at": exc.reasons["at"]}) from exc
-        if index == 0 and action != first:
+        if index == 0 and first is not None and action != first:
             raise Rejected({key: [_("时间线的第一步应为%(first)s。") % {"first": first}]})
         if previous is not None and at < previous:
             raise Rejected(
