@@ -290,7 +290,7 @@ class Context:
         self._staged = ""  # the temporary table of the validation pass
         self._limits: dict = {}
         self._deadlines: dict = {}
-        self._cache: dict = {}
+        self.cache: dict = {}  # lookups memoised for this import (bounded by the directory, not the file)
         self.phase = "validate"
 
     def allowed(self, code: str) -> bool:
@@ -436,15 +436,15 @@ class Context:
         if (kind, region, name) not in self.file_keys:
             return None
         key = ("placeholder", kind, region, name)
-        if key not in self._cache:
+        if key not in self.cache:
             model = Department if kind == "department" else MediationOrganisation
-            stand_in = model(pk=-len(self._cache) - 1, name=name)
+            stand_in = model(pk=-len(self.cache) - 1, name=name)
             if self.regions.get(region) is not None:
                 stand_in.region = self.regions[region]
-            self._cache[key] = stand_in
-        return self._cache[key]
+            self.cache[key] = stand_in
+        return self.cache[key]
 
     def cached(self, key, compute):
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]

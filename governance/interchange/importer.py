@@ -75,7 +75,7 @@ def import_records(
         with transaction.atomic():
             ctx.phase = "write"
             ctx.regions.clear()
-            ctx._cache.clear()  # lookups the validation pass made before the file's own rows existed
+            ctx.cache.clear()  # lookups the validation pass made before the file's own rows existed
             _pass(open_stream(), ctx, counts, write=True, progress=progress)
             if not counts.ok:
                 raise AbortImport

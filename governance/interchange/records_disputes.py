@@ -327,11 +327,11 @@ class CaseRecord(RecordType):
         read once per prefix and continued in memory."""
         prefix = f"T{org.region.code[:6]}{timezone.localtime(when):%Y}"
         key = ("number", prefix)
-        if key not in ctx._cache:
-            ctx._cache[key] = int(next_number(org, when)[len(prefix) :])
+        if key not in ctx.cache:
+            ctx.cache[key] = int(next_number(org, when)[len(prefix) :])
         else:
-            ctx._cache[key] += 1
-        return f"{prefix}{ctx._cache[key]:06d}"
+            ctx.cache[key] += 1
+        return f"{prefix}{ctx.cache[key]:06d}"
 
     @staticmethod
     def _repeat_flags(cases, parties) -> None:

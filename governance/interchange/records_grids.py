@@ -143,7 +143,7 @@ class GridWorkerRecord(RecordType):
 
         super().prefetch(rows, ctx)
         names = {text(r, "account") for r in rows} - {""}
-        ctx._cache.update({("user", u.username): u for u in User.objects.filter(username__in=names)})
+        ctx.cache.update({("user", u.username): u for u in User.objects.filter(username__in=names)})
 
     def validate(self, row, ctx):
         from grids.models import GridWorker
@@ -156,7 +156,7 @@ class GridWorkerRecord(RecordType):
         account = text(row, "account", max_length=150)
         if not account:  # such a worker's visits cannot be recorded (see VisitRecordType)
             ctx.file_keys.add(("worker_without_account", text(row, "id")))
-        user = ctx._cache.get(("user", account)) if account else None
+        user = ctx.cache.get(("user", account)) if account else None
         if user is not None and GridWorker.objects.filter(user=user).exists():
             raise Rejected({"account": [_("账号“%(u)s”已关联其他网格员。") % {"u": account}]})
         if (
@@ -233,11 +233,11 @@ def _load_workers(ctx: Context, ids) -> None:
     if ctx.phase != "write":
         return
     pks = {ctx.refs[("grid_worker", i)][0] for i in ids if ("grid_worker", i) in ctx.refs}
-    pks = sorted(pk for pk in pks if ("worker_user", pk) not in ctx._cache)
+    pks = sorted(pk for pk in pks if ("worker_user", pk) not in ctx.cache)
     for start in range(0, len(pks), 500):
         found = dict(GridWorker.objects.filter(pk__in=pks[start : start + 500]).values_list("pk", "user_id"))
         for pk in pks[start : start + 500]:
-            ctx._cache[("worker_user", pk)] = found.get(pk)
+            ctx.cache[("worker_user", pk)] = found.get(pk)
 
 
 def _check_worker(row: dict, key: str, ctx: Context, *, required: bool) -> str:
