@@ -69,6 +69,15 @@ class Measure:
     def extra(self) -> Q:
         return self.numerator_within if self.numerator_within is not None else self.numerator
 
+    def rows(self):
+        """The records annotated as the conditions need (a filtered relation is made afresh for
+        each query: Django resolves it in place)."""
+        fresh = {
+            name: FilteredRelation(a.relation_name, condition=a.condition) if isinstance(a, FilteredRelation) else a
+            for name, a in self.annotations.items()
+        }
+        return self.model.objects.annotate(**fresh)
+
     @property
     def group(self) -> tuple:
         """Measures over the same records with the same annotations share one query."""

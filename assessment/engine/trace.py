@@ -35,7 +35,7 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
         if m.indicator != indicator:
             continue
         rows = (
-            m.model.objects.annotate(**m.annotations)
+            m.rows()
             .filter(**{f"{m.scope}__under": unit_code})
             .filter(m.denominator)
             .annotate(
