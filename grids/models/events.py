@@ -172,8 +172,8 @@ class GridEvent(ScopedModel, AuditedModel):
     )
     self_handled = models.BooleanField(_("网格员自办"), default=False)
     resolved_level = models.PositiveSmallIntegerField(_("化解层级"), choices=Level.choices, null=True, blank=True)
-    # The first resolution and the last reopening stay recorded, so the state at the end of an
-    # earlier period can be read back (the assessment never changes with later actions).
+    # The first resolution and the last reopening (the export restores step times from them); the
+    # state at a period end is read from WithdrawnResolution and the resolution standing now.
     first_resolved_at = models.DateTimeField(_("首次办结时间"), null=True, blank=True, editable=False)
     first_resolved_level = models.PositiveSmallIntegerField(
         _("首次化解层级"), choices=Level.choices, null=True, blank=True, editable=False
