@@ -48,6 +48,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment.engine.facts import Counts, collect_computed
@@ -385,14 +386,27 @@ def test_the_trace_lists_exactly_the_records_counted(played):
     ]
 
 
-def test_a_half_year_cycle_stores_the_standing_resolutions_lines(played):
-    """The lines a real cycle stores for the first half-year (C04 with a ceiling of 0 → ratio 0)."""
+def test_a_half_year_cycle_stores_and_traces_the_standing_resolutions(played, client):
+    """The lines a real cycle stores for the first half-year, and its trace page: the standing
+    resolution's level and the holder's region shown by name, the counts as stored."""
     cycle = half_year(SimpleNamespace(county=played.world.county_a, units=[played.world.county_a]))
     county = played.world.county_a
     check_line(cycle, county, "C04", num=0, den=4, ratio=0)
     check_line(cycle, county, "C06", num=3, den=5, ratio=0)  # 0.6 < floor 0.7
     check_line(cycle, county, "C01", num=1, den=2, ratio=0)
     check_line(cycle, county, "C02", num=0, den=3, ratio=0)
+
+    client.force_login(played.world.user_a)
+    response = client.get(reverse("assessment:trace", args=[cycle.pk, COUNTY, "C06"]))
+    assert response.status_code == 200
+    event_block, case_block = response.context["blocks"]
+    assert (event_block.numerator, event_block.total, case_block.numerator, case_block.total) == (2, 3, 1, 2)
+    labels = dict(event_block.columns)
+    assert labels["resolved_at_end"] == "期末有效的办结时间" and labels["level_at_end"] == "期末有效办结的化解层级"
+    level = [c for c, _label in event_block.columns].index("level_at_end")
+    assert sorted(r["cells"][level] for r in event_block.rows) == ["乡镇（街道）", "县（区）", "村（社区）"]
+    outcome = [c for c, _label in case_block.columns].index("outcome_at_end")
+    assert sorted(r["cells"][outcome] for r in case_block.rows) == ["调解不成", "调解成功"]
 
 
 def test_the_back_fill_rebuilds_from_the_history_what_the_steps_wrote(played):
