@@ -68,7 +68,7 @@ def collect_computed(period: Period, root_code: str, levels: list[int], unit_cod
         _jit_for(first.model)
         qs = (
             first.rows()
-            .filter(**{f"{first.scope}__under": root_code})
+            .filter(first.under(root_code))
             .filter(reduce(or_, [m.denominator for m in measures]))
             .annotate(_key=Substr(first.scope, 1, length))
             .values("_key")

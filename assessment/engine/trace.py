@@ -36,7 +36,7 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
             continue
         rows = (
             m.rows()
-            .filter(**{f"{m.scope}__under": unit_code})
+            .filter(m.under(unit_code))
             .filter(m.denominator)
             .annotate(
                 in_numerator=Case(When(m.extra, then=Value(True)), default=Value(False), output_field=BooleanField())
