@@ -433,3 +433,23 @@ def test_the_back_fill_rebuilds_from_the_history_what_the_steps_wrote(played):
     import_module("grids.migrations.0008_withdrawn_resolutions").backfill(apps, None)
     import_module("disputes.migrations.0005_case_transfers").backfill(apps, None)
     assert stored() == written
+
+
+def test_a_refused_reopening_or_transfer_withdraws_nothing(county, monkeypatch):
+    """A second reopening of an event already back in handling, and a transfer downwards, are
+    refused by the services and leave no withdrawn resolution or transfer behind."""
+    from disputes.lifecycle import CaseError
+    from grids.lifecycle import TransitionError
+
+    play_services(county, monkeypatch)
+    before = (WithdrawnResolution.objects.count(), CaseTransfer.objects.count())
+    e2 = GridEvent.objects.get(title="E2")  # reopened Apr 10, still in handling
+    with pytest.raises(TransitionError):
+        events.event_reopen(event=e2, user=county.centre, reason="再次核查")
+    k2 = Case.objects.get(title="K2")  # at the county centre since Apr 10
+    with pytest.raises(CaseError) as refused:
+        disputes.case_transfer(case=k2, user=county.centre, to=county.orgs["t16"], reason="退回乡镇")
+    assert refused.value.message_dict == {"to": ["只能移交给上级区划的调解组织。"]}
+    assert (WithdrawnResolution.objects.count(), CaseTransfer.objects.count()) == before == (5, 4)
+    assert GridEvent.objects.get(pk=e2.pk).status == "handling"
+    assert Case.objects.get(pk=k2.pk).organisation == county.orgs["county"]
