@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from disputes.choices import CaseOutcome
 from governance.scoping import in_jurisdiction
 from grids.choices import CODE_LENGTH, Level
 from grids.models import Region
@@ -44,7 +45,14 @@ ANNOTATION_LABELS = {
     "fulltime_at_end": gettext_lazy("期末在岗专职网格员（人）"),
     "activity": gettext_lazy("期内上报事件与走访记录（条）"),
     "code_length": gettext_lazy("区划代码位数"),
+    "resolved_at_end": gettext_lazy("期末有效的办结时间"),
+    "level_at_end": gettext_lazy("期末有效办结的化解层级"),
+    "concluded_at_end": gettext_lazy("期末有效的调解终结时间"),
+    "outcome_at_end": gettext_lazy("期末调解结果"),
+    "code_at_end": gettext_lazy("期末承办组织区划代码"),
 }
+# The choices of those columns that hold a coded value (shown by label, as a field's would be).
+ANNOTATION_CHOICES = {"level_at_end": Level.choices, "outcome_at_end": CaseOutcome.choices}
 # Records a trace row can link to (the pages check jurisdiction again).
 RECORD_PAGES = {"grids.GridEvent": "events:detail", "disputes.Case": "disputes:detail"}
 
@@ -481,6 +489,8 @@ def column_label(model, path: str) -> str:
 
 
 def _choices(model, path: str) -> dict:
+    if path in ANNOTATION_CHOICES:
+        return {str(k): str(v) for k, v in ANNOTATION_CHOICES[path]}
     _first, last = _resolve(model, path)
     if last is None or last.is_relation:
         return {}

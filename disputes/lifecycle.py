@@ -30,11 +30,14 @@ class CaseError(ValidationError):
 
 @dataclass
 class Step:
-    """The case's fields a step changed (besides status) and what its history row keeps."""
+    """The case's fields a step changed (besides status), what its history row keeps and, for a
+    transfer, what the case was at the organisation it left (the fields of a CaseTransfer,
+    which the caller writes)."""
 
     fields: list[str] = field(default_factory=list)
     note: str = ""
     data: dict = field(default_factory=dict)
+    transfer: dict | None = None
 
 
 def require(value: str, field_name: str, message: str) -> str:
@@ -113,14 +116,16 @@ def transfer(case, at, *, to, reason="", **_inputs) -> Step:
     if not (to.region.level < current.level and current.code.startswith(to.region.code)):
         raise CaseError({"to": [_("只能移交给上级区划的调解组织。")]})
     origin = case.organisation_id
+    left = {
+        "region_code": case.region_code, "held_from": case.transferred_at, "concluded_at": case.concluded_at,
+        "outcome": case.outcome, "transferred_at": at,
+    }  # fmt: skip  # a failed conclusion stands until now and no longer
     case.organisation, case.region_code, case.mediator = to, to.region.code, None
-    case.concluded_at, case.outcome = None, ""
+    case.concluded_at, case.outcome, case.transferred_at = None, "", at
     if case.first_concluded_at is None:
         case.assessment_code = case.region_code  # not concluded yet: the receiving organisation answers for it
-    else:
-        case.reopened_at = at  # a concluded (failed) case is mediated again
-    fields = ["organisation", "region_code", "mediator", "concluded_at", "outcome", "assessment_code", "reopened_at"]
-    return Step(fields, reason, {"from_org": origin, "to_org": to.pk})
+    fields = ["organisation", "region_code", "mediator", "concluded_at", "outcome", "assessment_code", "transferred_at"]
+    return Step(fields, reason, {"from_org": origin, "to_org": to.pk}, transfer=left)
 
 
 def close(case, at, *, note="", has_follow_up=False, confirmation_pending=False, **_inputs) -> Step:

@@ -109,14 +109,14 @@ class Case(ScopedModel, AuditedModel):
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解终结时间"), null=True, blank=True, db_index=True)
     outcome = models.CharField(_("调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False)
-    # The first conclusion, the organisation's region when it was reached, and the moment a
-    # transfer reopened a concluded case: the assessment reads earlier periods back from these.
+    # The first conclusion and the organisation's region when it was reached (what follow-ups and
+    # confirmations count for); the state at a period end is read from CaseTransfer.
     first_concluded_at = models.DateTimeField(_("首次调解终结时间"), null=True, blank=True, editable=False)
     first_outcome = models.CharField(
         _("首次调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False
     )
     assessment_code = RegionCodeField(_("考核归属区划"), max_length=15, db_index=True, editable=False, default="")
-    reopened_at = models.DateTimeField(_("移交重新调解时间"), null=True, blank=True, editable=False)
+    transferred_at = models.DateTimeField(_("最近移交时间"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     conclusion_deadline = models.DateTimeField(_("办理期限"), null=True, blank=True, db_index=True)
     conclusion_warn_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
@@ -261,6 +261,32 @@ class JudicialConfirmation(_CaseChild, AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.court}"
+
+
+class CaseTransfer(_CaseChild):
+    """移交记录: what a case was at the organisation a transfer took it from — the region that
+    organisation answers for, when it took the case (NULL: at registration) and the conclusion
+    it had reached (调解不成), which the transfer withdrew. The organisation holding the case
+    now is on the case itself.
+
+    Written by the same lifecycle step (disputes.lifecycle.transfer) for the live services and
+    the historical import, append-only. The assessment reads a case's holder and state at any
+    period end from these rows and the case (SPEC §5.2, reopenings)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers", verbose_name=_("案件"))
+    region_code = RegionCodeField(_("移出组织区划代码"), max_length=15)
+    held_from = models.DateTimeField(_("接收时间"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("调解终结时间"), null=True, blank=True)
+    outcome = models.CharField(_("调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True)
+    transferred_at = models.DateTimeField(_("移交时间"))
+
+    class Meta:
+        verbose_name = _("移交记录")
+        verbose_name_plural = _("移交记录")
+        ordering = ["case", "transferred_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.region_code} → {self.transferred_at:%Y-%m-%d}"
 
 
 class CaseHistory(_CaseChild):

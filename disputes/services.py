@@ -26,6 +26,7 @@ from .models import (
     Agreement,
     Case,
     CaseHistory,
+    CaseTransfer,
     FollowUp,
     JudicialConfirmation,
     MediationOrganisation,
@@ -244,6 +245,8 @@ def _step(case: Case, name: str, user: User, **inputs) -> Case:
     case, before = _begin(case, name, user)
     step = lifecycle.apply(case, name, at=timezone.now(), **inputs)
     case.save(update_fields=[*step.fields, "status", "updated_at"])
+    if step.transfer:
+        CaseTransfer.objects.create(case=case, **step.transfer)
     _record(case, name, before, user, step.note, **step.data)
     return case
 

@@ -44,12 +44,14 @@ class Dispatches(Protocol):
 @dataclass
 class Step:
     """What a step changed: the event's fields (besides status), what its history row keeps
-    (note and data), and which departments hear of it."""
+    (note and data), which departments hear of it and, for a reopening, the resolution it
+    withdrew (the fields of a WithdrawnResolution, which the caller writes)."""
 
     fields: list[str] = field(default_factory=list)
     note: str = ""
     data: dict = field(default_factory=dict)
     departments: list = field(default_factory=list)
+    withdrawn: dict | None = None
 
 
 def require(value: str, field_name: str, message: str) -> str:
@@ -125,7 +127,7 @@ def escalate(event, at, dispatches, *, reason="", **_inputs) -> Step:
 
 
 def resolve(event, at, dispatches, *, resolution="", deadline=add_limit, limits=limits_for, **_inputs) -> Step:
-    """办结 at the level holding the event; the first resolution is kept for periods already ended."""
+    """办结 at the level holding the event: the resolution that stands until a reopening."""
     event.resolution = require(resolution, "resolution", _("请填写办理结果。"))
     event.resolved_at, event.resolved_level = at, event.handling_level
     fields = ["resolution", "resolved_at", "resolved_level", "feedback_deadline"]
@@ -144,15 +146,16 @@ def verify(event, at, dispatches, *, note="", **_inputs) -> Step:
 
 
 def reopen(event, at, dispatches, *, reason="", **_inputs) -> Step:
-    """核查不通过: back to handling; the resolution no longer stands from now on (the first
-    resolution stays recorded for periods that ended before the reopening)."""
+    """核查不通过: back to handling. The resolution no longer stands from now on; it is kept as
+    withdrawn, with the moments it stood between, so every period end reads its own state."""
     reason = require(reason, "reason", _("重新办理必须说明核查发现的问题。"))
+    withdrawn = {"resolved_at": event.resolved_at, "level": event.resolved_level, "reopened_at": at}
     event.resolved_at = event.resolved_level = event.feedback_deadline = None
     event.reopened_at = at
     if event.lead_department_id:
         dispatches.set_lead(state=DispatchState.ACCEPTED)
     fields = ["resolved_at", "resolved_level", "feedback_deadline", "reopened_at"]
-    return Step(fields, reason, departments=_lead_departments(event))
+    return Step(fields, reason, departments=_lead_departments(event), withdrawn=withdrawn)
 
 
 def feedback(event, at, dispatches, *, feedback="", note="", **_inputs) -> Step:

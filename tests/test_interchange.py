@@ -309,7 +309,7 @@ EVENT_FIELDS = [
 CASE_FIELDS = [
     "number", "organisation_id", "region_code", "origin_region_id", "dispute_type", "risk_level", "people_involved",
     "largest_side", "is_mass", "title", "facts", "status", "mediator_id", "registered_at", "accepted_at",
-    "concluded_at", "outcome", "first_concluded_at", "first_outcome", "assessment_code", "reopened_at", "closed_at",
+    "concluded_at", "outcome", "first_concluded_at", "first_outcome", "assessment_code", "transferred_at", "closed_at",
     "conclusion_deadline", "conclusion_warn_at", "decline_reason", "failure_reason", "referral", "is_repeat",
 ]  # fmt: skip
 

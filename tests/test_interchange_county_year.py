@@ -30,7 +30,8 @@ working day; urgent = resolve in 24 h):
     E2  T1 Feb 10  安全生产, urgent: dispatched, returned by the department, escalated to the
                    township, dispatched again, resolved Feb 12 09:00 (due Feb 11 10:00), 基本满意
     E3  T1 Mar 3   returned at 10:00, an hour after its response deadline
-    E4  T1 Apr 2   resolved Apr 9 (due Apr 10, after Qingming), reopened, resolved again Apr 15, 不满意
+    E4  T1 Apr 2   resolved Apr 9 (due Apr 10, after Qingming), reopened Apr 10, resolved again Apr 15
+                   (late: the resolution standing at every period end from Q2 on), 不满意
     E5  T1 Sep 29  escalated twice to the county, dispatched, resolved Oct 11 (due Oct 13, after
                    National Day; Oct 11 is a working Saturday), 满意
     E6  T1 Dec 1   安全生产, a resident's report, accepted, still open (due Dec 8)
@@ -385,9 +386,10 @@ T1_Q1 = (100 - (15 + F(1, 2)) - F(3, 10)
          - (2 * F(2, 5) + 2))  # fmt: skip
 # T1 Q2: B02 = ½·40/40 + ½·24/30 = 0.9 → 4/5 (B01 ½ + ½·27/30 = 0.95 → 1); B03 E4 不满意 0/1; B04 1/1.
 #   C (C07, C11, C13, C16 n/a: × 40/35): C01 K2 failed 0/1; C02 K2 Apr 1 ≤ Apr 2 1/1; C03 Apr 15 full 1/1;
-#   C04 E4 first resolved Apr 9 ≤ Apr 10 1/1 (the reopening does not count against it); C05 1/1; C06 E4, K2 2/2
+#   C04 E4: the Apr 9 resolution was reopened before Jun 30; the one standing then is Apr 15 > Apr 10 → 0/1;
+#   C05 1/1; C06 E4 (at village both times), K2 2/2
 T1_Q2 = (100 - F(1, 2) - (8 * F(1, 5) + 5 + F(3, 10))
-         - F(8, 7) * (1 + F(1, 5) + F(1, 16))  # C01 C08 C10
+         - F(8, 7) * (1 + 2 + F(1, 5) + F(1, 16))  # C01 C04 C08 C10
          - (2 * F(2, 5) + 2 * F(17, 21)))  # fmt: skip
 # T1 Q3: 20 answers → B01, B02, C15 n/a; no feedback or follow-up: B applicable 6 (× 5); C applicable
 #   C05 (E5 answered in time 1/1), C08–C10, C12, C14 = 10 (× 4); E5 not due before Oct 13 → C04 n/a
@@ -399,14 +401,14 @@ T1_Q4 = (100 - F(1, 2) - F(10, 9) * (8 * F(2, 5) + F(3, 10))
          - F(20, 9) * (2 + 1 + F(1, 5) + F(1, 16) + 1 + 4 * F(1, 8))  # C04 C06 C08 C10 C11 C15
          - (2 * F(2, 5) + 2))  # fmt: skip
 # T1 H1: B01 ½·80/80 + ½·27/30 = 0.95 → 1; B02 0.9 → 4/5; B03 E1 E2 ✓ E4 ✗ 2/3 → 0; B04 2/2.
-#   C (× 40/38): C01 K1 ✓ K2 ✗ 1/2 → 0; C02 2/2; C03 1/1; C04 E1 ✓ E2 ✗ E4 ✓ 2/3 → 4/21;
+#   C (× 40/38): C01 K1 ✓ K2 ✗ 1/2 → 0; C02 2/2; C03 1/1; C04 E1 ✓ E2 ✗ E4 ✗ (Apr 15) 1/3 → 0;
 #   C05 3/4 → (0.75 − 0.7)/0.28 = 5/28; C06 5/5; C07 1/2 → 0; C11 0/1; C16 1/1
 T1_H = (100 - F(1, 2) - (8 * F(1, 5) + 5 + F(3, 10))
-        - F(20, 19) * (1 + 2 * F(17, 21) + F(23, 28) + 1 + F(1, 5) + F(1, 16) + 1)  # C01 C04 C05 C07 C08 C10 C11
+        - F(20, 19) * (1 + 2 + F(23, 28) + 1 + F(1, 5) + F(1, 16) + 1)  # C01 C04 C05 C07 C08 C10 C11
         - (2 * F(2, 5) + 2))  # fmt: skip
 # T1 Y: online 140 (134 safe), offline 30 (27) → B01 = ½·134/140 + ½·9/10 = 13/14 → (13/14 − 0.7)/0.25 = 32/35;
 #   B02 0.9 → 4/5; B03 3/4 → 1/5; B04 2/2.  C (× 40/38): C01 1/2 → 0; C02 2/2; C03 1/1;
-#   C04 E1 ✓ E2 ✗ E4 ✓ E5 ✓ E6 ✗ 3/5 → 0; C05 5/6 → (5/6 − 0.7)/0.28 = 10/21; C06 (E1 E2 E4 of E1 E2 E4 E5;
+#   C04 E1 ✓ E2 ✗ E4 ✗ E5 ✓ E6 ✗ 2/5 → 0; C05 5/6 → (5/6 − 0.7)/0.28 = 10/21; C06 (E1 E2 E4 of E1 E2 E4 E5;
 #   K1 K2) 5/6 → (5/6 − 0.7)/0.25 = 8/15; C07 1/2 → 0; C11 0/2; C15 ½·134/140 + ½ ≥ 0.9 → 1; C16 1/1
 T1_Y = (100 - F(1, 2) - (8 * F(3, 35) + 8 * F(1, 5) + 5 * F(4, 5) + F(3, 10))
         - F(20, 19) * (1 + 2 + F(11, 21) + F(7, 15) + 1 + F(1, 5) + F(1, 16) + 1)  # C01 C04 C05 C06 C07 C08 C10 C11
@@ -441,21 +443,21 @@ T2_Y = (100 - (F(2, 5) + 2 + F(1, 5)) - F(10, 9) * (8 * F(3, 5) + F(6, 5))
 #   B01 = ½·(80 + 24)/110 + ½·27/30 = 203/220 → 49/55; B02 ½ + ½·24/30 = 0.9 → 4/5; B03 E1 E2 E4✗ E7 E8 4/5
 #   → 2/5; B04 K1 ×2 + K3 不满意 2/3 → 0
 #   C (× 40/38): C01 K1 ✓ K2 ✗ K3 ✓ 2/3 → 0; C02 K1 ✓ K2 ✓ K3 ✗ (Jun 10 > Jun 5) 2/3 → 4/21; C03 2/2;
-#   C04 E1 E4 E7 E8 of 5 → 4/5 → 4/7; C05 4/6 → 0; C06 events 5/5 + cases K1 K2 of 3 → 7/8 → 7/10;
+#   C04 E1 E7 E8 of 5 (E4 late by its Apr 15 resolution) → 3/5 → 0; C05 4/6 → 0; C06 events 5/5 + cases K1 K2 of 3 → 7/8 → 7/10;
 #   C07 1/3 → 0; C11 0/1; C16 K1 ✓ + K3 undecided at Jun 30, past Jun 25 → 1/2 → 0
 K_H = (100 - (F(1, 5) + F(1, 3) + F(1, 10))
        - (8 * F(6, 55) + 8 * F(1, 5) + 5 * F(3, 5) + 3 + F(3, 5))
-       - F(20, 19) * (1 + 15 * F(17, 21) + 2 * F(3, 7) + 1 + F(3, 10) + 1 + 1 + F(1, 5) + 1)
+       - F(20, 19) * (1 + 15 * F(17, 21) + 2 + 1 + F(3, 10) + 1 + 1 + F(1, 5) + 1)
        - (2 * F(4, 15) + 2 + F(1, 2) + F(1, 5) + F(1, 10)))  # fmt: skip
 # County Y: reporting townships = T1 alone → A04 6 → 1, A05 3 → 1/2, C08 4/5, C10 15/16, D01 3/5;
 #   D03 22/24 → (11/12 − 0.8)/0.2 = 7/12
 #   B01 = ½·182/200 + ½·27/30 = 0.905 → 41/50; B02 4/5; B03 6/7 → (6/7 − 0.7)/0.25 = 22/35; B04 2/3 → 0
-#   C (× 40/38): C01 2/3 → 0; C02 K1 ✓ K2 ✓ K3 ✗ K4 open since Aug 4 ✗ 2/4 → 0; C03 2/2; C04 5/8 → 1/14;
+#   C (× 40/38): C01 2/3 → 0; C02 K1 ✓ K2 ✓ K3 ✗ K4 open since Aug 4 ✗ 2/4 → 0; C03 2/2; C04 4/8 → 0 (E4 late);
 #   C05 8/10 → 5/14; C06 (6 of 7 events + 2 of 3 cases) 8/10 → 2/5; C07 2/4 → 0; C11 0/2; C16 K3 decided
 #   Jul 10 > Jun 25 → 1/2 → 0
 K_Y = (100 - (F(1, 5) + F(1, 2) + F(1, 10))
        - (8 * F(9, 50) + 8 * F(1, 5) + 5 * F(13, 35) + 3 + F(3, 5))
-       - F(20, 19) * (1 + 15 + 2 * F(13, 14) + F(9, 14) + F(3, 5) + 1 + F(1, 5) + F(1, 16) + 1 + F(1, 5) + 1)
+       - F(20, 19) * (1 + 15 + 2 + F(9, 14) + F(3, 5) + 1 + F(1, 5) + F(1, 16) + 1 + F(1, 5) + 1)
        - (2 * F(2, 5) + 2 + F(5, 12) + F(1, 2) + F(1, 5) + F(1, 10)))  # fmt: skip
 
 SPOT = {T1: {1: T1_Q1, 2: T1_Q2, 3: T1_Q3, 4: T1_Q4}, T2: {1: T2_Q1, 2: T2_Q2, 3: T2_Q3, 4: T2_Q4}}
@@ -468,10 +470,10 @@ def test_the_hand_arithmetic_above_adds_up():
     """The closed forms as reduced on paper (guards the comments against typos)."""
     on_paper = {
         "T1_Q1": (T1_Q1, F(13951, 190)),
-        "T1_Q2": (T1_Q2, F(3727, 42)),
+        "T1_Q2": (T1_Q2, F(3631, 42)),
         "T1_Q3": (T1_Q3, F(39703, 420)),
         "T1_Q4": (T1_Q4, F(14801, 180)),
-        "T1_H": (T1_H, F(668699, 7980)),
+        "T1_H": (T1_H, F(221833, 2660)),
         "T1_Y": (T1_Y, F(666587, 7980)),
         "T2_Q1": (T2_Q1, F(1236989, 15300)),
         "T2_Q2": (T2_Q2, F(7294489, 90090)),
@@ -479,8 +481,8 @@ def test_the_hand_arithmetic_above_adds_up():
         "T2_Q4": (T2_Q4, F(289, 5)),
         "T2_H": (T2_H, F(3960664, 46155)),
         "T2_Y": (T2_Y, F(212033, 3570)),
-        "K_H": (K_H, F(423143, 6270)),
-        "K_Y": (K_Y, F(66083, 1050)),
+        "K_H": (K_H, F(2909201, 43890)),
+        "K_Y": (K_Y, F(1252577, 19950)),
     }
     for name, (formula, paper) in on_paper.items():
         assert formula == paper, f"{name}: {formula} ≠ {paper}"
@@ -572,7 +574,7 @@ def test_a_small_countys_imported_year_gives_the_hand_computed_results(world, me
     check_line(half, county, "B01", num=131, den=140, value=F(203, 220), ratio=F(49, 55), points=8 * F(49, 55))
     check_line(half, county, "C02", num=2, den=3, ratio=F(4, 21), points=15 * F(20, 19) * F(4, 21))
     check_line(half, county, "C16", num=1, den=2, ratio=0)  # K3's confirmation undecided past its deadline
-    check_line(half, county, "C04", num=4, den=5, ratio=F(4, 7))
+    check_line(half, county, "C04", num=3, den=5, ratio=0)  # E4's standing resolution (Apr 15) is late
     check_line(half, t1, "D02", num=1, den=3, ratio=0)  # F, W1 ✓, W2 61 < 120
     check_line(half, t1, "C13", status=LineStatus.NOT_APPLICABLE, points=0)
     check_line(year_end, t1, "A02", num=2, den=2, ratio=1, points=15)
@@ -588,7 +590,7 @@ def test_a_small_countys_imported_year_gives_the_hand_computed_results(world, me
     check_line(year_end, county, "A05", num=6, den=20000, value=3, ratio=F(1, 2))
     check_line(year_end, county, "D03", num=22, den=24, ratio=F(7, 12), points=F(7, 12))
     check_line(year_end, county, "C02", num=2, den=4, ratio=0, points=0)
-    check_line(year_end, county, "C04", num=5, den=8, ratio=F(1, 14), points=2 * F(20, 19) * F(1, 14))
+    check_line(year_end, county, "C04", num=4, den=8, ratio=0, points=0)
     check_line(year_end, county, "C05", num=8, den=10, ratio=F(5, 14))
     check_line(year_end, county, "C06", num=8, den=10, ratio=F(2, 5))
     check_line(year_end, county, "C07", num=2, den=4, ratio=0)
@@ -598,7 +600,7 @@ def test_a_small_countys_imported_year_gives_the_hand_computed_results(world, me
     check_line(year_end, county, "D04", value=75, ratio=F(3, 4), points=2 * F(3, 4))
     spot_lines = {  # one telling line of each possible draw
         (T1, 1): ("A02", {"num": 1, "den": 2, "ratio": 0}),  # G2 had only a part-time worker on Mar 31
-        (T1, 2): ("C04", {"num": 1, "den": 1, "ratio": 1}),  # E4 first resolved in time, then reopened
+        (T1, 2): ("C04", {"num": 0, "den": 1, "ratio": 0}),  # E4 resolved in time, reopened, resolved late
         (T1, 3): ("C04", {"status": LineStatus.NOT_APPLICABLE}),  # E5 not yet due on Sep 30
         (T1, 4): ("C15", {"num": 34, "den": 40, "value": F(17, 20), "ratio": F(7, 8)}),
         (T2, 1): ("A04", {"num": 9000, "den": 10000, "value": F(73, 20), "ratio": F(73, 100)}),

@@ -67,8 +67,8 @@ def collect_computed(period: Period, root_code: str, levels: list[int], unit_cod
                 aggregates[f"d{i}"] = Count("pk", filter=m.denominator)
         _jit_for(first.model)
         qs = (
-            first.model.objects.filter(**{f"{first.scope}__under": root_code})
-            .annotate(**first.annotations)
+            first.rows()
+            .filter(first.under(root_code))
             .filter(reduce(or_, [m.denominator for m in measures]))
             .annotate(_key=Substr(first.scope, 1, length))
             .values("_key")

@@ -4,23 +4,42 @@ condition over one kind of platform record.
 A definition is used twice and only written once: the engine counts it for every unit in one
 grouped aggregate query per record kind (`engine.facts`), and traceability lists the very
 rows it counted (`engine.trace`). Deadlines, resolution levels, outcomes and the moment an
-event left the open set are stored on the records when they happen, so every condition is
-a comparison of stored columns.
+event left the open set are stored on the records when they happen, and so is every
+resolution or conclusion a reopening withdrew (grids.WithdrawnResolution, disputes.CaseTransfer):
+the state at a period end is one filtered left join, and every condition a comparison of
+stored columns.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Length
 from django.utils.translation import gettext_lazy as _
 
 from disputes.choices import CaseOutcome
 from disputes.models import Case, FollowUp, JudicialConfirmation
 from grids.choices import Feedback, Level
+from grids.lookups import RegionCodeField
 from grids.models import GridEvent, GridWorker, Region, VisitRecord
 
 from ..models import RectificationItem
@@ -47,10 +66,26 @@ class Measure:
     # The numerator as a condition on rows already in the denominator, when that is cheaper than
     # `numerator` itself (it must select exactly the same rows among them).
     numerator_within: Q | None = None
+    # Region paths of which one lies in a subtree exactly when `scope` does, cheaper to filter on
+    # (stored columns the planner can estimate, rather than an expression); default: `scope`.
+    scope_paths: tuple[str, ...] = ()
 
     @property
     def extra(self) -> Q:
         return self.numerator_within if self.numerator_within is not None else self.numerator
+
+    def under(self, code: str) -> Q:
+        """The records of region `code`'s subtree."""
+        return reduce(or_, [Q(**{f"{path}__under": code}) for path in self.scope_paths or (self.scope,)])
+
+    def rows(self):
+        """The records annotated as the conditions need (a filtered relation is made afresh for
+        each query: Django resolves it in place)."""
+        fresh = {
+            name: FilteredRelation(a.relation_name, condition=a.condition) if isinstance(a, FilteredRelation) else a
+            for name, a in self.annotations.items()
+        }
+        return self.model.objects.annotate(**fresh)
 
     @property
     def group(self) -> tuple:
@@ -62,21 +97,32 @@ def _active_at(day) -> Q:
     return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gte=day))
 
 
-def _resolved_by(moment) -> Q:
-    """Resolved at `moment`: resolved since before it, or first resolved before it and not
-    reopened before it (the history kept on the row)."""
-    return Q(resolved_at__lt=moment) | (Q(first_resolved_at__lt=moment) & ~Q(reopened_at__lt=moment))
+def _events_at_end(p: Period) -> dict:
+    """Each event's resolution standing at the period's end (SPEC §5.2, reopenings): the
+    event's own resolution if it was made before the end (it has not been reopened since), or
+    else the withdrawn one that was made before the end and reopened only after it. At most one
+    of them stands; without either the event was not resolved at the end."""
+    e = p.end
+    withdrawn = "withdrawn_resolutions"
+    own = Q(resolved_at__lt=e)
+    return {
+        "standing": FilteredRelation(
+            withdrawn, condition=Q(**{f"{withdrawn}__resolved_at__lt": e, f"{withdrawn}__reopened_at__gte": e})
+        ),
+        "resolved_at_end": SqlCase(When(own, then=F("resolved_at")), default=F("standing__resolved_at")),
+        "level_at_end": SqlCase(When(own, then=F("resolved_level")), default=F("standing__level")),
+    }
 
 
 def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     s, e = p.start, p.end
-    # An event counts as resolved in the period of its first resolution; a later reopening does
-    # not rewrite a period that has ended.
-    resolved_in = Q(first_resolved_at__gte=s, first_resolved_at__lt=e)
+    # Resolved in the period: by the resolution standing at its end, made within it; that
+    # resolution's time and level are the ones judged.
+    resolved_in = Q(resolved_at_end__gte=s)
     open_overdue = (
-        Q(reported_at__lt=e) & ~_resolved_by(e) & ~Q(closed_at__lt=e) & Q(resolve_deadline__lt=e)
+        Q(reported_at__lt=e) & Q(resolved_at_end__isnull=True) & ~Q(closed_at__lt=e) & Q(resolve_deadline__lt=e)
     )  # neither resolved nor returned / merged / converted by the period's end
-    on_time = resolved_in & Q(first_resolved_at__lte=F("resolve_deadline"))
+    on_time = resolved_in & Q(resolved_at_end__lte=F("resolve_deadline"))
     reported_in = Q(reported_at__gte=s, reported_at__lt=e)
     # Merging or converting an unanswered event answers it (closed_at records the moment).
     answered_on_time = Q(responded_at__lte=F("respond_deadline")) | Q(
@@ -91,9 +137,10 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     safety = Q(category_id__in=safety_categories)
     cols = ("id", "title", "category__name", "status", "reported_at", "responded_at", "respond_deadline")
     cols_resolved = (
-        "id", "title", "status", "reported_at", "first_resolved_at", "resolve_deadline", "first_resolved_level",
+        "id", "title", "status", "reported_at", "resolved_at_end", "resolve_deadline", "level_at_end",
     )  # fmt: skip
-    return [
+    at_end = _events_at_end(p)  # every event measure shares it, so they stay one query
+    measures = [
         Measure(
             "B03",
             GridEvent,
@@ -138,37 +185,65 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
             "C06",
             GridEvent,
             "region_code",
-            resolved_in & Q(first_resolved_level__in=LOCAL_LEVELS),
+            resolved_in & Q(level_at_end__in=LOCAL_LEVELS),
             resolved_in,
             _("期内在村（社区）或乡镇（街道）层级办结的事件"),
             _("期内办结的事件"),
             columns=cols_resolved,
         ),
     ]
+    return [replace(m, annotations=at_end) for m in measures]
 
 
-def _concluded_by(moment) -> Q:
-    return Q(concluded_at__lt=moment) | (Q(first_concluded_at__lt=moment) & ~Q(reopened_at__lt=moment))
+def _cases_at_end(p: Period) -> dict:
+    """Each case's holder and conclusion at the period's end (SPEC §5.2, reopenings). A transfer
+    withdraws the failed conclusion of the organisation it leaves; if one took place after the
+    end, the organisation it left held the case at the end (`held`, the transfer whose holding
+    spans the end), with the conclusion it had then; otherwise the case's own organisation did,
+    with its conclusion if it was reached before the end."""
+    e = p.end
+    held = Q(transfers__transferred_at__gte=e) & (Q(transfers__held_from__isnull=True) | Q(transfers__held_from__lt=e))
+    was_held = Q(held__id__isnull=False)
+    held_concluded = was_held & Q(held__concluded_at__lt=e)
+    own_concluded = Q(held__id__isnull=True, concluded_at__lt=e)
+    code = Coalesce(F("held__region_code"), F("region_code"), output_field=RegionCodeField())
+    return {
+        "held": FilteredRelation("transfers", condition=held),
+        "code_at_end": code,
+        "concluded_at_end": SqlCase(
+            When(held_concluded, then=F("held__concluded_at")),
+            When(own_concluded, then=F("concluded_at")),
+            output_field=DateTimeField(),
+        ),
+        "outcome_at_end": SqlCase(
+            When(held_concluded, then=F("held__outcome")),
+            When(own_concluded, then=F("outcome")),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+        "code_length": Length(code),
+    }
 
 
 def _case_measures(p: Period) -> list[Measure]:
-    """Cases count for the organisation that first concluded them (`assessment_code`), in the
-    period of that first conclusion; a later transfer does not rewrite an ended period."""
+    """Cases count for the organisation holding them at the period's end, in the period of the
+    conclusion standing then (a declined case has no outcome and is never counted)."""
     s, e = p.start, p.end
-    concluded_in = Q(first_concluded_at__gte=s, first_concluded_at__lt=e) & ~Q(first_outcome="")
+    concluded_in = Q(concluded_at_end__gte=s, outcome_at_end__in=[CaseOutcome.AGREED, CaseOutcome.FAILED])
     # acceptance date more than 30 days before the period's last day
     late_acceptance = p.day_start(p.last - timedelta(days=30))
-    open_late = Q(accepted_at__lt=late_acceptance) & ~_concluded_by(e)
+    open_late = Q(accepted_at__lt=late_acceptance) & Q(concluded_at_end__isnull=True)
     registered_in = Q(registered_at__gte=s, registered_at__lt=e)
     cols = (
-        "id", "number", "title", "status", "first_outcome", "accepted_at", "first_concluded_at", "conclusion_deadline",
+        "id", "number", "title", "status", "outcome_at_end", "accepted_at", "concluded_at_end", "conclusion_deadline",
+        "code_at_end",
     )  # fmt: skip
-    return [
+    measures = [
         Measure(
             "C01",
             Case,
-            "assessment_code",
-            concluded_in & Q(first_outcome=CaseOutcome.AGREED),
+            "code_at_end",
+            concluded_in & Q(outcome_at_end=CaseOutcome.AGREED),
             concluded_in,
             _("期内调解成功的案件"),
             _("期内调解终结的案件（成功 + 不成）"),
@@ -177,8 +252,8 @@ def _case_measures(p: Period) -> list[Measure]:
         Measure(
             "C02",
             Case,
-            "assessment_code",
-            concluded_in & Q(first_concluded_at__lte=F("conclusion_deadline")),
+            "code_at_end",
+            concluded_in & Q(concluded_at_end__lte=F("conclusion_deadline")),
             concluded_in | (open_late & Q(accepted_at__isnull=False)),
             _("期内终结且自受理起不超过30日的案件"),
             _("期内终结的案件 + 期末未终结且受理已超30日的案件"),
@@ -187,25 +262,29 @@ def _case_measures(p: Period) -> list[Measure]:
         Measure(
             "C06",
             Case,
-            "assessment_code",
+            "code_at_end",
             concluded_in & Q(code_length__gte=9),
             concluded_in,
             _("期内由村（社区）或乡镇（街道）调解组织终结的案件"),
             _("期内终结的案件"),
-            annotations={"code_length": Length("assessment_code")},
             columns=cols,
         ),
         Measure(
             "C07",
             Case,
-            "assessment_code",
+            "code_at_end",
             registered_in & Q(is_repeat=True),
             registered_in,
             _("期内登记的重复纠纷"),
             _("期内登记的案件"),
-            columns=("id", "number", "title", "registered_at", "is_repeat"),
+            columns=("id", "number", "title", "registered_at", "is_repeat", "code_at_end"),
         ),
     ]
+    at_end = _cases_at_end(p)  # every case measure shares it, so they stay one query
+    # A transfer only goes up (disputes.lifecycle.transfer), so the organisation a case left lies
+    # under the one holding it now: the holder at the end is in a subtree exactly when one of them is.
+    paths = ("region_code", "held__region_code")
+    return [replace(m, annotations=at_end, scope_paths=paths) for m in measures]
 
 
 def _follow_up_measures(p: Period) -> list[Measure]:

@@ -35,8 +35,8 @@ def trace(cycle: Cycle, unit_code: str, indicator: str) -> list[TraceSet]:
         if m.indicator != indicator:
             continue
         rows = (
-            m.model.objects.filter(**{f"{m.scope}__under": unit_code})
-            .annotate(**m.annotations)
+            m.rows()
+            .filter(m.under(unit_code))
             .filter(m.denominator)
             .annotate(
                 in_numerator=Case(When(m.extra, then=Value(True)), default=Value(False), output_field=BooleanField())

@@ -297,8 +297,8 @@ def _case_timeline(case, history, orgs, users) -> list[dict]:
         step["at"] = _iso(step["at"])
         steps.append(step)
     transfers = [s for s, h in zip(steps, history, strict=True) if h.action == "transfer"]
-    if transfers and case.reopened_at:
-        transfers[-1]["at"] = _iso(case.reopened_at)
+    if transfers and case.transferred_at:
+        transfers[-1]["at"] = _iso(case.transferred_at)
     return steps
 
 

@@ -84,13 +84,13 @@ def _party(value, index: int) -> dict:
     }  # fmt: skip
 
 
-def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups: list, confirmation) -> list[dict]:
+def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups: list, confirmation):
     """Walk a case's timeline through disputes.transitions, each step applied by
     disputes.lifecycle (the effects the live services have) at the step's moment. Fills the
-    unsaved `case` and returns its history rows."""
+    unsaved `case` and returns its history rows and its transfers (CaseTransfer fields)."""
     from disputes import lifecycle
 
-    history = []
+    history, transfers = [], []
     for index, key, step, action, at in timeline_steps(timeline, "register"):
         note = text(step, "note")
         if index == 0:
@@ -119,7 +119,9 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
         except ValidationError as exc:
             raise rejected_step(exc, key) from exc
         history.append(history_row(action, before, case.status, at, step, effect.note or note, effect.data))
-    return history
+        if effect.transfer:
+            transfers.append(effect.transfer)
+    return history, transfers
 
 
 def _mediator(ctx: Context, username: str, key: str, case):
@@ -198,7 +200,7 @@ class CaseRecord(RecordType):
         )  # fmt: skip
         if isinstance(origin, Region):
             case.origin_region = origin
-        history = replay_case(
+        history, transfers = replay_case(
             case, row.get("timeline"), ctx, has_agreement=agreement is not None, follow_ups=follow_ups,
             confirmation=confirmation,
         )  # fmt: skip
@@ -206,7 +208,7 @@ class CaseRecord(RecordType):
             raise Rejected({"organisation": [_("调解组织不在您的管辖范围内。")]})
         registered_on = timezone.localtime(case.registered_at).date()
         sessions = [self._session(s, i, registered_on) for i, s in enumerate(row.get("sessions") or [])]
-        if (agreement or follow_ups or confirmation) and case.first_outcome != CaseOutcome.AGREED:
+        if (agreement or follow_ups or confirmation) and case.outcome != CaseOutcome.AGREED:
             raise Rejected({"agreement": [_("只有调解成功的案件才有协议、履行回访和司法确认。")]})
         for i, f in enumerate(follow_ups):
             if agreement and f["visited_on"] < agreement["signed_on"]:
@@ -215,7 +217,8 @@ class CaseRecord(RecordType):
             case.origin_event_id = ctx.object_id("event", origin_event)
         history += self._record_history(case, sessions, follow_ups, confirmation)
         values = {"case": case, "number": number, "parties": parties, "history": history, "sessions": sessions,
-                  "agreement": agreement, "follow_ups": follow_ups, "confirmation": confirmation}  # fmt: skip
+                  "agreement": agreement, "follow_ups": follow_ups, "confirmation": confirmation,
+                  "transfers": transfers}  # fmt: skip
         return Prepared("", "", "", case.region_code, 0, values)
 
     @staticmethod
@@ -290,6 +293,7 @@ class CaseRecord(RecordType):
             Agreement,
             Case,
             CaseHistory,
+            CaseTransfer,
             FollowUp,
             JudicialConfirmation,
             MediationSession,
@@ -303,7 +307,9 @@ class CaseRecord(RecordType):
             case.number = p.values["number"] or self._number(ctx, case.organisation, case.registered_at, _next_number)
             cases.append(case)
         Case.objects.bulk_create(cases)
-        children = {model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation)}
+        children = {
+            model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation, CaseTransfer)
+        }
         history = []
         for case, p in zip(cases, batch, strict=True):
             v = p.values
@@ -311,6 +317,7 @@ class CaseRecord(RecordType):
             history += [(case.pk, *x.values()) for x in v["history"]]
             children[MediationSession] += [MediationSession(case=case, **x) for x in v["sessions"]]
             children[FollowUp] += [FollowUp(case=case, **x) for x in v["follow_ups"]]
+            children[CaseTransfer] += [CaseTransfer(case=case, **x) for x in v["transfers"]]
             if v["agreement"]:
                 children[Agreement].append(Agreement(case=case, **v["agreement"]))
             if v["confirmation"]:

@@ -407,10 +407,11 @@ def history_row(action, before, after, at, step, note, data) -> dict:
 def replay_event(event, timeline, ctx: Context):
     """Walk an event's timeline through grids.transitions, each step applied by grids.lifecycle
     (the effects the live services have) at the step's moment. Fills the unsaved `event` and
-    returns its history rows, its dispatches and the event it was merged into (external id)."""
+    returns its history rows, its dispatches, the event it was merged into (external id) and the
+    resolutions its reopenings withdrew."""
     from grids import lifecycle
 
-    history, dispatches, merged_into = [], MemoryDispatches(), ""
+    history, dispatches, merged_into, withdrawn = [], MemoryDispatches(), "", []
     for index, key, step, action, at in timeline_steps(timeline, "report"):
         note = text(step, "note")
         if index == 0:
@@ -428,7 +429,9 @@ def replay_event(event, timeline, ctx: Context):
             raise rejected_step(exc, key) from exc
         data = {k: v for k, v in effect.data.items() if k != "into"}
         history.append(history_row(action, before, event.status, at, step, effect.note or note, data))
-    return history, dispatches, merged_into
+        if effect.withdrawn:
+            withdrawn.append(effect.withdrawn)
+    return history, dispatches, merged_into, withdrawn
 
 
 def _step_inputs(action, step, note, event, ctx: Context, key) -> dict:
@@ -517,7 +520,7 @@ class EventRecord(RecordType):
         )
         if isinstance(region, Region):
             event.region = region
-        history, dispatches, merged_into = replay_event(event, row.get("timeline"), ctx)
+        history, dispatches, merged_into, withdrawn = replay_event(event, row.get("timeline"), ctx)
         limits = ctx.limits(category, urgency)
         event.respond_deadline = ctx.deadline(event.reported_at, limits.respond)
         event.resolve_deadline = ctx.deadline(event.reported_at, limits.resolve)
@@ -525,11 +528,14 @@ class EventRecord(RecordType):
             event.reporter_id = _worker_user_id(ctx, reporter)
         elif account:
             event.reporter_id = reporter_user.pk
-        values = {"event": event, "history": history, "dispatches": dispatches, "merged_into": merged_into}
+        values = {
+            "event": event, "history": history, "dispatches": dispatches, "merged_into": merged_into,
+            "withdrawn": withdrawn,
+        }  # fmt: skip
         return Prepared("", "", "", code, 0, values)
 
     def write(self, batch, ctx):
-        from grids.models import EventDispatch, EventHistory, GridEvent
+        from grids.models import EventDispatch, EventHistory, GridEvent, WithdrawnResolution
 
         events = [p.values["event"] for p in batch]
         GridEvent.objects.bulk_create(events)
@@ -538,15 +544,17 @@ class EventRecord(RecordType):
         for values in pending:
             values["event"].merged_into_id = in_batch[values["merged_into"]].pk
         GridEvent.objects.bulk_update([v["event"] for v in pending], ["merged_into"])
-        history, dispatches = [], []
+        history, dispatches, withdrawn = [], [], []
         for event, p in zip(events, batch, strict=True):
             history += [(event.pk, *h.values()) for h in p.values["history"]]
             for dispatch in p.values["dispatches"]:
                 dispatch.event = event
                 dispatches.append(dispatch)
+            withdrawn += [WithdrawnResolution(event=event, **w) for w in p.values["withdrawn"]]
         history += self._absorbed(batch)
         write_rows(EventHistory, HISTORY_COLUMNS, history)
         EventDispatch.objects.bulk_create(dispatches)
+        WithdrawnResolution.objects.bulk_create(withdrawn)
         return [e.pk for e in events]
 
     @staticmethod

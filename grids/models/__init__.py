@@ -13,6 +13,7 @@ from .events import (
     VisitRecord,
     Webhook,
     WebhookDelivery,
+    WithdrawnResolution,
 )
 from .hierarchy import (
     MAX_RADIUS_KM,
@@ -47,6 +48,7 @@ __all__ = [
     "VisitRecord",
     "Webhook",
     "WebhookDelivery",
+    "WithdrawnResolution",
     "max_area_km2",
     "sizing_conditions",
     "validate_region_shape",

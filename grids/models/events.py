@@ -172,8 +172,8 @@ class GridEvent(ScopedModel, AuditedModel):
     )
     self_handled = models.BooleanField(_("网格员自办"), default=False)
     resolved_level = models.PositiveSmallIntegerField(_("化解层级"), choices=Level.choices, null=True, blank=True)
-    # The first resolution and the last reopening stay recorded, so the state at the end of an
-    # earlier period can be read back (the assessment never changes with later actions).
+    # The first resolution and the last reopening (the export restores step times from them); the
+    # state at a period end is read from WithdrawnResolution and the resolution standing now.
     first_resolved_at = models.DateTimeField(_("首次办结时间"), null=True, blank=True, editable=False)
     first_resolved_level = models.PositiveSmallIntegerField(
         _("首次化解层级"), choices=Level.choices, null=True, blank=True, editable=False
@@ -284,6 +284,30 @@ class EventHistory(_EventChild):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.action}"
+
+
+class WithdrawnResolution(_EventChild):
+    """被重新办理的办结: a resolution that a failed check (核查不通过) took back. It stood from
+    `resolved_at` until `reopened_at`; the resolution standing now is on the event itself.
+
+    Written by the same lifecycle step (grids.lifecycle.reopen) for the live services and the
+    historical import, append-only. The assessment reads an event's state at any period end
+    from these rows and the event (SPEC §5.2, reopenings)."""
+
+    event = models.ForeignKey(
+        GridEvent, on_delete=models.CASCADE, related_name="withdrawn_resolutions", verbose_name=_("事件")
+    )
+    resolved_at = models.DateTimeField(_("办结时间"))
+    level = models.PositiveSmallIntegerField(_("化解层级"), choices=Level.choices)
+    reopened_at = models.DateTimeField(_("重新办理时间"))
+
+    class Meta:
+        verbose_name = _("被重新办理的办结")
+        verbose_name_plural = _("被重新办理的办结")
+        ordering = ["event", "resolved_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.resolved_at:%Y-%m-%d} – {self.reopened_at:%Y-%m-%d}"
 
 
 class EventDispatch(_EventChild, AuditedModel):

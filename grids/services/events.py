@@ -34,7 +34,15 @@ from ..choices import (
     Level,
 )
 from ..lifecycle import TransitionError
-from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region
+from ..models import (
+    EventAttachment,
+    EventCategory,
+    EventDispatch,
+    EventHistory,
+    GridEvent,
+    Region,
+    WithdrawnResolution,
+)
 from ..sla import add_limit, limits_for
 from ..transitions import TRANSITIONS, Transition
 
@@ -313,6 +321,8 @@ def _step(event: GridEvent, name: str, user: User, **inputs) -> GridEvent:
     """Lock, check, apply the step's effects (grids.lifecycle) now, save, record, notify on commit."""
     event, _t, before = _begin(event, name, user)
     step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event), **inputs)
+    if step.withdrawn:
+        WithdrawnResolution.objects.create(event=event, **step.withdrawn)
     return _finish(event, name, before, user, step.fields, step.note, departments=step.departments, **step.data)
 
 
