@@ -120,6 +120,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # (read-then-write transactions such as idempotent filing).
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
+    # Django's SQLite backend with one change: a flush lifts the audit trail's DELETE guard for
+    # its own statements (PostgreSQL flushes with TRUNCATE, which the row guard leaves alone).
+    DATABASES["default"]["ENGINE"] = "governance.sqlite_backend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ------------------------------------------------------------
@@ -150,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grids.tasks.recount_fulltime_workers",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Seals audit entries that no writer's after-commit sealing picked up (see governance/audit.py).
+    "seal-audit-chain": {"task": "governance.tasks.seal_audit_chain", "schedule": timedelta(minutes=1)},
     "verify-audit-chain-daily": {
         "task": "governance.tasks.verify_audit_chain",
         "schedule": timedelta(hours=24),
@@ -248,7 +253,7 @@ if not PRODUCTION:
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.auth.LockAwareTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -304,3 +309,15 @@ if PRODUCTION and (
 
 # Pseudo-name for actions done by the platform itself (Celery tasks, commands).
 AUDIT_SYSTEM_ACTOR = "system"
+
+# --- Audit chain (see governance/audit.py) -----------------------------------------
+# HMAC keys that seal the audit chain, newest first, as `id:secret` pairs. The newest seals new
+# entries; older ones stay listed so that entries they sealed still verify (rotation). The fallback
+# is a clearly marked demo/test key, refused in production.
+_DEMO_AUDIT_CHAIN_KEY = "demo:demo-only-audit-chain-key-0001"
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEYS", "" if PRODUCTION else _DEMO_AUDIT_CHAIN_KEY)
+if PRODUCTION and (not AUDIT_CHAIN_KEYS or _DEMO_AUDIT_CHAIN_KEY in AUDIT_CHAIN_KEYS):
+    raise ImproperlyConfigured("DJANGO_ENV=production requires AUDIT_CHAIN_KEYS.")
+# Where the sealer writes the chain's head (position + hash, signed) outside the database, so that
+# cutting the newest entries is detected. Put it on storage the database's users cannot write.
+AUDIT_CHECKPOINT_PATH = Path(env("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoint.json")))
