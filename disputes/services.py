@@ -16,6 +16,7 @@ from governance import personal_data
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import in_jurisdiction
+from governance.uploads import check_upload_field
 from grids.choices import Level
 from grids.sla import END_OF_DAY, nth_working_day_after
 
@@ -390,6 +391,8 @@ def session_log(
     case = _require_state(case, user, {CaseStatus.MEDIATING}, _("记录调解"))
     if held_on > timezone.localdate():
         raise CaseError({"held_on": [_("调解日期不能晚于今天。")]})
+    if file:
+        check_upload_field(file, field="file")
     session = MediationSession.objects.create(
         case=case, held_on=held_on, place=place, attendees=attendees, notes=notes, file=file or "", recorded_by=user
     )

@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Uploads (governance/uploads.py) ---------------------------------------------------
+# The largest file accepted anywhere (photos, evidence, session files), in MB.
+UPLOAD_MAX_MB = int(env("UPLOAD_MAX_MB", "10"))
+
 # --- Assessment (SPEC §5) ---------------------------------------------------------
 # Day of the following month by which a township's monthly core table is due.
 ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))

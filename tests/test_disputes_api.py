@@ -130,6 +130,13 @@ def test_the_whole_path_through_the_api(api, world, mediation, media):
         format="multipart",
     )  # fmt: skip
     assert session.status_code == 201, session.json()
+    disguised = as_user(api, m).post(
+        f"{CASES}{case_id}/sessions/",
+        {"held_on": timezone.localdate().isoformat(), "place": "社区", "attendees": "双方", "notes": "附件有误",
+         "file": SimpleUploadedFile("记录.pdf", b"MZ\x90\x00" * 8, content_type="application/pdf")},
+        format="multipart",
+    )  # fmt: skip
+    assert disguised.status_code == 400 and disguised.json()["fields"]["file"] == ["文件不是有效的PDF。"]
     assert session.json()["file_url"].endswith(f"/sessions/{session.json()['id']}/file/")
     download = as_user(api, m).get(session.json()["file_url"])
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 test"
