@@ -130,7 +130,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, Celery ------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (governance/cache.py): with Redis down, pages and filing keep working.
+    CACHES = {
+        "default": {
+            "BACKEND": "governance.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -146,10 +153,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
+# A broker that is down must not hold a request for long: publishing gives up after about half a
+# second (the caller leaves the work on its row for a sweep, e.g. grids.tasks.requeue_webhooks).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-event-deadlines": {"task": "grids.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
+    # Webhook deliveries that could not be queued (broker down) are queued again once it is back.
+    "requeue-webhooks": {"task": "grids.tasks.requeue_webhooks", "schedule": timedelta(minutes=2)},
     "sweep-case-deadlines": {"task": "disputes.tasks.sweep_case_deadlines", "schedule": timedelta(minutes=10)},
     "recount-grid-workers-after-midnight": {
         "task": "grids.tasks.recount_fulltime_workers",

@@ -252,6 +252,8 @@ def test_appending_does_not_wait_for_another_open_transaction(world):
         assert AuditLog.objects.get(seq=entry.seq).chain_seq is not None
         assert not AuditLog.objects.filter(object_id="other").exists()  # still uncommitted
     finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
         release.set()
         thread.join()
     audit.seal_pending()
