@@ -80,3 +80,39 @@ def test_the_filing_page_and_login_work_while_the_cache_is_down(client, world, p
     assert response.status_code == 302  # the per-address login limit fails open, the lockout still counts
     page = client.get("/events/new/")
     assert page.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_restart_during_filing_is_a_retryable_503_and_the_resend_files_once(world):
+    """The database connection is terminated while the event is being written (as a restart
+    would): the client is told to retry, nothing half-written remains, and the resend with the
+    same client id gives exactly one event."""
+    from django.db import connection, connections
+    from django.db.models.signals import pre_save
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating a server connection needs PostgreSQL")
+
+    def terminate_own_connection(sender, instance, **kwargs):
+        pid = connection.connection.info.backend_pid
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        finally:
+            other.close()
+
+    body = event_body(world)
+    api = APIClient()
+    api.force_authenticate(User.objects.get(pk=world.worker_a.pk))
+    pre_save.connect(terminate_own_connection, sender=GridEvent)
+    try:
+        response = api.post("/api/v1/events/", body, format="json")
+    finally:
+        pre_save.disconnect(terminate_own_connection, sender=GridEvent)
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    connection.close()  # the test's own connection was the terminated one
+    assert not GridEvent.objects.filter(client_uuid=body["client_uuid"]).exists()
+    again = api.post("/api/v1/events/", body, format="json")
+    assert again.status_code == 201, again.content
+    assert GridEvent.objects.filter(client_uuid=body["client_uuid"]).count() == 1
