@@ -31,7 +31,7 @@ RUN DJANGO_ENV=production \
     DJANGO_ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
-RUN mkdir -p /data/media && chown app:app /data/media
+RUN mkdir -p /data/media /data/audit && chown app:app /data/media /data/audit
 
 ENV DJANGO_ENV=production \
     DJANGO_MEDIA_ROOT=/data/media \

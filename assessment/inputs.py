@@ -36,9 +36,9 @@ from governance.audit import AuditContext
 from governance.choices import AuditAction, Role
 from governance.models import User
 from governance.scoping import in_jurisdiction, scope_prefix
+from governance.uploads import check_upload
 from grids.choices import CODE_LENGTH, Level
 from grids.models import Region
-from grids.services.events import ALLOWED_TYPES, MAX_ATTACHMENT_BYTES
 from grids.sla import END_OF_DAY, nth_working_day_after
 
 from .choices import (
@@ -224,30 +224,15 @@ def _required_text(value: str | None, field: str, message: str, errors: dict, ma
 
 
 def check_evidence(upload, errors: dict, field: str = "evidence", required: bool = True) -> None:
-    """A photo, PDF or Word file of at most 10 MB (images are opened to check they are images)."""
+    """A photo, PDF or Word file that passes governance.uploads.check_upload."""
     if not upload:
         if required:
             errors[field] = [_("请上传证明材料。")]
         return
-    content_type = (getattr(upload, "content_type", "") or "").lower()
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        errors[field] = [_("单个文件不能超过10MB。")]
-    elif content_type not in ALLOWED_TYPES:
-        errors[field] = [_("只能上传照片（JPG、PNG、WEBP）或PDF、Word文件。")]
-    elif content_type == "application/pdf":
-        head = upload.read(5)
-        upload.seek(0)
-        if head != b"%PDF-":
-            errors[field] = [_("文件不是有效的PDF。")]
-    elif content_type.startswith("image/"):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError):
-            errors[field] = [_("照片文件已损坏或不是图片。")]
-        upload.seek(0)
+    try:
+        check_upload(upload)
+    except ValidationError as exc:
+        errors[field] = exc.messages
 
 
 def assessment_levels() -> list[int]:

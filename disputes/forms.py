@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.choices import Role
 from governance.models import User
+from governance.uploads import check_upload
 from grids.choices import CODE_LENGTH, Level
 from grids.event_forms import EventFormMixin
 from grids.models import Region
@@ -415,8 +416,8 @@ class SessionForm(CaseActionForm):
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
-        if upload and upload.size > 10 * 1024 * 1024:
-            raise ValidationError(_("附件不能超过10MB。"))
+        if upload:
+            check_upload(upload)
         return upload
 
 

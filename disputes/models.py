@@ -106,6 +106,14 @@ class Case(ScopedModel, AuditedModel):
         verbose_name=_("登记人"),
     )
     registered_at = models.DateTimeField(_("登记时间"), db_index=True)
+    client_uuid = models.UUIDField(
+        _("客户端编号"),
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("登记方生成的编号：同一编号重发时返回已登记的案件，不会重复登记。"),
+    )
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     concluded_at = models.DateTimeField(_("调解终结时间"), null=True, blank=True, db_index=True)
     outcome = models.CharField(_("调解结果"), max_length=8, choices=CaseOutcome.choices, blank=True, editable=False)
@@ -152,6 +160,23 @@ class Case(ScopedModel, AuditedModel):
         if getattr(user, "is_authenticated", False) and not user.is_superuser and user.role == Role.MEDIATOR:
             q &= Q(organisation_id=user.mediation_org_id)
         return q
+
+
+class CaseNumberSequence(models.Model):
+    """案号计数: the last sequence number given under one case-number prefix (county + year).
+
+    Registration locks its prefix's row, so concurrent registrations in one county and year
+    get consecutive numbers instead of racing for the same one."""
+
+    prefix = models.CharField(max_length=16, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("案号计数")
+        verbose_name_plural = _("案号计数")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last}"
 
 
 class _CaseChild(ScopedModel):

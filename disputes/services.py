@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from governance import personal_data
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import in_jurisdiction
+from governance.uploads import check_upload_field
 from grids.choices import Level
 from grids.sla import END_OF_DAY, nth_working_day_after
 
@@ -26,6 +27,7 @@ from .models import (
     Agreement,
     Case,
     CaseHistory,
+    CaseNumberSequence,
     CaseTransfer,
     FollowUp,
     JudicialConfirmation,
@@ -85,11 +87,53 @@ def mass_and_risk(people_on_largest_side: int, risk_level: int) -> tuple[bool, i
     return is_mass, max(risk_level, RiskLevel.MAJOR) if is_mass else risk_level
 
 
-def _next_number(organisation: MediationOrganisation, when: dt.datetime) -> str:
-    prefix = f"T{organisation.region.code[:6]}{timezone.localtime(when):%Y}"
-    last = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True).first()
-    sequence = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{sequence:06d}"
+CASE_NUMBER_DIGITS = 6
+
+
+def case_number_prefix(organisation: MediationOrganisation, when: dt.datetime) -> str:
+    """案号 prefix: T + the organisation's county code + the registration year."""
+    return f"T{organisation.region.code[:6]}{timezone.localtime(when):%Y}"
+
+
+@transaction.atomic
+def take_case_numbers(*, prefix: str, count: int = 1) -> list[str]:
+    """The next `count` case numbers under `prefix`, taken under a lock on the prefix's counter
+    (held to the end of the caller's transaction, so numbers are never given twice). A new
+    counter starts after the highest number already stored (cases imported or registered
+    before the counter existed)."""
+    sequence = CaseNumberSequence.objects.select_for_update().filter(prefix=prefix).first()
+    if sequence is None:
+        highest = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
+        start = _sequence_of(highest.first() or "", prefix) or 0
+        try:
+            with transaction.atomic():
+                CaseNumberSequence.objects.create(prefix=prefix, last=start)
+        except IntegrityError:  # another registration created it first
+            pass
+        sequence = CaseNumberSequence.objects.select_for_update().get(prefix=prefix)
+    first = sequence.last + 1
+    sequence.last += count
+    sequence.save(update_fields=["last"])
+    return [f"{prefix}{n:0{CASE_NUMBER_DIGITS}d}" for n in range(first, sequence.last + 1)]
+
+
+def note_case_numbers(numbers) -> None:
+    """Advance the counters past numbers stored without taking them (numbers an import keeps
+    from the old system), so that a later registration never collides with one of them."""
+    highest: dict[str, int] = {}
+    for number in numbers:
+        prefix = number[:-CASE_NUMBER_DIGITS]
+        sequence = _sequence_of(number, prefix)
+        if sequence is not None and len(prefix) == 11 and prefix.startswith("T"):
+            highest[prefix] = max(highest.get(prefix, 0), sequence)
+    for prefix, last in sorted(highest.items()):
+        take_case_numbers(prefix=prefix, count=0)  # creates the counter from the stored numbers if needed
+        CaseNumberSequence.objects.filter(prefix=prefix, last__lt=last).update(last=last)
+
+
+def _sequence_of(number: str, prefix: str) -> int | None:
+    tail = number[len(prefix) :] if number.startswith(prefix) else ""
+    return int(tail) if len(tail) == CASE_NUMBER_DIGITS and tail.isdigit() else None
 
 
 # --- Registration ------------------------------------------------------------------------------
@@ -110,6 +154,7 @@ def case_register(
     parties: list[dict] | None = None,
     origin_event=None,
     registered_at: dt.datetime | None = None,
+    client_uuid=None,
 ) -> Case:
     """登记: a new case at an organisation inside the registering user's jurisdiction."""
     errors = {}
@@ -127,7 +172,8 @@ def case_register(
     is_mass, risk = mass_and_risk(largest_side, risk_level)
     when = registered_at or timezone.now()
     case = Case.objects.create(
-        number=_next_number(organisation, when),
+        number=take_case_numbers(prefix=case_number_prefix(organisation, when))[0],
+        client_uuid=client_uuid,
         organisation=organisation,
         region_code=organisation.region.code,
         assessment_code=organisation.region.code,
@@ -147,6 +193,23 @@ def case_register(
     for party in parties or []:
         party_add(case=case, user=user, **party)
     return Case.objects.get(pk=case.pk) if parties else case  # parties may have set the repeat flag
+
+
+def case_register_once(*, client_uuid, user: User | None, **fields) -> tuple[Case, bool]:
+    """case_register, idempotent by the registering client's id: a re-sent (or concurrent)
+    registration with the same `client_uuid` returns the first one's case (created=False)."""
+    existing = Case.objects.filter(client_uuid=client_uuid).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return case_register(user=user, client_uuid=client_uuid, **fields), True
+        except IntegrityError:  # the same id registered concurrently: the other request won
+            existing = Case.objects.filter(client_uuid=client_uuid).first()
+            if existing is None:
+                raise
+    if user is not None and not Case.objects.restrict(user).filter(pk=existing.pk).exists():
+        raise ValidationError({"client_uuid": [_("该客户端编号已被使用。")]})
+    return existing, False
 
 
 @transaction.atomic
@@ -331,6 +394,8 @@ def session_log(
     case = _require_state(case, user, {CaseStatus.MEDIATING}, _("记录调解"))
     if held_on > timezone.localdate():
         raise CaseError({"held_on": [_("调解日期不能晚于今天。")]})
+    if file:
+        check_upload_field(file, field="file")
     session = MediationSession.objects.create(
         case=case, held_on=held_on, place=place, attendees=attendees, notes=notes, file=file or "", recorded_by=user
     )

@@ -5,10 +5,15 @@ receivers live in governance.signals), so the admin, services, API and commands 
 all covered by the same code. Bulk writes that bypass `save()` (demo seeding, imports)
 record one `bulk` entry through `record()` themselves.
 
-Each entry carries the SHA-256 of the previous entry's hash and its own content, so a
-changed or deleted row breaks the chain (`python manage.py verify_audit_chain`).
-Appending takes a transaction-scoped advisory lock on PostgreSQL so that concurrent
-writers cannot fork the chain; SQLite serialises writers anyway.
+Writers only insert; nobody waits on anybody to append. A moment after each commit a sealer
+(`seal_pending`, run after the writer's commit and every minute by the beat) gives every new
+entry the next position in the chain and an HMAC over its position, the previous entry's hash
+and its own content, under a secret key from the environment (`AUDIT_CHAIN_KEYS`). The sealer
+also writes the chain's head, signed, to a checkpoint file outside the database
+(`AUDIT_CHECKPOINT_PATH`). So a changed entry, a missing position and a cut tail are all
+detected (`python manage.py verify_audit_chain`), and with database access alone nobody can
+recompute the chain. The database refuses DELETE and any UPDATE but the one-time seal
+(governance/audit_guard.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import decimal
+import fcntl
+import hashlib
+import hmac
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +34,8 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
-_ADVISORY_LOCK_KEY = 720_000_001  # arbitrary constant naming the audit chain lock
+_SEALER_LOCK_KEY = 720_000_001  # arbitrary constant naming the sealer's advisory lock (PostgreSQL)
+SEAL_BATCH = 2000
 REDACTED = "******"
 
 
@@ -143,7 +153,8 @@ def record(
     changes: dict | None = None,
     context: AuditContext | None = None,
 ):
-    """Append one entry to the trail, inside the caller's transaction if there is one."""
+    """Append one entry to the trail, inside the caller's transaction if there is one; it is
+    sealed into the chain just after that transaction commits."""
     from governance.models import AuditLog
 
     ctx = context or current_context()
@@ -166,33 +177,202 @@ def record(
         changes=to_jsonable(changes or {}),
     )
     db = router.db_for_write(AuditLog)
-    with transaction.atomic(using=db):
-        connection = connections[db]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-        entry.prev_hash = (
-            AuditLog.objects.using(db).order_by("-seq").values_list("hash", flat=True).first() or GENESIS_HASH
-        )
-        entry.hash = entry.compute_hash()
-        entry.save_new(using=db)
+    entry.save_new(using=db)
+    _seal_after_commit(db)
     return entry
 
 
-def verify_chain(*, batch_size: int = 5000) -> tuple[int, int | None]:
-    """Walk the whole trail; return (entries checked, seq of the first broken entry or None)."""
+def _seal_after_commit(db: str) -> None:
+    """Seal what this transaction appended as soon as it commits — once per transaction
+    level: a rolled-back savepoint takes its callback with it, the outer one stays."""
+    connection = connections[db]
+    level = set(connection.savepoint_ids)
+    if any(getattr(func, "seals_audit", False) and sids == level for sids, func, *_ in connection.run_on_commit):
+        return
+
+    def seal() -> None:
+        seal_pending(using=db)
+
+    seal.seals_audit = True
+    transaction.on_commit(seal, using=db)
+
+
+# --- Keys -------------------------------------------------------------------------------
+
+
+def chain_keys() -> dict[str, bytes]:
+    """{key id: secret}, newest first (the first one seals)."""
+    from django.conf import settings
+
+    keys = {}
+    for item in settings.AUDIT_CHAIN_KEYS:
+        key_id, _, secret = item.partition(":")
+        if not key_id or not secret:
+            raise ValueError("AUDIT_CHAIN_KEYS entries are `id:secret`.")
+        keys[key_id.strip()] = secret.strip().encode("utf-8")
+    if not keys:
+        raise ValueError("AUDIT_CHAIN_KEYS is empty.")
+    return keys
+
+
+def seal_hash(key: bytes, position: int, prev_hash: str, content: str) -> str:
+    message = f"{position}\n{prev_hash}\n{content}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# --- Sealing ----------------------------------------------------------------------------
+
+
+def seal_pending(*, using: str | None = None) -> int:
+    """Give every committed, unsealed entry the next chain position and its keyed hash, in
+    the order of their ids, and write the new head to the checkpoint. Returns how many were
+    sealed. Never waits: while another process is sealing it returns 0 and leaves the entries
+    to that process or to the next run."""
     from governance.models import AuditLog
 
-    expected_prev = GENESIS_HASH
-    checked = 0
-    last_seq = 0
+    db = using or router.db_for_write(AuditLog)
+    connection = connections[db]
+    key_id, key = next(iter(chain_keys().items()))
+    sealed = 0
     while True:
-        batch = list(AuditLog.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
+        with transaction.atomic(using=db):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEALER_LOCK_KEY])
+                    if not cursor.fetchone()[0]:
+                        return sealed
+            head = AuditLog.objects.using(db).filter(chain_seq__isnull=False).order_by("-chain_seq")
+            position, prev_hash = head.values_list("chain_seq", "hash").first() or (0, GENESIS_HASH)
+            batch = list(AuditLog.objects.using(db).filter(chain_seq__isnull=True).order_by("seq")[:SEAL_BATCH])
+            if not batch:
+                return sealed
+            rows = []
+            for entry in batch:
+                position += 1
+                entry_hash = seal_hash(key, position, prev_hash, entry.content_json())
+                rows.append((position, prev_hash, entry_hash, key_id, entry.seq))
+                prev_hash = entry_hash
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE governance_auditlog SET chain_seq = %s, prev_hash = %s, hash = %s, key_id = %s "
+                    "WHERE seq = %s AND hash = ''",
+                    rows,
+                )
+            transaction.on_commit(lambda head=(position, prev_hash): write_checkpoint(*head), using=db)
+        sealed += len(batch)
+
+
+# --- Checkpoint -------------------------------------------------------------------------
+
+
+def _checkpoint_signature(position: int, head_hash: str, key_id: str) -> str:
+    return seal_hash(chain_keys()[key_id], position, head_hash, "checkpoint")
+
+
+def read_checkpoint() -> dict | None:
+    from django.conf import settings
+
+    try:
+        return json.loads(settings.AUDIT_CHECKPOINT_PATH.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"position": None}
+
+
+def write_checkpoint(position: int, head_hash: str) -> None:
+    """Record the head outside the database. Only ever moves forward: a slower sealer that
+    finishes after a faster one does not write an older head over a newer one."""
+    from django.conf import settings
+
+    path = settings.AUDIT_CHECKPOINT_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_checkpoint() or {}
+        if isinstance(current.get("position"), int) and current["position"] >= position:
+            return
+        key_id = next(iter(chain_keys()))
+        document = {
+            "position": position,
+            "hash": head_hash,
+            "key_id": key_id,
+            "signature": _checkpoint_signature(position, head_hash, key_id),
+            "written_at": timezone.now().isoformat(),
+        }
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(canonical_json(document), "utf-8")
+        os.replace(temporary, path)
+
+
+# --- Verification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What `verify_chain` found. `broken_at` is the first chain position that is altered or
+    missing (None when the chain is intact); `unsealed` entries are not in the chain yet."""
+
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+    unsealed: int = 0
+
+    @property
+    def intact(self) -> bool:
+        return not self.reason
+
+
+def verify_chain(*, batch_size: int = 5000) -> ChainReport:
+    """Walk the chain in position order, re-computing every keyed hash, then compare its head
+    with the checkpoint. Reasons: `altered`, `missing`, `unknown_key`, `truncated`,
+    `checkpoint_forged`, `checkpoint_missing`."""
+    from governance.models import AuditLog
+
+    keys = chain_keys()
+    expected_prev = GENESIS_HASH
+    position = 0
+    while True:
+        batch = list(AuditLog.objects.filter(chain_seq__gt=position).order_by("chain_seq")[:batch_size])
         if not batch:
-            return checked, None
+            break
         for entry in batch:
-            if entry.prev_hash != expected_prev or entry.hash != entry.compute_hash():
-                return checked, entry.seq
+            if entry.chain_seq != position + 1:
+                return ChainReport(checked=position, broken_at=position + 1, reason="missing")
+            key = keys.get(entry.key_id)
+            if key is None:
+                return ChainReport(checked=position, broken_at=entry.chain_seq, reason="unknown_key")
+            if entry.prev_hash != expected_prev or entry.hash != seal_hash(
+                key, entry.chain_seq, entry.prev_hash, entry.content_json()
+            ):
+                return ChainReport(checked=position, broken_at=entry.chain_seq, reason="altered")
             expected_prev = entry.hash
-            checked += 1
-            last_seq = entry.seq
+            position = entry.chain_seq
+    unsealed = AuditLog.objects.filter(chain_seq__isnull=True).count()
+    return _compare_with_checkpoint(position, expected_prev, unsealed)
+
+
+def _compare_with_checkpoint(position: int, head_hash: str, unsealed: int) -> ChainReport:
+    checkpoint = read_checkpoint()
+    if checkpoint is None:
+        return ChainReport(checked=position, reason="checkpoint_missing" if position else "", unsealed=unsealed)
+    mark = checkpoint.get("position")
+    key = chain_keys().get(checkpoint.get("key_id", ""))
+    if (
+        not isinstance(mark, int)
+        or key is None
+        or checkpoint.get("signature") != _checkpoint_signature(mark, checkpoint.get("hash", ""), checkpoint["key_id"])
+    ):
+        return ChainReport(checked=position, broken_at=position + 1, reason="checkpoint_forged", unsealed=unsealed)
+    if mark > position:
+        return ChainReport(checked=position, broken_at=position + 1, reason="truncated", unsealed=unsealed)
+    marked_hash = head_hash if mark == position else _hash_at(mark)
+    if mark and marked_hash != checkpoint["hash"]:
+        return ChainReport(checked=mark - 1, broken_at=mark, reason="altered", unsealed=unsealed)
+    return ChainReport(checked=position, unsealed=unsealed)
+
+
+def _hash_at(position: int) -> str | None:
+    from governance.models import AuditLog
+
+    return AuditLog.objects.filter(chain_seq=position).values_list("hash", flat=True).first()

@@ -10,6 +10,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 
 from . import audit
 from .choices import AuditAction
@@ -44,6 +46,22 @@ class LockoutModelBackend(ModelBackend):
         elif user.failed_logins or user.locked_until:
             User._default_manager.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         return result
+
+    def get_user(self, user_id):
+        """A session ends while its account is locked (as a deactivated one's does already)."""
+        user = super().get_user(user_id)
+        return None if user is not None and user.is_locked else user
+
+
+class LockAwareTokenAuthentication(TokenAuthentication):
+    """DRF's token check (which already refuses inactive accounts), also refusing tokens while
+    the account is locked. A password change deletes the account's tokens (User.save)."""
+
+    def authenticate_credentials(self, key):
+        user, token = super().authenticate_credentials(key)
+        if user.is_locked:
+            raise AuthenticationFailed(_("账号已被锁定，请稍后再试或联系管理员解锁。"))
+        return user, token
 
 
 def register_failure(user) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -94,6 +92,14 @@ class User(ScopedModel, AuditedModel, AbstractUser):
         if self.department_id and self.region_id and not self.department.region.code.startswith(self.region.code):
             raise ValidationError({"department": _("所属部门必须位于用户的区划范围内。")})
 
+    def save(self, *args, **kwargs):
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:  # the old password's API tokens stop with it (sessions: Django's auth hash)
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user=self).delete()
+
     @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
@@ -114,7 +120,8 @@ class AuditLogQuerySet(ScopedQuerySet):
 
 
 class AuditLog(ScopedModel):
-    """审计日志: one append-only, hash-chained entry of the audit trail."""
+    """审计日志: one append-only entry of the audit trail, sealed into the keyed hash chain at
+    `chain_seq` a moment after it commits (governance/audit.py)."""
 
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("时间"), db_index=True)
@@ -127,8 +134,10 @@ class AuditLog(ScopedModel):
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     region_code = RegionCodeField(_("区划代码"), max_length=15, blank=True, db_index=True)
     changes = models.JSONField(_("变更内容"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    chain_seq = models.BigIntegerField(_("链序号"), null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    key_id = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = AuditLogQuerySet.as_manager()
     scope_path = "region_code"
@@ -142,9 +151,11 @@ class AuditLog(ScopedModel):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.model}:{self.object_id}"
 
-    def compute_hash(self) -> str:
-        content = canonical_json(
+    def content_json(self) -> str:
+        """The entry's content as canonical JSON: what its seal covers."""
+        return canonical_json(
             {
+                "seq": self.seq,
                 "at": self.at.isoformat(),
                 "actor_id": self.actor_id,
                 "actor_name": self.actor_name,
@@ -157,7 +168,6 @@ class AuditLog(ScopedModel):
                 "changes": self.changes,
             }
         )
-        return hashlib.sha256((self.prev_hash + content).encode("utf-8")).hexdigest()
 
     def save_new(self, using: str | None = None) -> None:
         super().save(force_insert=True, using=using)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "governance.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "governance.middleware.AuditContextMiddleware",
+    "governance.middleware.DatabaseBusyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -120,12 +122,22 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # (read-then-write transactions such as idempotent filing).
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
+    # Django's SQLite backend with one change: a flush lifts the audit trail's DELETE guard for
+    # its own statements (PostgreSQL flushes with TRUNCATE, which the row guard leaves alone).
+    DATABASES["default"]["ENGINE"] = "governance.sqlite_backend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (governance/cache.py): with Redis down, pages and filing keep working.
+    CACHES = {
+        "default": {
+            "BACKEND": "governance.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -141,15 +153,23 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
+# A broker that is down must not hold a request for long: publishing gives up after about half a
+# second (the caller leaves the work on its row for a sweep, e.g. grids.tasks.requeue_webhooks).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-event-deadlines": {"task": "grids.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
+    # Webhook deliveries that could not be queued (broker down) are queued again once it is back.
+    "requeue-webhooks": {"task": "grids.tasks.requeue_webhooks", "schedule": timedelta(minutes=2)},
     "sweep-case-deadlines": {"task": "disputes.tasks.sweep_case_deadlines", "schedule": timedelta(minutes=10)},
     "recount-grid-workers-after-midnight": {
         "task": "grids.tasks.recount_fulltime_workers",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Seals audit entries that no writer's after-commit sealing picked up (see governance/audit.py).
+    "seal-audit-chain": {"task": "governance.tasks.seal_audit_chain", "schedule": timedelta(minutes=1)},
     "verify-audit-chain-daily": {
         "task": "governance.tasks.verify_audit_chain",
         "schedule": timedelta(hours=24),
@@ -161,6 +181,26 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# --- Content-Security-Policy (governance/middleware.py) ---------------------------------
+# Everything a page needs ships with the app, so every source is this origin; no inline script.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+# --- Uploads (governance/uploads.py) ---------------------------------------------------
+# The largest file accepted anywhere (photos, evidence, session files), in MB.
+UPLOAD_MAX_MB = int(env("UPLOAD_MAX_MB", "10"))
 
 # --- Assessment (SPEC §5) ---------------------------------------------------------
 # Day of the following month by which a township's monthly core table is due.
@@ -248,7 +288,7 @@ if not PRODUCTION:
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.auth.LockAwareTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -304,3 +344,15 @@ if PRODUCTION and (
 
 # Pseudo-name for actions done by the platform itself (Celery tasks, commands).
 AUDIT_SYSTEM_ACTOR = "system"
+
+# --- Audit chain (see governance/audit.py) -----------------------------------------
+# HMAC keys that seal the audit chain, newest first, as `id:secret` pairs. The newest seals new
+# entries; older ones stay listed so that entries they sealed still verify (rotation). The fallback
+# is a clearly marked demo/test key, refused in production.
+_DEMO_AUDIT_CHAIN_KEY = "demo:demo-only-audit-chain-key-0001"
+AUDIT_CHAIN_KEYS = env_list("AUDIT_CHAIN_KEYS", "" if PRODUCTION else _DEMO_AUDIT_CHAIN_KEY)
+if PRODUCTION and (not AUDIT_CHAIN_KEYS or _DEMO_AUDIT_CHAIN_KEY in AUDIT_CHAIN_KEYS):
+    raise ImproperlyConfigured("DJANGO_ENV=production requires AUDIT_CHAIN_KEYS.")
+# Where the sealer writes the chain's head (position + hash, signed) outside the database, so that
+# cutting the newest entries is detected. Put it on storage the database's users cannot write.
+AUDIT_CHECKPOINT_PATH = Path(env("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoint.json")))

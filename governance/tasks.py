@@ -9,13 +9,27 @@ from . import audit
 logger = logging.getLogger(__name__)
 
 
+@shared_task(name="governance.tasks.seal_audit_chain")
+def seal_audit_chain() -> int:
+    """Seal entries that no writer's after-commit sealing picked up (it never waits for a
+    sealer that is already running)."""
+    return audit.seal_pending()
+
+
 @shared_task(name="governance.tasks.verify_audit_chain")
 def verify_audit_chain() -> dict:
-    """Re-hash the whole audit trail; log loudly when a link is broken (tampering)."""
-    checked, broken_at = audit.verify_chain()
-    if broken_at is not None:
-        logger.error("Audit chain broken at entry #%s after %s good entries", broken_at, checked)
-    return {"checked": checked, "broken_at": broken_at}
+    """Seal what is pending, then re-compute the whole chain and compare its head with the
+    checkpoint; log loudly when it is broken (tampering)."""
+    audit.seal_pending()
+    report = audit.verify_chain()
+    if not report.intact:
+        logger.error(
+            "Audit chain broken (%s) at position #%s after %s good entries",
+            report.reason,
+            report.broken_at,
+            report.checked,
+        )
+    return {"checked": report.checked, "broken_at": report.broken_at, "reason": report.reason}
 
 
 @shared_task(name="governance.tasks.run_import")

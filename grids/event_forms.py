@@ -14,13 +14,12 @@ from disputes.choices import DisputeType
 from disputes.models import MediationOrganisation
 from governance.choices import Role
 from governance.models import Department
+from governance.uploads import PHOTO_TYPES, check_upload
 
 from .choices import EventSource, Feedback, Level, Urgency
 from .models import EventCategory, GridEvent, Region, VisitRecord
 
 MAX_PHOTOS = 9
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位手机号码（1开头，第二位为3至9）。"))
 
 
@@ -63,12 +62,13 @@ class PhotosField(forms.FileField):
             raise forms.ValidationError(_("最多上传%(n)s张照片。") % {"n": self.max_files}, code="too_many")
         cleaned = [super(PhotosField, self).clean(f, initial) for f in files]
         for upload in cleaned:
-            if upload.size > MAX_PHOTO_BYTES:
-                raise forms.ValidationError(_("照片“%(name)s”超过10MB。") % {"name": upload.name}, code="too_large")
-            if (getattr(upload, "content_type", "") or "").lower() not in PHOTO_TYPES:
+            try:
+                check_upload(upload, allowed=PHOTO_TYPES)
+            except forms.ValidationError as exc:
+                reason = exc.messages[0]
                 raise forms.ValidationError(
-                    _("“%(name)s”不是JPG、PNG或WEBP格式的照片。") % {"name": upload.name}, code="type"
-                )
+                    _("“%(name)s”：%(reason)s") % {"name": upload.name, "reason": reason}, code=exc.code
+                ) from exc
         return cleaned
 
 
@@ -547,8 +547,6 @@ class PublicReportForm(EventFormMixin, forms.Form):
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
-        if photo and (getattr(photo, "content_type", "") or "").lower() not in PHOTO_TYPES:
-            raise forms.ValidationError(_("请上传JPG、PNG或WEBP格式的照片。"))
-        if photo and photo.size > MAX_PHOTO_BYTES:
-            raise forms.ValidationError(_("照片不能超过10MB。"))
+        if photo:
+            check_upload(photo, allowed=PHOTO_TYPES)
         return photo

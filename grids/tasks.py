@@ -33,3 +33,11 @@ def deliver_webhook(self, delivery_id: int) -> int | None:
     from .services.webhooks import deliver
 
     return deliver(delivery_id)
+
+
+@shared_task(name="grids.tasks.requeue_webhooks")
+def requeue_webhooks() -> int:
+    """Every two minutes: deliveries whose queuing failed (broker down) are queued again."""
+    from .services.webhooks import requeue_undelivered
+
+    return requeue_undelivered()

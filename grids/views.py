@@ -3,6 +3,7 @@ region file upload and download."""
 
 import csv
 import io
+import logging
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -21,6 +22,8 @@ from .choices import Level, SizingFlag
 from .forms import RegionImportForm
 from .models import GridWorker, Region, sizing_conditions
 from .selectors import child_summaries
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -84,8 +87,11 @@ def region_import(request):
             report = services.import_regions(
                 rows=reader(text), acting_user=request.user, dry_run=form.cleaned_data["dry_run"]
             )
-        except (UnicodeDecodeError, ValueError, csv.Error) as exc:
-            form.add_error("file", _("文件无法读取（请使用UTF-8编码的CSV或GeoJSON）：%(error)s") % {"error": exc})
+        except UnicodeDecodeError:
+            form.add_error("file", _("文件不是UTF-8编码，无法读取。请用UTF-8编码另存为CSV或GeoJSON后再上传。"))
+        except (ValueError, csv.Error):  # Python's own message is English developer text: log it
+            logger.info("Region import: unreadable file %s", upload.name, exc_info=True)
+            form.add_error("file", _("文件格式有误，无法读取。请上传带表头的CSV文件或GeoJSON要素集合。"))
     return render(request, "grids/region_import.html", {"form": form, "report": report})
 
 

@@ -52,12 +52,24 @@ def _page(viewport: dict, **context_options) -> Iterator:
         try:
             context = browser.new_context(viewport=viewport, locale="zh-CN", **context_options)
             context.set_default_timeout(15_000)
+            violations: list[str] = []
             try:
-                yield context.new_page()
+                page = context.new_page()
+                page.on("console", lambda message: _note_policy_violation(message.text, violations))
+                page.policy_violations = violations  # a test may drop one it expects, naming why
+                yield page
             finally:
                 context.close()
+            # Every page must work under the site's Content-Security-Policy, which the live
+            # server sends: a refused script, style or request fails the test that met it.
+            assert not violations, violations
         finally:
             browser.close()
+
+
+def _note_policy_violation(text: str, violations: list[str]) -> None:
+    if "Content Security Policy" in text:
+        violations.append(text)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from grids.choices import Level
 from .factories import TEST_PASSWORD, DepartmentFactory, GridWorkerFactory, RegionFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+# The real worker's audit checkpoint (tests that compare it with theirs copy theirs here).
+WORKER_AUDIT_CHECKPOINT = ROOT / "test-artifacts" / "audit-checkpoint-worker.json"
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +60,14 @@ def isolated_cache(settings):
     if caches["default"]["BACKEND"].endswith("LocMemCache"):
         caches["default"]["LOCATION"] = namespace
     settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint(settings, tmp_path_factory):
+    """Each test's database starts a new audit chain, so each gets its own checkpoint file
+    (apart from the test's tmp_path, which some tests use as MEDIA_ROOT)."""
+    settings.AUDIT_CHECKPOINT_PATH = tmp_path_factory.mktemp("audit") / "checkpoint.json"
+    return settings.AUDIT_CHECKPOINT_PATH
 
 
 @pytest.fixture(autouse=True)
@@ -184,6 +194,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DJANGO_SETTINGS_MODULE": "governance.settings",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "AUDIT_CHECKPOINT_PATH": str(WORKER_AUDIT_CHECKPOINT),
     }
     log_path = ROOT / "test-artifacts" / "celery-worker.log"
     log_path.parent.mkdir(exist_ok=True)

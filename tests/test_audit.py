@@ -1,9 +1,12 @@
 """The audit trail: every change and login recorded, append-only, tampering detectable."""
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import TestCase
 
 from governance import audit
 from governance.models import AuditLog
@@ -93,9 +96,30 @@ def test_the_database_refuses_to_rewrite_entries(world):
         cursor.execute("UPDATE governance_auditlog SET actor_name = 'someone else' WHERE seq = %s", [entry.seq])
 
 
-def test_the_chain_verifies_when_untouched(world):
-    checked, broken = audit.verify_chain()
-    assert broken is None and checked == AuditLog.objects.count() > 10
+def _sealed_positions() -> list[int]:
+    """Seal everything pending as the sealer would after commit (the checkpoint is written
+    only once the sealing transaction has committed)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        audit.seal_pending()
+    return list(AuditLog.objects.order_by("chain_seq").values_list("chain_seq", flat=True))
+
+
+def test_entries_are_sealed_into_the_chain_after_their_transaction_commits(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        region = RegionFactory.child(world.village_a, 8, name="新网格")
+        entry = entries_for(region).get()
+        assert entry.chain_seq is None and entry.hash == ""
+    entry = entries_for(region).get()
+    assert entry.chain_seq is not None and len(entry.hash) == 64 and entry.key_id == "demo"
+    assert not AuditLog.objects.filter(chain_seq__isnull=True).exists()
+
+
+def test_the_chain_verifies_when_untouched(world, audit_checkpoint):
+    positions = _sealed_positions()
+    assert positions == list(range(1, len(positions) + 1)) and len(positions) > 10
+    report = audit.verify_chain()
+    assert report.intact and report.checked == len(positions) and report.unsealed == 0
+    assert f'"position":{len(positions)}' in audit_checkpoint.read_text()
     call_command("verify_audit_chain")
 
 
@@ -103,36 +127,137 @@ def _delete_entry_bypassing_protection(seq: int) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE governance_auditlog DISABLE TRIGGER governance_auditlog_no_change")
-            cursor.execute("DELETE FROM governance_auditlog WHERE seq = %s", [seq])
+            cursor.execute("DELETE FROM governance_auditlog WHERE chain_seq = %s", [seq])
             cursor.execute("ALTER TABLE governance_auditlog ENABLE TRIGGER governance_auditlog_no_change")
         else:
-            cursor.execute("DELETE FROM governance_auditlog WHERE seq = %s", [seq])
+            cursor.execute("DROP TRIGGER IF EXISTS governance_auditlog_no_delete")
+            cursor.execute("DELETE FROM governance_auditlog WHERE chain_seq = %s", [seq])
 
 
-def _rewrite_entry_bypassing_protection(seq: int) -> None:
+def _rewrite_entry_bypassing_protection(seq: int, **values) -> None:
+    assignments = ", ".join(f"{name} = %s" for name in values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE governance_auditlog DISABLE TRIGGER governance_auditlog_no_change")
-            cursor.execute("UPDATE governance_auditlog SET actor_name = 'x' WHERE seq = %s", [seq])
+            cursor.execute(
+                f"UPDATE governance_auditlog SET {assignments} WHERE chain_seq = %s", [*values.values(), seq]
+            )
             cursor.execute("ALTER TABLE governance_auditlog ENABLE TRIGGER governance_auditlog_no_change")
         else:
             cursor.execute("DROP TRIGGER governance_auditlog_no_update")
-            cursor.execute("UPDATE governance_auditlog SET actor_name = 'x' WHERE seq = %s", [seq])
+            cursor.execute(
+                f"UPDATE governance_auditlog SET {assignments} WHERE chain_seq = %s", [*values.values(), seq]
+            )
 
 
-def test_a_deleted_entry_breaks_the_chain(world):
-    seqs = list(AuditLog.objects.order_by("seq").values_list("seq", flat=True))
-    _delete_entry_bypassing_protection(seqs[3])
-    checked, broken = audit.verify_chain()
-    assert broken == seqs[4] and checked == 3
-    with pytest.raises(CommandError, match=f"#{seqs[4]}"):
+def test_the_database_refuses_to_delete_entries_on_every_backend(world):
+    audit.seal_pending()
+    entry = AuditLog.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM governance_auditlog WHERE seq = %s", [entry.seq])
+    assert AuditLog.objects.filter(seq=entry.seq).exists()
+
+
+def test_the_database_lets_a_seal_be_written_once_and_never_changed(world):
+    audit.seal_pending()
+    entry = AuditLog.objects.order_by("chain_seq").last()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE governance_auditlog SET hash = %s WHERE seq = %s", ["f" * 64, entry.seq])
+    assert AuditLog.objects.get(seq=entry.seq).hash == entry.hash
+
+
+def test_a_deleted_entry_is_named_by_its_missing_position(world):
+    positions = _sealed_positions()
+    _delete_entry_bypassing_protection(positions[3])
+    report = audit.verify_chain()
+    assert (report.reason, report.broken_at, report.checked) == ("missing", positions[3], 3)
+    with pytest.raises(CommandError, match=f"#{positions[3]} is missing"):
         call_command("verify_audit_chain")
 
 
-def test_a_rewritten_entry_breaks_the_chain(world):
-    seqs = list(AuditLog.objects.order_by("seq").values_list("seq", flat=True))
-    _rewrite_entry_bypassing_protection(seqs[2])
-    assert audit.verify_chain() == (2, seqs[2])
+def test_a_rewritten_entry_is_named_by_its_position(world):
+    positions = _sealed_positions()
+    _rewrite_entry_bypassing_protection(positions[2], actor_name="someone else")
+    report = audit.verify_chain()
+    assert (report.reason, report.broken_at, report.checked) == ("altered", positions[2], 2)
+
+
+def test_a_chain_recomputed_without_the_key_does_not_verify(world):
+    """An attacker with database access but not the key re-hashes the entry they changed."""
+    positions = _sealed_positions()
+    target = AuditLog.objects.get(chain_seq=positions[-1])
+    forged = audit.seal_hash(b"a guessed key", target.chain_seq, target.prev_hash, target.content_json())
+    _rewrite_entry_bypassing_protection(target.chain_seq, hash=forged)
+    assert audit.verify_chain().reason == "altered"
+
+
+def test_a_cut_tail_is_detected_from_the_checkpoint(world):
+    positions = _sealed_positions()
+    for position in positions[-2:]:
+        _delete_entry_bypassing_protection(position)
+    report = audit.verify_chain()
+    assert (report.reason, report.broken_at, report.checked) == ("truncated", positions[-2], len(positions) - 2)
+    with pytest.raises(CommandError, match=f"from #{positions[-2]} on are missing"):
+        call_command("verify_audit_chain")
+
+
+def test_a_forged_or_missing_checkpoint_is_reported(world, audit_checkpoint):
+    _sealed_positions()
+    document = json.loads(audit_checkpoint.read_text())
+    audit_checkpoint.write_text(json.dumps({**document, "position": document["position"] - 1}))
+    assert audit.verify_chain().reason == "checkpoint_forged"
+    audit_checkpoint.unlink()
+    assert audit.verify_chain().reason == "checkpoint_missing"
+
+
+def test_a_rotated_key_seals_new_entries_and_old_ones_still_verify(world, settings):
+    _sealed_positions()
+    settings.AUDIT_CHAIN_KEYS = ["k2026:a-new-secret", *settings.AUDIT_CHAIN_KEYS]
+    RegionFactory.child(world.village_a, 9, name="轮换后网格")
+    positions = _sealed_positions()
+    assert AuditLog.objects.get(chain_seq=positions[-1]).key_id == "k2026"
+    assert audit.verify_chain().intact
+    settings.AUDIT_CHAIN_KEYS = ["k2026:a-new-secret"]  # the old key dropped too early
+    report = audit.verify_chain()
+    assert (report.reason, report.broken_at) == ("unknown_key", 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_appending_does_not_wait_for_another_open_transaction(world):
+    """Filing must not serialise on a global lock: while another transaction that appended an
+    entry is still open, this one appends and commits without waiting for it."""
+    import threading
+
+    from django.db import connections
+
+    appended, release = threading.Event(), threading.Event()
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                audit.record("update", model_label="grids.region", object_id="other")
+                appended.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        assert appended.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '2s'")
+        entry = audit.record("update", model_label="grids.region", object_id="mine")  # sealed on commit
+        assert AuditLog.objects.get(seq=entry.seq).chain_seq is not None
+        assert not AuditLog.objects.filter(object_id="other").exists()  # still uncommitted
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+        release.set()
+        thread.join()
+    audit.seal_pending()
+    assert AuditLog.objects.get(object_id="other").chain_seq > AuditLog.objects.get(object_id="mine").chain_seq
 
 
 def test_the_trail_is_scoped_like_everything_else(api, world):

@@ -125,8 +125,8 @@ def test_convert_an_event_and_mediate_it_to_an_agreement_in_the_browser(
     assert "调解中" in page.locator(".badges").inner_text()
 
     # A session with a file.
-    notes = tmp_path / "笔录.txt"
-    notes.write_text("调解笔录：双方同意由李四修复漏水。", encoding="utf-8")
+    notes = tmp_path / "笔录.pdf"  # files follow the one upload rule: photos, PDF or Word
+    notes.write_bytes(b"%PDF-1.4\n% mediation notes\n%%EOF\n")
     session = open_action(page, "session")
     session.locator("#id_session-place").fill("甲社区调解室")
     session.locator("#id_session-attendees").fill("张三、李四、调解员")

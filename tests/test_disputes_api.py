@@ -6,6 +6,7 @@ list queries, organisations."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
@@ -129,6 +130,13 @@ def test_the_whole_path_through_the_api(api, world, mediation, media):
         format="multipart",
     )  # fmt: skip
     assert session.status_code == 201, session.json()
+    disguised = as_user(api, m).post(
+        f"{CASES}{case_id}/sessions/",
+        {"held_on": timezone.localdate().isoformat(), "place": "社区", "attendees": "双方", "notes": "附件有误",
+         "file": SimpleUploadedFile("记录.pdf", b"MZ\x90\x00" * 8, content_type="application/pdf")},
+        format="multipart",
+    )  # fmt: skip
+    assert disguised.status_code == 400 and disguised.json()["fields"]["file"] == ["文件不是有效的PDF。"]
     assert session.json()["file_url"].endswith(f"/sessions/{session.json()['id']}/file/")
     download = as_user(api, m).get(session.json()["file_url"])
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 test"
@@ -551,3 +559,85 @@ def test_organisations_are_read_in_jurisdiction_and_changed_by_centre_staff(api,
     assert patched.status_code == 200 and patched.json()["is_active"] is False
     assert as_user(api, world.user_a).delete(f"{ORGS}{org_id}/").status_code == 405
     assert MediationOrganisation.objects.filter(pk=org_id).exists()
+
+
+def test_a_resend_with_the_same_client_id_returns_the_first_case_even_without_the_cache(api, world, mediation):
+    """The id is stored on the case (unique), not kept in a cache that may be per process or expire."""
+    from django.core.cache import cache
+
+    key = str(uuid.uuid4())
+    first = as_user(api, mediation["mediator"]).post(CASES, case_body(world, mediation, client_uuid=key), format="json")
+    cache.clear()
+    again = as_user(api, mediation["mediator"]).post(CASES, case_body(world, mediation, client_uuid=key), format="json")
+    assert (first.status_code, again.status_code) == (201, 200) and again.json()["id"] == first.json()["id"]
+    assert Case.objects.get().client_uuid == uuid.UUID(key)
+
+
+def test_another_jurisdictions_client_id_is_refused_without_revealing_its_case(api, world, mediation):
+    key = str(uuid.uuid4())
+    as_user(api, mediation["mediator"]).post(CASES, case_body(world, mediation, client_uuid=key), format="json")
+    body = {**case_body(world, mediation, client_uuid=key), "organisation": mediation["org_b"].pk}
+    body["origin_region"] = world.grid_b.code
+    response = as_user(api, mediation["mediator_b"]).post(CASES, body, format="json")
+    assert response.status_code == 400 and "client_uuid" in response.json()["fields"]
+    assert "number" not in response.json() and Case.objects.count() == 1
+
+
+def test_case_numbers_continue_after_the_highest_stored_one(world, mediation):
+    """A counter created after cases exist (imported, or registered before it) starts after them."""
+    from disputes.models import CaseNumberSequence
+    from disputes.services import case_number_prefix, take_case_numbers
+
+    case = services_register(world, mediation)
+    prefix = case_number_prefix(mediation["village_org"], case.registered_at)
+    CaseNumberSequence.objects.all().delete()
+    assert take_case_numbers(prefix=prefix, count=2) == [f"{prefix}000002", f"{prefix}000003"]
+
+
+def services_register(world, mediation, **fields):
+    return svc.case_register(
+        user=mediation["mediator"], organisation=mediation["village_org"], origin_region=world.grid_a,
+        dispute_type="neighbour", title="邻里纠纷", facts="噪音", **fields,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_registrations_get_distinct_numbers_and_resends_one_case(world, mediation):
+    """20 registrations at once in one county and year: 20 cases, 20 numbers, no error;
+    then 10 copies of one registration at once: one case."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("SQLite's in-memory test database refuses a second writer at once")
+
+    def post_all(bodies):
+        barrier = threading.Barrier(len(bodies))
+        results: list = []
+
+        def send(body):
+            client = APIClient()
+            client.force_authenticate(User.objects.get(pk=mediation["mediator"].pk))
+            try:
+                barrier.wait(timeout=20)
+                response = client.post(CASES, body, format="json")
+                results.append((response.status_code, response.json().get("id")))
+            except Exception as exc:  # reported below, never swallowed
+                results.append((exc, None))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return results
+
+    distinct = post_all([case_body(world, mediation, client_uuid=str(uuid.uuid4())) for _ in range(20)])
+    assert sorted(code for code, _id in distinct) == [201] * 20, distinct
+    numbers = list(Case.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 20
+
+    same = case_body(world, mediation, client_uuid=str(uuid.uuid4()))
+    resent = post_all([same] * 10)
+    assert sorted(code for code, _id in resent) == [200] * 9 + [201], resent
+    assert len({case_id for _code, case_id in resent}) == 1
+    assert Case.objects.filter(client_uuid=same["client_uuid"]).count() == 1

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
+from governance.uploads import max_upload_bytes
 from grids.choices import EventStatus, Level
 from grids.models import EventDispatch, GridEvent, VisitRecord
 from grids.services import events as svc
@@ -480,7 +481,7 @@ def test_bad_files_are_refused(api, world, file_event, media):
     assert text.status_code == 400 and "file" in text.json()["fields"]
     fake = upload("假图.png", b"this is not a png", "image/png")
     assert fake.status_code == 400 and fake.json()["fields"]["file"] == ["照片文件已损坏或不是图片。"]
-    big = upload("大图.png", png_bytes() + b"\0" * svc.MAX_ATTACHMENT_BYTES, "image/png")
+    big = upload("大图.png", png_bytes() + b"\0" * max_upload_bytes(), "image/png")
     assert big.status_code == 400 and big.json()["fields"]["file"] == ["单个文件不能超过10MB。"]
     assert event.attachments.count() == 0
     assert not any(media.rglob("*.*"))

@@ -142,10 +142,11 @@ def test_the_export_command_writes_the_subtree(world, capsys):
 # --- The upload page ---------------------------------------------------------------------
 
 
-def upload(client, text: str, name: str = "regions.csv", dry_run: bool = False):
+def upload(client, text: str | bytes, name: str = "regions.csv", dry_run: bool = False):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = {"file": SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")}
+    content = text if isinstance(text, bytes) else text.encode("utf-8")
+    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
     if dry_run:
         data["dry_run"] = "on"
     return client.post("/regions/import/", data)
@@ -177,7 +178,10 @@ def test_the_upload_page_refuses_other_file_types_with_a_field_error(client, wor
 def test_the_upload_page_reports_an_unreadable_file(client, world):
     client.force_login(world.user_a)
     response = upload(client, "{not json", name="regions.geojson")
-    assert response.status_code == 200 and "文件无法读取" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and "文件格式有误，无法读取。" in html and "Expecting" not in html
+    latin = upload(client, "code,name\n62,\xc1\xbc".encode("latin-1"), name="regions.csv")
+    assert "文件不是UTF-8编码，无法读取。" in latin.content.decode() and "codec" not in latin.content.decode()
 
 
 def test_grid_workers_cannot_import(client, world):

@@ -114,6 +114,46 @@ def test_the_token_endpoint_shares_the_lockout(api, world, password):
     assert "锁定" in response.json()["detail"]
 
 
+def _token(api, username, password) -> str:
+    response = api.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+    return response.json()["token"]
+
+
+def test_a_locked_accounts_token_and_session_stop_working(api, client, world, password):
+    token = _token(api, "centre_a", password)
+    client.force_login(world.user_a)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/regions/").status_code == 200
+    User.objects.filter(pk=world.user_a.pk).update(locked_until=timezone.now() + dt.timedelta(minutes=20))
+    response = api.get("/api/v1/regions/")
+    assert response.status_code == 401 and "锁定" in response.json()["detail"]
+    assert client.get("/regions/").status_code == 302  # back to the login page
+    User.objects.filter(pk=world.user_a.pk).update(locked_until=None)
+    assert api.get("/api/v1/regions/").status_code == 200
+
+
+def test_a_deactivated_accounts_token_and_session_stop_working(api, client, world, password):
+    token = _token(api, "centre_a", password)
+    client.force_login(world.user_a)
+    world.user_a.is_active = False
+    world.user_a.save(update_fields=["is_active"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/regions/").status_code == 401
+    assert client.get("/regions/").status_code == 302
+
+
+def test_a_password_change_ends_tokens_and_sessions(api, client, world, password):
+    token = _token(api, "centre_a", password)
+    client.force_login(world.user_a)
+    world.user_a.set_password("N3w-passw0rd!x")
+    world.user_a.save()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/regions/").status_code == 401
+    assert client.get("/regions/").status_code == 302
+    api.credentials()
+    assert _token(api, "centre_a", "N3w-passw0rd!x") != token
+
+
 def test_an_administrator_can_lift_a_lock(api, world):
     User.objects.filter(pk=world.user_a.pk).update(locked_until=timezone.now() + dt.timedelta(minutes=20))
     api.force_authenticate(world.admin_a)
@@ -178,6 +218,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "DJANGO_SETTINGS_MODULE": "governance.settings",
         "PERSONAL_DATA_KEYS": "q0rXQpJ5YtN0rY2pW3dXl7gA1vH5cF8kB6mZ4sT9uE0=",
         "PERSONAL_DATA_INDEX_KEY": "prod-only-test-index-key-1f2e3d",
+        "AUDIT_CHAIN_KEYS": "k1:prod-only-test-audit-chain-key-7c9a",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,6 +1,7 @@
 """Platform plumbing: health check, API schema and offline docs, demo data, Celery, static assets."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from governance.choices import Role
 from governance.models import AuditLog, User
 from governance.tasks import verify_audit_chain
 from grids.models import GridWorker, Region
+
+from .conftest import WORKER_AUDIT_CHECKPOINT
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", re.IGNORECASE)
@@ -87,10 +90,15 @@ def test_demo_rollups_add_up(capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_runs_on_the_worker_against_the_same_database(celery_worker, world):
-    """With REDIS_URL set this goes through Redis to a real `celery worker` process."""
+    """With REDIS_URL set this goes through Redis to a real `celery worker` process, which
+    seals and verifies the chain the test process wrote (sharing its checkpoint, as the
+    services of one deployment do)."""
     expected = AuditLog.objects.count()
+    if settings.AUDIT_CHECKPOINT_PATH.exists():
+        WORKER_AUDIT_CHECKPOINT.parent.mkdir(exist_ok=True)
+        shutil.copy(settings.AUDIT_CHECKPOINT_PATH, WORKER_AUDIT_CHECKPOINT)
     result = verify_audit_chain.delay().get(timeout=60)
-    assert result == {"checked": expected, "broken_at": None}
+    assert result == {"checked": expected, "broken_at": None, "reason": ""}
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ and details show the stored masked forms, and the plain values come only from th
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -19,8 +20,8 @@ from rest_framework.reverse import reverse
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
 from governance.models import Department
+from governance.uploads import check_upload
 from grids.models import Region
-from grids.services.events import ALLOWED_TYPES, MAX_ATTACHMENT_BYTES
 from grids.sla import clock_state
 
 from ..choices import (
@@ -357,8 +358,6 @@ class PartyInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        from django.core.exceptions import ValidationError as DjangoValidationError
-
         errors = {}
         checks = [("phone", validate_mobile)]
         if attrs["kind"] == PartyKind.PERSON:
@@ -438,10 +437,10 @@ class SessionInputSerializer(serializers.Serializer):
     def validate_file(self, upload):
         if upload is None:
             return None
-        if upload.size > MAX_ATTACHMENT_BYTES:
-            raise serializers.ValidationError(_("单个文件不能超过10MB。"))
-        if (getattr(upload, "content_type", "") or "").lower() not in ALLOWED_TYPES:
-            raise serializers.ValidationError(_("只能上传照片（JPG、PNG、WEBP）或PDF、Word文件。"))
+        try:
+            check_upload(upload)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
         return upload
 
 

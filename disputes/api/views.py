@@ -10,7 +10,6 @@ own actions. Who may act on a case is disputes.services.may_act; the state machi
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
@@ -22,7 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -78,14 +77,6 @@ TRANSITION_INPUTS = {
 CASE_WORK_ACTIONS = frozenset(
     {*TRANSITIONS, "parties", "sessions", "follow_ups", "confirmation", "confirmation_decide"}
 )
-
-CLIENT_UUID_TTL = 24 * 3600
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy("相同的登记请求正在处理中，请稍后重试。")
-    default_code = "conflict"
 
 
 class MediationOrganisationViewSet(ScopedModelViewSet):
@@ -224,30 +215,17 @@ class CaseViewSet(ScopedModelViewSet):
             raise ValidationError(_flatten_party_errors(dict(body.errors)))
         data = dict(body.validated_data)
         client_uuid = data.pop("client_uuid", None)
-        key = f"disputes:case-register:{request.user.pk}:{client_uuid}" if client_uuid else None
-        if key is not None and not cache.add(key, "pending", CLIENT_UUID_TTL):
-            existing = cache.get(key)
-            if existing == "pending":
-                raise Conflict
-            case = Case.objects.filter(pk=existing).first() if existing else None
-            if case is not None:  # registered by this caller; _detail shows only what they may see now
-                return Response(self._detail(case), status=status.HTTP_200_OK)
-            cache.set(key, "pending", CLIENT_UUID_TTL)
+        created = True
         try:
             with transaction.atomic():
-                case = services.case_register(user=request.user, **data)
+                if client_uuid is None:
+                    case = services.case_register(user=request.user, **data)
+                else:
+                    case, created = services.case_register_once(client_uuid=client_uuid, user=request.user, **data)
                 self._check_still_visible(case)
         except DjangoValidationError as exc:
-            if key is not None:
-                cache.delete(key)
             raise drf_error(exc) from exc
-        except BaseException:
-            if key is not None:
-                cache.delete(key)
-            raise
-        if key is not None:
-            cache.set(key, case.pk, CLIENT_UUID_TTL)
-        return Response(self._detail(case), status=status.HTTP_201_CREATED)
+        return Response(self._detail(case), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     # --- the state machine ---------------------------------------------------------------
 

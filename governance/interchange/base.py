@@ -108,14 +108,18 @@ def read_lines(stream: Iterable[str | bytes]) -> Iterator[tuple[int, dict | None
     """(line number, parsed object or None, error) for every non-blank line; one line in memory."""
     for number, raw in enumerate(stream, start=1):
         if isinstance(raw, bytes):
-            raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            try:
+                raw = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, _("这一行不是UTF-8编码的文本（第%(byte)s个字节）。") % {"byte": exc.start + 1}
+                continue
         text = raw.strip().lstrip("\ufeff")
         if not text:
             continue
         try:
             value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, None, _("不是有效的JSON：%(error)s") % {"error": exc.msg}
+        except json.JSONDecodeError as exc:  # exc.msg is English: say where, in the user's language
+            yield number, None, _("不是有效的JSON（第%(column)s个字符附近）。") % {"column": exc.colno}
             continue
         if not isinstance(value, dict):
             yield number, None, _("每行应为一个JSON对象。")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 import uuid
 from collections.abc import Iterator
 
@@ -153,14 +152,15 @@ def _import(job: ImportJob, recorder: ProgressRecorder, import_records) -> dict:
             progress=recorder.on_progress,
             name=job.name,
         )
-    except UnicodeDecodeError as exc:
-        return {
-            "status": ImportStatus.REJECTED,
-            "error": _("文件无法读取（请使用UTF-8编码）：%(error)s") % {"error": exc},
-        }
-    except Exception:
+    except UnicodeDecodeError:
+        logger.info("Import job %s: not UTF-8", job.pk, exc_info=True)
+        return {"status": ImportStatus.REJECTED, "error": _("文件无法读取：请使用UTF-8编码保存后再上传。")}
+    except Exception:  # the detail goes to the log, the user gets a sentence in their language
         logger.exception("Import job %s failed", job.pk)
-        return {"status": ImportStatus.FAILED, "error": traceback.format_exc()[-4000:]}
+        return {
+            "status": ImportStatus.FAILED,
+            "error": _("导入时发生系统错误，请联系系统管理员查看日志。"),
+        }
     status = ImportStatus.DONE if report.ok else ImportStatus.REJECTED
     result = audit.to_jsonable(report.as_dict())
     result["rejected"].sort(key=lambda row: row["line"])  # the importer reports a chunk's rows when it ends

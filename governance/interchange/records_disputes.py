@@ -299,13 +299,19 @@ class CaseRecord(RecordType):
             MediationSession,
             Party,
         )
-        from disputes.services import _next_number
+        from disputes.services import case_number_prefix, note_case_numbers, take_case_numbers
 
-        cases = []
-        for p in batch:
-            case = p.values["case"]
-            case.number = p.values["number"] or self._number(ctx, case.organisation, case.registered_at, _next_number)
-            cases.append(case)
+        cases = [p.values["case"] for p in batch]
+        wanted: dict[str, list] = {}
+        for case, p in zip(cases, batch, strict=True):
+            if p.values["number"]:
+                case.number = p.values["number"]
+            else:
+                wanted.setdefault(case_number_prefix(case.organisation, case.registered_at), []).append(case)
+        for prefix, numbered in wanted.items():  # one counter lock per county and year in the batch
+            for case, number in zip(numbered, take_case_numbers(prefix=prefix, count=len(numbered)), strict=True):
+                case.number = number
+        note_case_numbers(p.values["number"] for p in batch if p.values["number"])
         Case.objects.bulk_create(cases)
         children = {
             model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation, CaseTransfer)
@@ -327,18 +333,6 @@ class CaseRecord(RecordType):
         write_rows(CaseHistory, ("case_id", *HISTORY_COLUMNS[1:]), history)
         self._repeat_flags(cases, children[Party])
         return [c.pk for c in cases]
-
-    @staticmethod
-    def _number(ctx, org, when, next_number) -> str:
-        """Case numbers as case_register makes them (T + county + year + sequence), the sequence
-        read once per prefix and continued in memory."""
-        prefix = f"T{org.region.code[:6]}{timezone.localtime(when):%Y}"
-        key = ("number", prefix)
-        if key not in ctx.cache:
-            ctx.cache[key] = int(next_number(org, when)[len(prefix) :])
-        else:
-            ctx.cache[key] += 1
-        return f"{prefix}{ctx.cache[key]:06d}"
 
     @staticmethod
     def _repeat_flags(cases, parties) -> None:

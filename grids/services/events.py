@@ -22,6 +22,7 @@ from governance import personal_data
 from governance.choices import Role
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
+from governance.uploads import check_upload_field
 
 from .. import lifecycle
 from ..choices import (
@@ -46,15 +47,6 @@ from ..models import (
 from ..sla import add_limit, limits_for
 from ..transitions import TRANSITIONS, Transition
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_TYPES = {
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "application/pdf",
-    "application/msword",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_DISTANCE_M = 100
 
@@ -242,21 +234,8 @@ def find_likely_duplicate(event: GridEvent) -> GridEvent | None:
 def event_attach(
     *, event: GridEvent, upload, stage: str = AttachmentStage.REPORT, user: User | None
 ) -> EventAttachment:
-    """Attach a photo or document after checking its size and real type (images are opened)."""
-    content_type = (getattr(upload, "content_type", "") or "").lower()
-    if upload.size > MAX_ATTACHMENT_BYTES:
-        raise ValidationError({"file": [_("单个文件不能超过10MB。")]})
-    if content_type not in ALLOWED_TYPES:
-        raise ValidationError({"file": [_("只能上传照片（JPG、PNG、WEBP）或PDF、Word文件。")]})
-    if content_type.startswith("image/"):
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(upload) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ValidationError({"file": [_("照片文件已损坏或不是图片。")]}) from exc
-        upload.seek(0)
+    """Attach a photo or document after checking its size and real type (governance.uploads)."""
+    content_type = check_upload_field(upload, field="file")
     return EventAttachment.objects.create(
         event=event,
         file=upload,

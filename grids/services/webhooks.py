@@ -7,6 +7,7 @@ repeats). Receivers should reject timestamps older than five minutes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -67,3 +68,29 @@ def deliver(delivery_id: int) -> int | None:
     delivery.last_error = f"HTTP {status}"
     delivery.save(update_fields=["attempts", "last_status", "last_error"])
     raise WebhookError(f"webhook answered HTTP {status}")
+
+
+REQUEUE_AFTER = dt.timedelta(minutes=2)
+
+
+def requeue_undelivered(*, now: dt.datetime | None = None) -> int:
+    """Queue again the deliveries that were never tried: their queuing failed because the broker
+    was down when the change committed (the change itself stood). Tried ones are retried by
+    Celery's own back-off. A delivery queued twice is sent at most once per try, and receivers
+    drop repeats by X-Grid-Delivery. Returns how many were queued; stops if the broker is still down."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
+    from ..tasks import deliver_webhook
+
+    cutoff = (now or timezone.now()) - REQUEUE_AFTER
+    pending = WebhookDelivery.objects.filter(
+        delivered_at__isnull=True, attempts=0, created_at__lt=cutoff, webhook__is_active=True
+    ).values_list("pk", flat=True)
+    queued = 0
+    for pk in pending.order_by("created_at")[:1000]:
+        try:
+            deliver_webhook.delay(pk)
+        except BrokerUnavailable:
+            break
+        queued += 1
+    return queued
