@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "grids",
     "disputes",
     "assessment",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
