@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
@@ -413,13 +413,24 @@ def _measures(user, region: Region, period: Period) -> dict[str, dict]:
         .values("child")
         .annotate(n=Count("pk"), agreed=Count("pk", filter=Q(outcome=CaseOutcome.AGREED)))
     )
-    population = dict(Region.objects.restrict(user).filter(parent=region).values_list("code", "population"))
-    out: dict[str, dict] = {code: _empty_measures() for code in population}
+    # Residents per child: the sum over its grids (parents' own figures may not be rolled up).
+    population = dict(
+        Region.objects.restrict(user)
+        .under(region.code)
+        .filter(level=Level.GRID)
+        .annotate(child=Substr("code", 1, length))
+        .order_by()
+        .values("child")
+        .annotate(people=Sum("population"))
+        .values_list("child", "people")
+    )
+    codes = Region.objects.restrict(user).filter(parent=region).values_list("code", flat=True)
+    out: dict[str, dict] = {code: _empty_measures() for code in codes}
     for row in events:
         if row["child"] in out:
             m = out[row["child"]]
             m["events"], m["events_overdue"] = row["n"], row["overdue"]
-            people = population[row["child"]]
+            people = population.get(row["child"])
             m["events_per_1000"] = _number(Decimal(row["n"]) * 1000 / people) if people else None
             m["overdue_share"] = _number(Decimal(row["overdue"]) * 100 / row["n"]) if row["n"] else None
     for row in cases:
