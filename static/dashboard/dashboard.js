@@ -88,7 +88,7 @@
       }]
     };
     if (measure !== "annual") {
-      option.visualMap = { type: "continuous", min: min, max: max, calculable: true, left: 8, bottom: 8, inRange: { color: colours }, text: [String(max), String(min)], seriesIndex: 0 };
+      option.visualMap = { type: "continuous", min: min, max: max, calculable: true, left: 8, bottom: 8, inRange: { color: colours }, seriesIndex: 0 };
     }
     var c = chart("map");
     c.setOption(option, true);
