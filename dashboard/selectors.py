@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
@@ -37,6 +37,7 @@ from disputes.choices import OPEN_CASE_STATUSES, CaseOutcome
 from disputes.models import Case
 from grids.choices import CODE_LENGTH, OPEN_STATUSES, Level
 from grids.models import GridEvent, Region
+from grids.selectors import child_summaries
 
 OPERATIONS_TTL = 300  # seconds: events and cases change all day; five minutes old is fresh enough
 SCORES_TTL = 24 * 3600  # the key changes when a cycle is re-run or finalised
@@ -390,52 +391,43 @@ def _case_overdue(now: dt.datetime) -> Q:
     return Q(concluded_at__gt=F("conclusion_deadline")) | Q(status__in=OPEN_CASE_STATUSES, conclusion_deadline__lt=now)
 
 
+def _counted(model, user, region: Region, date_field: str, start, end, key, **aggregates):
+    """Records of `model` under the region whose `date_field` lies in [start, end), counted per `key`
+    (a child's code prefix or a month) in one grouped query."""
+    return (
+        model.objects.restrict(user)
+        .filter(region_code__under=region.code, **{f"{date_field}__gte": start, f"{date_field}__lt": end})
+        .annotate(key=key)
+        .order_by()
+        .values("key")
+        .annotate(n=Count("pk"), **aggregates)
+    )
+
+
 def _measures(user, region: Region, period: Period) -> dict[str, dict]:
     """Per child: events reported in the period (per 1,000 residents, share overdue) and cases
     concluded in it (share agreed) — one grouped query per record kind."""
     if region.level >= Level.GRID:
         return {}
-    length = CODE_LENGTH[Level(region.level + 1)]
-    now = timezone.now()
-    events = (
-        GridEvent.objects.restrict(user)
-        .filter(region_code__under=region.code, reported_at__gte=period.start, reported_at__lt=period.end)
-        .annotate(child=Substr("region_code", 1, length))
-        .order_by()
-        .values("child")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=_event_overdue(now)))
-    )
-    cases = (
-        Case.objects.restrict(user)
-        .filter(region_code__under=region.code, concluded_at__gte=period.start, concluded_at__lt=period.end)
-        .annotate(child=Substr("region_code", 1, length))
-        .order_by()
-        .values("child")
-        .annotate(n=Count("pk"), agreed=Count("pk", filter=Q(outcome=CaseOutcome.AGREED)))
-    )
+    child = Substr("region_code", 1, CODE_LENGTH[Level(region.level + 1)])
+    overdue = Count("pk", filter=_event_overdue(timezone.now()))
+    events = _counted(GridEvent, user, region, "reported_at", period.start, period.end, child, overdue=overdue)
+    agreed = Count("pk", filter=Q(outcome=CaseOutcome.AGREED))
+    cases = _counted(Case, user, region, "concluded_at", period.start, period.end, child, agreed=agreed)
     # Residents per child: the sum over its grids (parents' own figures may not be rolled up).
-    population = dict(
-        Region.objects.restrict(user)
-        .under(region.code)
-        .filter(level=Level.GRID)
-        .annotate(child=Substr("code", 1, length))
-        .order_by()
-        .values("child")
-        .annotate(people=Sum("population"))
-        .values_list("child", "people")
-    )
+    summaries = child_summaries(region, user)
     codes = Region.objects.restrict(user).filter(parent=region).values_list("code", flat=True)
     out: dict[str, dict] = {code: _empty_measures() for code in codes}
     for row in events:
-        if row["child"] in out:
-            m = out[row["child"]]
+        if row["key"] in out:
+            m = out[row["key"]]
             m["events"], m["events_overdue"] = row["n"], row["overdue"]
-            people = population.get(row["child"])
+            people = summaries.get(row["key"], {}).get("grid_population")
             m["events_per_1000"] = _number(Decimal(row["n"]) * 1000 / people) if people else None
             m["overdue_share"] = _number(Decimal(row["overdue"]) * 100 / row["n"]) if row["n"] else None
     for row in cases:
-        if row["child"] in out:
-            m = out[row["child"]]
+        if row["key"] in out:
+            m = out[row["key"]]
             m["cases_concluded"], m["cases_agreed"] = row["n"], row["agreed"]
             m["mediation_success"] = _number(Decimal(row["agreed"]) * 100 / row["n"]) if row["n"] else None
     return out
@@ -458,22 +450,10 @@ def _volumes(user, region: Region, period: Period) -> dict:
     start = Period.day_start(months[0])
     end = Period.day_start((months[-1] + dt.timedelta(days=32)).replace(day=1))
     now = timezone.now()
-    events = (
-        GridEvent.objects.restrict(user)
-        .filter(region_code__under=region.code, reported_at__gte=start, reported_at__lt=end)
-        .annotate(month=TruncMonth("reported_at"))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=_event_overdue(now)))
-    )
-    cases = (
-        Case.objects.restrict(user)
-        .filter(region_code__under=region.code, registered_at__gte=start, registered_at__lt=end)
-        .annotate(month=TruncMonth("registered_at"))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=_case_overdue(now)))
-    )
+    overdue = Count("pk", filter=_event_overdue(now))
+    events = _counted(GridEvent, user, region, "reported_at", start, end, TruncMonth("reported_at"), overdue=overdue)
+    overdue = Count("pk", filter=_case_overdue(now))
+    cases = _counted(Case, user, region, "registered_at", start, end, TruncMonth("registered_at"), overdue=overdue)
     index = {m: i for i, m in enumerate(months)}
     out = {
         "months": [m.strftime("%Y-%m") for m in months],
@@ -484,7 +464,7 @@ def _volumes(user, region: Region, period: Period) -> dict:
     }
     for rows, prefix in ((events, "events"), (cases, "cases")):
         for row in rows:
-            month = row["month"]
+            month = row["key"]
             month = timezone.localtime(month).date() if isinstance(month, dt.datetime) else month
             i = index.get(month.replace(day=1))
             if i is not None:

@@ -149,16 +149,22 @@
     });
   }
 
-  function drawTrend() {
-    var trend = state.data.trend;
-    chart("trend").setOption({
+  function axisChart(name, categories, yAxis, series, bottom, rotate) {
+    chart(name).setOption({
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 40, right: 16, top: 36, bottom: 70 },
-      xAxis: { type: "category", data: trend.labels, axisLabel: { rotate: 30, fontSize: 10 } },
-      yAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor(v.min / 10) * 10); }, max: 100 },
-      series: trend.series.map(function (s) { return { name: s.name, type: "line", data: s.data, connectNulls: true, symbolSize: 7 }; })
+      grid: { left: 40, right: 16, top: 36, bottom: bottom },
+      xAxis: { type: "category", data: categories, axisLabel: { rotate: rotate, fontSize: 10 } },
+      yAxis: yAxis,
+      series: series
     }, true);
+  }
+
+  function drawTrend() {
+    var trend = state.data.trend;
+    var floor = function (v) { return Math.max(0, Math.floor(v.min / 10) * 10); };
+    axisChart("trend", trend.labels, { type: "value", min: floor, max: 100 },
+      trend.series.map(function (s) { return { name: s.name, type: "line", data: s.data, connectNulls: true, symbolSize: 7 }; }), 70, 30);
   }
 
   function drawRadar() {
@@ -173,19 +179,12 @@
 
   function drawVolumes() {
     var v = state.data.volumes;
-    chart("volumes").setOption({
-      tooltip: { trigger: "axis" },
-      legend: { top: 0 },
-      grid: { left: 40, right: 16, top: 36, bottom: 30 },
-      xAxis: { type: "category", data: v.months },
-      yAxis: { type: "value" },
-      series: [
-        { name: L.events, type: "bar", data: v.events, itemStyle: { color: "#4a7bd0" } },
-        { name: L.cases, type: "bar", data: v.cases, itemStyle: { color: "#8e6bbf" } },
-        { name: L.events_overdue, type: "line", data: v.events_overdue, itemStyle: { color: "#d64545" } },
-        { name: L.cases_overdue, type: "line", data: v.cases_overdue, itemStyle: { color: "#e08a2e" } }
-      ]
-    }, true);
+    axisChart("volumes", v.months, { type: "value" }, [
+      { name: L.events, type: "bar", data: v.events, itemStyle: { color: "#4a7bd0" } },
+      { name: L.cases, type: "bar", data: v.cases, itemStyle: { color: "#8e6bbf" } },
+      { name: L.events_overdue, type: "line", data: v.events_overdue, itemStyle: { color: "#d64545" } },
+      { name: L.cases_overdue, type: "line", data: v.cases_overdue, itemStyle: { color: "#e08a2e" } }
+    ], 30, 0);
   }
 
   function drawFlags() {
