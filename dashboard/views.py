@@ -11,6 +11,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from assessment.choices import Grade
+
 from .exports import export_dashboard
 from .selectors import MEASURES, breadcrumb, dashboard, dashboard_region
 
@@ -61,6 +63,7 @@ def _labels() -> dict[str, str]:
         "drill": _("下级"),
         "grid_end": _("网格是最末一级。"),
         "flags_none": _("暂无预警。"),
+        "grades": {key: str(label) for key, label in Grade.choices},
     }
 
 

@@ -7,7 +7,7 @@
   var L = JSON.parse(document.getElementById("dashboard-labels").textContent);
   var state = { cycle: root.dataset.cycle || "", measure: root.dataset.measure || "" , data: null };
   var charts = {};
-  var GRADE_COLOURS = { excellent: "#1a7f37", good: "#7cb342", pass: "#f2c94c", fail: "#d64545" };
+  var GRADES = [["excellent", "#1a7f37"], ["good", "#7cb342"], ["pass", "#f2c94c"], ["fail", "#d64545"]];
   var LOWER_IS_BETTER = { overdue_share: true, open_flags: true };
   var status = document.getElementById("dash-status");
 
@@ -48,10 +48,9 @@
     var values = [];
     var items = data.children.filter(function (c) { return drawn[c.code]; }).map(function (c) {
       var value = measureValue(c, measure);
+      if (measure === "annual") value = c.grade ? GRADES.length - GRADES.findIndex(function (g) { return g[0] === c.grade; }) : null;
       var item = { name: c.code, value: value, child: c };
-      if (measure === "annual" && c.grade) {
-        item.itemStyle = { areaColor: GRADE_COLOURS[c.grade] };
-      } else if (value === null || value === undefined) {
+      if (value === null || value === undefined) {
         item.value = null;
         item.itemStyle = { areaColor: "#e6e6e6", decal: { symbol: "rect", symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 4], rotation: -Math.PI / 4, color: "#b5b5b5" } };
       } else {
@@ -87,7 +86,9 @@
         data: items
       }]
     };
-    if (measure !== "annual") {
+    if (measure === "annual") {
+      option.visualMap = { type: "piecewise", left: 8, bottom: 8, seriesIndex: 0, pieces: GRADES.map(function (g, i) { return { value: GRADES.length - i, label: L.grades[g[0]], color: g[1] }; }) };
+    } else {
       option.visualMap = { type: "continuous", min: min, max: max, calculable: true, left: 8, bottom: 8, inRange: { color: colours }, seriesIndex: 0 };
     }
     var c = chart("map");
