@@ -302,3 +302,13 @@ def test_services_stay_untouched_by_a_dashboard_read(client, world, year_end):  
     client.get(api_url("62"))
     year_end.refresh_from_db()
     assert year_end.runs == runs and services.blocking_items(year_end) is not None
+
+
+def test_the_dashboard_speaks_english_under_english(client, world, year_end):  # noqa: F811
+    client.force_login(world.province_user)
+    client.cookies["django_language"] = "en"
+    data = client.get(api_url(world.township_a.code)).json()
+    assert data["flags"]["note"] == "The data-credibility checks (SPEC §5.4) are not built yet, so there are no flags."
+    assert data["children"][0]["no_result"] == "This level is not assessed in this cycle"
+    page = client.get(reverse("dashboard:index")).content.decode()
+    assert "Score trend" in page and "得分趋势" not in page
