@@ -70,11 +70,12 @@
           var c = p.data && p.data.child;
           if (!c) return p.name;
           var value = measureValue(c, measure);
-          var lines = ["<b>" + c.name + "</b>", L.code + "：" + c.code];
-          if (value === null || value === undefined) lines.push(L.measures[measure] + "：" + noResultReason(c, measure));
-          else lines.push(L.measures[measure] + "：" + value);
-          if (c.rank) lines.push(L.rank + "：" + c.rank + "/" + c.peers);
-          if (c.grade_label) lines.push(L.grade + "：" + c.grade_label);
+          var html = echarts.format.encodeHTML;  // names come from the database: never raw HTML
+          var lines = ["<b>" + html(c.name) + "</b>", html(L.code + "：" + c.code)];
+          if (value === null || value === undefined) lines.push(html(L.measures[measure] + "：" + noResultReason(c, measure)));
+          else lines.push(html(L.measures[measure] + "：" + value));
+          if (c.rank) lines.push(html(L.rank + "：" + c.rank + "/" + c.peers));
+          if (c.grade_label) lines.push(html(L.grade + "：" + c.grade_label));
           return lines.join("<br>");
         }
       },
