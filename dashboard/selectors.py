@@ -1,15 +1,14 @@
 """The committee's dashboard (SPEC §5.5): what the page, its JSON endpoint and its Excel export read.
 
 Scores come from the stored results of the assessment (`UnitResult`, `AnnualResult`), the same
-rows the ranking and breakdown pages show, through `restrict(user)`. Operational measures are
-grouped queries over the subtree's events and cases (one per record kind, grouped by the code
-prefix of the child they lie under). A dashboard costs a fixed number of queries whatever the
-number of children.
+rows the ranking and breakdown pages show, through `restrict(user)`. Operational measures come
+from the monthly counts of events and cases (`MonthlyActivity`, refreshed hourly by the beat):
+one indexed query for the children, one for the months. A dashboard costs a fixed number of
+queries whatever the number of children.
 
 Caching: the score part is cached under a key built from the visible cycles' ids, run counts,
 computation times and statuses, so re-running or finalising a cycle changes the key (nothing
-stale can be served); the operational part reads live records and is cached for
-`OPERATIONS_TTL` seconds.
+stale can be served); the operational part is read from the monthly counts every time.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, Q
-from django.db.models.functions import Substr, TruncMonth
+from django.db.models import Q, Sum
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -33,13 +31,12 @@ from assessment.choices import DIMENSION_POINTS, CycleKind, CycleStatus, Dimensi
 from assessment.models import AnnualResult, Cycle, UnitResult
 from assessment.periods import Period, period_for
 from assessment.results import round2
-from disputes.choices import OPEN_CASE_STATUSES, CaseOutcome
-from disputes.models import Case
-from grids.choices import CODE_LENGTH, OPEN_STATUSES, Level
-from grids.models import GridEvent, Region
+from grids.choices import CODE_LENGTH, Level
+from grids.models import Region
 from grids.selectors import child_summaries
 
-OPERATIONS_TTL = 300  # seconds: events and cases change all day; five minutes old is fresh enough
+from .models import ActivityKind, MonthlyActivity
+
 SCORES_TTL = 24 * 3600  # the key changes when a cycle is re-run or finalised
 VOLUME_MONTHS = 12
 SHOWN_STATUSES = (CycleStatus.COMPUTED, CycleStatus.FINALISED)
@@ -374,62 +371,39 @@ def measure_period(cycle: Cycle | None, today: dt.date | None = None) -> Period:
 
 def _operations(user, region: Region, cycle: Cycle | None) -> dict:
     period = measure_period(cycle)
-    key = f"dashboard:operations:{region.code}:{period.first}:{period.last}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = {"measures": _measures(user, region, period), "volumes": _volumes(user, region, period)}
-        cache.set(key, cached, OPERATIONS_TTL)
-    return cached
-
-
-def _event_overdue(now: dt.datetime) -> Q:
-    """Resolved after its deadline, or still open past it."""
-    return Q(resolved_at__gt=F("resolve_deadline")) | Q(status__in=OPEN_STATUSES, resolve_deadline__lt=now)
-
-
-def _case_overdue(now: dt.datetime) -> Q:
-    return Q(concluded_at__gt=F("conclusion_deadline")) | Q(status__in=OPEN_CASE_STATUSES, conclusion_deadline__lt=now)
-
-
-def _counted(model, user, region: Region, date_field: str, start, end, key, **aggregates):
-    """Records of `model` under the region whose `date_field` lies in [start, end), counted per `key`
-    (a child's code prefix or a month) in one grouped query."""
-    return (
-        model.objects.restrict(user)
-        .filter(region_code__under=region.code, **{f"{date_field}__gte": start, f"{date_field}__lt": end})
-        .annotate(key=key)
-        .order_by()
-        .values("key")
-        .annotate(n=Count("pk"), **aggregates)
-    )
+    return {"measures": _measures(user, region, period), "volumes": _volumes(user, region, period)}
 
 
 def _measures(user, region: Region, period: Period) -> dict[str, dict]:
-    """Per child: events reported in the period (per 1,000 residents, share overdue) and cases
-    concluded in it (share agreed) — one grouped query per record kind."""
+    """Per child, from the monthly counts: events reported in the period (per 1,000 residents,
+    share overdue) and cases concluded in it (share agreed) — one indexed query."""
     if region.level >= Level.GRID:
         return {}
-    child = Substr("region_code", 1, CODE_LENGTH[Level(region.level + 1)])
-    overdue = Count("pk", filter=_event_overdue(timezone.now()))
-    events = _counted(GridEvent, user, region, "reported_at", period.start, period.end, child, overdue=overdue)
-    agreed = Count("pk", filter=Q(outcome=CaseOutcome.AGREED))
-    cases = _counted(Case, user, region, "concluded_at", period.start, period.end, child, agreed=agreed)
+    rows = (
+        MonthlyActivity.objects.restrict(user)
+        .filter(parent_code=region.code, month__gte=period.first.replace(day=1), month__lte=period.last)
+        .filter(kind__in=(ActivityKind.EVENTS, ActivityKind.CONCLUDED))
+        .order_by()
+        .values("region_code", "kind")
+        .annotate(n=Sum("count"), flagged=Sum("flagged"))
+    )
     # Residents per child: the sum over its grids (parents' own figures may not be rolled up).
     summaries = child_summaries(region, user)
     codes = Region.objects.restrict(user).filter(parent=region).values_list("code", flat=True)
     out: dict[str, dict] = {code: _empty_measures() for code in codes}
-    for row in events:
-        if row["key"] in out:
-            m = out[row["key"]]
-            m["events"], m["events_overdue"] = row["n"], row["overdue"]
-            people = summaries.get(row["key"], {}).get("grid_population")
-            m["events_per_1000"] = _number(Decimal(row["n"]) * 1000 / people) if people else None
-            m["overdue_share"] = _number(Decimal(row["overdue"]) * 100 / row["n"]) if row["n"] else None
-    for row in cases:
-        if row["key"] in out:
-            m = out[row["key"]]
-            m["cases_concluded"], m["cases_agreed"] = row["n"], row["agreed"]
-            m["mediation_success"] = _number(Decimal(row["agreed"]) * 100 / row["n"]) if row["n"] else None
+    for row in rows:
+        m = out.get(row["region_code"])
+        if m is None:
+            continue
+        n, flagged = row["n"], row["flagged"]
+        if row["kind"] == ActivityKind.EVENTS:
+            m["events"], m["events_overdue"] = n, flagged
+            people = summaries.get(row["region_code"], {}).get("grid_population")
+            m["events_per_1000"] = _number(Decimal(n) * 1000 / people) if people else None
+            m["overdue_share"] = _number(Decimal(flagged) * 100 / n) if n else None
+        else:
+            m["cases_concluded"], m["cases_agreed"] = n, flagged
+            m["mediation_success"] = _number(Decimal(flagged) * 100 / n) if n else None
     return out
 
 
@@ -445,15 +419,14 @@ def _volume_months(period: Period, today: dt.date) -> list[dt.date]:
 
 def _volumes(user, region: Region, period: Period) -> dict:
     """Events reported and cases registered per month (the twelve months up to the period's end),
-    with how many of them went overdue: one grouped query per record kind."""
+    with how many of them went overdue, from the monthly counts: one indexed query."""
     months = _volume_months(period, timezone.localdate())
-    start = Period.day_start(months[0])
-    end = Period.day_start((months[-1] + dt.timedelta(days=32)).replace(day=1))
-    now = timezone.now()
-    overdue = Count("pk", filter=_event_overdue(now))
-    events = _counted(GridEvent, user, region, "reported_at", start, end, TruncMonth("reported_at"), overdue=overdue)
-    overdue = Count("pk", filter=_case_overdue(now))
-    cases = _counted(Case, user, region, "registered_at", start, end, TruncMonth("registered_at"), overdue=overdue)
+    rows = (
+        MonthlyActivity.objects.restrict(user)
+        .filter(region_code=region.code, month__gte=months[0], month__lte=months[-1])
+        .filter(kind__in=(ActivityKind.EVENTS, ActivityKind.CASES))
+        .values("month", "kind", "count", "flagged", "refreshed_at")
+    )
     index = {m: i for i, m in enumerate(months)}
     out = {
         "months": [m.strftime("%Y-%m") for m in months],
@@ -461,15 +434,14 @@ def _volumes(user, region: Region, period: Period) -> dict:
         "events_overdue": [0] * len(months),
         "cases": [0] * len(months),
         "cases_overdue": [0] * len(months),
+        "as_of": None,
     }
-    for rows, prefix in ((events, "events"), (cases, "cases")):
-        for row in rows:
-            month = row["key"]
-            month = timezone.localtime(month).date() if isinstance(month, dt.datetime) else month
-            i = index.get(month.replace(day=1))
-            if i is not None:
-                out[prefix][i] = row["n"]
-                out[f"{prefix}_overdue"][i] = row["overdue"]
+    for row in rows:
+        i = index.get(row["month"])
+        if i is not None:
+            out[row["kind"]][i] = row["count"]
+            out[f"{row['kind']}_overdue"][i] = row["flagged"]
+            out["as_of"] = timezone.localtime(row["refreshed_at"]).strftime("%Y-%m-%d %H:%M")
     return out
 
 

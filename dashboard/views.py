@@ -63,6 +63,8 @@ def _labels() -> dict[str, str]:
         "drill": _("下级"),
         "grid_end": _("网格是最末一级。"),
         "flags_none": _("暂无预警。"),
+        "as_of": _("统计时间："),
+        "not_counted": _("尚未统计（每小时统计一次）"),
         "grades": {key: str(label) for key, label in Grade.choices},
     }
 

@@ -161,6 +161,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessment.tasks.start_due_cycles",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The dashboard's monthly counts of events and cases (a province's millions, counted set-based).
+    "refresh-dashboard-activity": {"task": "dashboard.tasks.refresh_activity", "schedule": crontab(minute=20)},
 }
 
 # --- Assessment (SPEC §5) ---------------------------------------------------------

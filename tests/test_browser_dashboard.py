@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from dashboard.services import refresh_activity
 from grids.models import Region
 from grids.outlines import assign_demo_outlines
 
@@ -53,6 +54,7 @@ def test_committee_staff_drill_down_from_the_province_to_a_county_offline(
     browser_page,  # noqa: F811
 ):
     draw_outlines()
+    refresh_activity()
     base = live_server.url
     page = browser_page
     requests: list[str] = []

@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 
 from assessment import services
 from assessment.models import UnitResult
+from dashboard.models import MonthlyActivity
 from dashboard.selectors import cycles_signature
+from dashboard.services import refresh_activity
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog
 from grids.models import Region
@@ -116,6 +118,7 @@ def test_units_without_a_result_say_why(client, world, year_end):  # noqa: F811
 
 
 def test_operational_measures_count_the_events_of_the_period_per_child(client, world, year_end):  # noqa: F811
+    refresh_activity()
     client.force_login(world.province_user)
     data = client.get(api_url("6201")).json()
     county_a = next(c for c in data["children"] if c["code"] == world.county_a.code)
@@ -123,6 +126,29 @@ def test_operational_measures_count_the_events_of_the_period_per_child(client, w
     assert measures["events"] == 3
     assert measures["events_per_1000"] == round(3 * 1000 / 600, 2)  # two grids of 300 residents
     assert sum(data["volumes"]["events"]) == 3 and len(data["volumes"]["months"]) == 12
+    assert data["volumes"]["as_of"]
+
+
+def test_the_monthly_counts_hold_every_level_and_a_refresh_replaces_them(world, file_event):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    file_event()
+    file_event(region=world.grid_a2, reporter=world.user_a, reported_at=timezone.now() - dt.timedelta(days=20))
+    file_event(region=world.grid_b, reporter=world.user_b)
+    assert refresh_activity() == refresh_activity()  # the same rows again, never duplicated
+    counted = MonthlyActivity.objects.filter(kind="events")
+    by_code: dict[str, int] = {}
+    for row in counted:
+        by_code[row.region_code] = by_code.get(row.region_code, 0) + row.count
+    assert by_code["62"] == by_code["6201"] == 3
+    assert by_code[world.county_a.code] == by_code[world.village_a.code] == 2
+    assert by_code[world.grid_a.code] == by_code[world.grid_a2.code] == by_code[world.grid_b.code] == 1
+    assert sum(row.flagged for row in counted.filter(region_code="62")) == 1
+    assert set(counted.filter(region_code=world.grid_a.code).values_list("parent_code", flat=True)) == {
+        world.village_a.code
+    }
 
 
 def test_the_flags_slot_says_the_checks_are_not_built_yet(client, world, year_end):  # noqa: F811
@@ -193,10 +219,12 @@ def count_queries(client, url: str) -> int:
 
 
 def test_query_counts_do_not_grow_with_the_children(client, world, year_end, django_assert_max_num_queries):  # noqa: F811
+    refresh_activity()
     client.force_login(world.province_user)
     urls = [api_url(world.county_a.code), api_url("62"), reverse("api-dashboard-outlines", args=[world.county_a.code])]
     before = {url: count_queries(client, url) for url in urls}
     grow(world, year_end)
+    refresh_activity()
     assert len(client.get(urls[0]).json()["children"]) == 9
     for url in urls:
         cache.clear()

@@ -181,6 +181,7 @@
 
   function drawVolumes() {
     var v = state.data.volumes;
+    document.getElementById("volumes-as-of").textContent = v.as_of ? L.as_of + v.as_of : L.not_counted;
     axisChart("volumes", v.months, { type: "value" }, [
       { name: L.events, type: "bar", data: v.events, itemStyle: { color: "#4a7bd0" } },
       { name: L.cases, type: "bar", data: v.cases, itemStyle: { color: "#8e6bbf" } },
