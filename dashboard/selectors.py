@@ -38,6 +38,7 @@ from grids.selectors import child_summaries
 from .models import ActivityKind, MonthlyActivity
 
 SCORES_TTL = 24 * 3600  # the key changes when a cycle is re-run or finalised
+RESIDENTS_TTL = 3600
 VOLUME_MONTHS = 12
 SHOWN_STATUSES = (CycleStatus.COMPUTED, CycleStatus.FINALISED)
 KIND_ORDER = {CycleKind.SPOT_CHECK: 0, CycleKind.HALF_YEAR: 1, CycleKind.YEAR_END: 2}
@@ -387,8 +388,7 @@ def _measures(user, region: Region, period: Period) -> dict[str, dict]:
         .values("region_code", "kind")
         .annotate(n=Sum("count"), flagged=Sum("flagged"))
     )
-    # Residents per child: the sum over its grids (parents' own figures may not be rolled up).
-    summaries = child_summaries(region, user)
+    residents = _residents(user, region)
     codes = Region.objects.restrict(user).filter(parent=region).values_list("code", flat=True)
     out: dict[str, dict] = {code: _empty_measures() for code in codes}
     for row in rows:
@@ -398,13 +398,25 @@ def _measures(user, region: Region, period: Period) -> dict[str, dict]:
         n, flagged = row["n"], row["flagged"]
         if row["kind"] == ActivityKind.EVENTS:
             m["events"], m["events_overdue"] = n, flagged
-            people = summaries.get(row["region_code"], {}).get("grid_population")
+            people = residents.get(row["region_code"])
             m["events_per_1000"] = _number(Decimal(n) * 1000 / people) if people else None
             m["overdue_share"] = _number(Decimal(flagged) * 100 / n) if n else None
         else:
             m["cases_concluded"], m["cases_agreed"] = n, flagged
             m["mediation_success"] = _number(Decimal(flagged) * 100 / n) if n else None
     return out
+
+
+def _residents(user, region: Region) -> dict[str, int]:
+    """Residents per child: the sum over its grids (parents' own figures may not be rolled up). The
+    hierarchy changes rarely and a province has 70,000 grids, so the sums are cached for an hour."""
+    key = f"dashboard:residents:{region.code}"
+    residents = cache.get(key)
+    if residents is None:
+        summaries = child_summaries(region, user)
+        residents = {code: row["grid_population"] or 0 for code, row in summaries.items()}
+        cache.set(key, residents, RESIDENTS_TTL)
+    return residents
 
 
 def _volume_months(period: Period, today: dt.date) -> list[dt.date]:
