@@ -3,7 +3,7 @@
 Committee staff log in and land on the dashboard; the province's map has one shape per city, the
 city's map one shape per county, each coloured by its score; a click on a county opens the county's
 dashboard with its townships; the trend and the radar are drawn from non-empty data; the Excel
-download holds the map's rows; and no request ever leaves the app's origin (offline intranet).
+download holds the map's rows, a chart downloads as PNG; and no request ever leaves the app's origin (offline intranet).
 """
 
 from __future__ import annotations
@@ -104,6 +104,12 @@ def test_committee_staff_drill_down_from_the_province_to_a_county_offline(
     assert any(value is not None for value in unit["data"])
     radar = page.evaluate(SERIES, "radar")
     assert len(radar[0]["data"]) == 2  # the county and its peers' median
+
+    # Every chart downloads as a PNG drawn in the browser.
+    with page.expect_download() as picture:
+        page.locator("button[data-png='trend']").click()
+    assert picture.value.suggested_filename == f"dashboard-{world.county_a.code}-trend.png"
+    assert picture.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The data behind the map and the trend, as Excel.
     with page.expect_download() as download:
