@@ -26,6 +26,7 @@ from grids.choices import EventStatus, Level
 from grids.models import EventCategory, GridEvent, Region
 from grids.sla import add_limit, limits_for
 
+from .demo_spread import assessor_score, quality
 from .models import (
     AssessorGroup,
     AssessorScore,
@@ -36,18 +37,27 @@ from .models import (
     VetoRuling,
     month_deadline,
 )
+from .periods import period_for
 from .services import create_cycle, run_cycle
 
 
-def _at(rng: random.Random, year: int) -> dt.datetime:
-    day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+def _at(rng: random.Random, year: int, days: int = 365) -> dt.datetime:
+    day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(days))
     return timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randrange(8, 18), rng.randrange(60))))
+
+
+def days_recorded(year: int, today: dt.date) -> int:
+    """Days of `year` with records: the whole of a past year, up to yesterday in the current one."""
+    return min((dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days, max((today - dt.date(year, 1, 1)).days, 1))
 
 
 class AssessmentDemo:
     def __init__(self, year: int, seed: int = 2026):
         self.year = year
-        self.rng = random.Random(seed)
+        self.today = timezone.localdate()
+        self.current = year == self.today.year
+        self.days = days_recorded(year, self.today)
+        self.rng = random.Random(seed + int(self.current))  # stable spread whatever the calendar year
         self.province = Region.objects.get(level=Level.PROVINCE)
         self.townships = list(Region.objects.filter(level=Level.TOWNSHIP).order_by("code"))
         self.villages = list(Region.objects.filter(level=Level.VILLAGE).order_by("code"))
@@ -63,6 +73,18 @@ class AssessmentDemo:
             "monthly_reports": self._monthly_reports(),
             "survey_responses": self._surveys(),
         }
+        if not self.current:
+            self._award_and_veto()
+        audit.record(
+            AuditAction.BULK,
+            model_label="assessment.cycle",
+            object_repr=f"assessment demo {self.year}",
+            region_code=self.province.code,
+            changes=counts,
+        )
+        return counts
+
+    def _award_and_veto(self) -> None:
         county = Region.objects.filter(level=Level.COUNTY).order_by("code").first()
         InnovationAward.objects.create(
             unit=county, year=self.year, points=Decimal("2"), reason="“平安积分”群众参与机制", awarded_by=self.committee
@@ -74,35 +96,32 @@ class AssessmentDemo:
             description="辖区内发生造成3人死亡的生产安全事故（演示数据）。",
             recorded_by=self.committee,
         )
-        audit.record(
-            AuditAction.BULK,
-            model_label="assessment.cycle",
-            object_repr=f"assessment demo {self.year}",
-            region_code=self.province.code,
-            changes=counts,
-        )
-        return counts
 
     def _events(self) -> int:
         categories = list(EventCategory.objects.filter(parent__isnull=False))
         workers = {u.region_id: u for u in User.objects.filter(role=Role.GRID_WORKER)}
         rows = []
         for grid in self.grids:
-            for _ in range(self.rng.randint(20, 40)):
+            q = quality(grid.code, self.current)
+            for _ in range(self.rng.randint(20, 40) * self.days // 365):
                 category = self.rng.choice(categories)
                 urgency = self.rng.choice(["normal", "normal", "normal", "urgent"])
                 limits = limits_for(category, urgency)
-                reported = _at(self.rng, self.year)
+                reported = _at(self.rng, self.year, self.days)
                 respond_deadline = add_limit(reported, limits.respond)
                 resolve_deadline = add_limit(reported, limits.resolve)
                 roll = self.rng.random()
-                responded = reported + dt.timedelta(minutes=self.rng.randint(5, 50 if roll < 0.9 else 200))
+                responded = reported + dt.timedelta(minutes=self.rng.randint(5, 50 if roll < q else 200))
                 resolved = None
-                if roll < 0.93:
-                    late = self.rng.random() < 0.12
+                if roll < 0.9 + 0.1 * q:
+                    late = self.rng.random() < (1 - q) * 0.6
                     resolved = resolve_deadline + dt.timedelta(days=2) if late else responded + dt.timedelta(days=1)
                 feedback_at = resolved + dt.timedelta(days=2) if resolved else None
-                level = self.rng.choice([Level.VILLAGE, Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY])
+                level = (
+                    Level.COUNTY
+                    if self.rng.random() < (1 - q) * 0.7
+                    else self.rng.choice([Level.VILLAGE, Level.TOWNSHIP])
+                )
                 rows.append(
                     GridEvent(
                         client_uuid=uuid.UUID(int=self.rng.getrandbits(128)),
@@ -119,7 +138,7 @@ class AssessmentDemo:
                         resolved_level=level if resolved else None,
                         first_resolved_level=level if resolved else None,
                         resolution="已处置。" if resolved else "",
-                        feedback=self.rng.choice(["satisfied"] * 8 + ["basically", "dissatisfied"]) if resolved else "",
+                        feedback=_answer(self.rng, q, "satisfied", "basically", "dissatisfied") if resolved else "",
                         reported_at=reported,
                         responded_at=responded,
                         resolved_at=resolved,
@@ -138,12 +157,16 @@ class AssessmentDemo:
         orgs = list(MediationOrganisation.objects.select_related("region"))
         cases, follow_ups = [], []
         for n, org in enumerate(orgs):
-            for i in range(self.rng.randint(8, 16)):
-                registered = _at(self.rng, self.year)
+            q = quality(org.region.code, self.current) if org.region.level >= Level.TOWNSHIP else 0.8
+            for i in range(self.rng.randint(8, 16) * self.days // 365):
+                registered = _at(self.rng, self.year, self.days)
                 accepted = registered + dt.timedelta(hours=3)
                 deadline, warn = conclusion_deadlines(accepted)
-                concluded = accepted + dt.timedelta(days=self.rng.choice([5, 12, 20, 28, 35]))
-                agreed = self.rng.random() < 0.85
+                on_time = self.rng.random() < q
+                concluded = accepted + dt.timedelta(days=self.rng.choice([5, 12, 20, 28] if on_time else [35, 42]))
+                if concluded.date() >= self.today:
+                    continue  # still being mediated: the demo keeps only concluded cases
+                agreed = self.rng.random() < 0.6 + 0.38 * q
                 cases.append(
                     Case(
                         number=f"（{self.year}）演调字第{n:03d}{i:03d}号",
@@ -170,15 +193,16 @@ class AssessmentDemo:
                     )
                 )
         Case.objects.bulk_create(cases, batch_size=1000)
-        for case in Case.objects.filter(outcome="agreed", concluded_at__year=self.year):
+        for case in Case.objects.filter(outcome="agreed", concluded_at__year=self.year).select_related("organisation"):
             visited = timezone.localtime(case.concluded_at).date() + dt.timedelta(days=7)
-            if visited.year == self.year:
+            q = quality(case.region_code, self.current) if len(case.region_code) >= 9 else 0.8
+            if visited.year == self.year and visited < self.today:
                 follow_ups.append(
                     FollowUp(
                         case=case,
                         visited_on=visited,
-                        fulfilment=self.rng.choice(["full"] * 8 + ["partly", "not"]),
-                        satisfaction=self.rng.choice(["satisfied"] * 7 + ["basically", "basically", "dissatisfied"]),
+                        fulfilment=_answer(self.rng, q, "full", "partly", "not"),
+                        satisfaction=_answer(self.rng, q, "satisfied", "basically", "dissatisfied"),
                     )
                 )
         FollowUp.objects.bulk_create(follow_ups, batch_size=1000)
@@ -187,10 +211,13 @@ class AssessmentDemo:
     def _monthly_reports(self) -> int:
         rows = []
         for t, township in enumerate(self.townships):
+            q = quality(township.code, self.current)
             for month_number in range(1, 13):
                 month = dt.date(self.year, month_number, 1)
                 deadline = month_deadline(month)
-                late = t == 1 and month_number == 5  # one township sent May's table late
+                if deadline.date() >= self.today:
+                    break  # not due yet
+                late = t == 1 and month_number == 5 and not self.current  # one township sent May's table late
                 cadres = self.rng.randint(20, 40)
                 registered = self.rng.randint(10, 30)
                 received = self.rng.randint(2, 12)
@@ -207,13 +234,13 @@ class AssessmentDemo:
                         mediators_fulltime=self.rng.randint(1, 3),
                         mediators_parttime=self.rng.randint(2, 6),
                         petitions_received=received,
-                        petitions_resolved_first=self.rng.randint(received // 2, received),
-                        criminal_cases=self.rng.randint(0, 3),
+                        petitions_resolved_first=round(received * (q if q > 0.9 else self.rng.uniform(q - 0.1, q))),
+                        criminal_cases=self.rng.randint(0, 1 if q > 0.9 else 3),
                         key_persons_registered=registered,
-                        key_persons_managed=registered - self.rng.randint(0, 2),
-                        households_reached=max(township.households, 100) // self.rng.randint(8, 14),
+                        key_persons_managed=registered if q > 0.9 else registered - self.rng.randint(0, 3),
+                        households_reached=round(max(township.households, 100) * q / 3),
                         cadres=cadres,
-                        cadres_on_track=cadres - self.rng.randint(0, 6),
+                        cadres_on_track=round(cadres * q),
                     )
                 )
         MonthlyReport.objects.bulk_create(rows, batch_size=1000)
@@ -222,6 +249,7 @@ class AssessmentDemo:
     def _surveys(self) -> int:
         rows = []
         for village in self.villages:
+            q = quality(village.code, self.current)
             for channel, count in (("online", 14), ("offline", 12)):
                 for i in range(count):
                     rows.append(
@@ -229,13 +257,13 @@ class AssessmentDemo:
                             village=village,
                             region_code=village.code,
                             channel=channel,
-                            answered_at=_at(self.rng, self.year),
-                            safety=self.rng.choice(["safe"] * 6 + ["fairly_safe"] * 3 + ["not_very_safe"]),
-                            satisfaction=self.rng.choice(["satisfied"] * 6 + ["basically"] * 3 + ["dissatisfied"]),
-                            awareness=self.rng.choice(["aware"] * 4 + ["unaware"]),
+                            answered_at=_at(self.rng, self.year, self.days),
+                            safety=_answer(self.rng, q, "safe", "fairly_safe", "not_very_safe"),
+                            satisfaction=_answer(self.rng, q, "satisfied", "basically", "dissatisfied"),
+                            awareness="aware" if self.rng.random() < q else "unaware",
                             household=str(i + 1) if channel == "offline" else "",
                             evaluator=self.assessor if channel == "offline" else None,
-                            client_key=f"demo-{village.code}-{channel}-{i}",
+                            client_key=f"demo-{self.year}-{village.code}-{channel}-{i}",
                         )
                     )
         SurveyResponse.objects.bulk_create(rows, batch_size=2000)
@@ -250,7 +278,7 @@ class AssessmentDemo:
             group.members.add(self.assessor)
             for pk, code in units:
                 for indicator in indicators:
-                    base = 70 + (int(code[-3:]) * 7 + len(indicator) * 3 + sum(map(ord, indicator))) % 26
+                    q = quality(code, self.current) if len(code) >= 9 else self._mean_quality(code)
                     scores.append(
                         AssessorScore(
                             cycle=cycle,
@@ -258,7 +286,7 @@ class AssessmentDemo:
                             unit_id=pk,
                             region_code=code,
                             indicator=indicator,
-                            score=Decimal(min(100, base + self.rng.randint(0, 8))),
+                            score=Decimal(assessor_score(q, self.rng.randint(0, 8))),
                             scored_by=self.assessor,
                         )
                     )
@@ -267,18 +295,43 @@ class AssessmentDemo:
     def run_cycles(self) -> list:
         """Every cycle of the year: four spot-checks, the half-year and the year-end, each run
         once to learn its units, scored by two groups, and run again with the scores."""
-        cycles = [create_cycle(kind="spot_check", year=self.year, quarter=q, root=self.province) for q in (1, 2, 3, 4)]
-        cycles += [create_cycle(kind=k, year=self.year, root=self.province) for k in ("half_year", "year_end")]
+        cycles = [
+            create_cycle(kind=kind, year=self.year, quarter=quarter, root=self.province)
+            for kind, quarter in self._finished_periods()
+        ]
         for cycle in cycles:
             run_cycle(cycle.pk)
             self._score(cycle)
             run_cycle(cycle.pk)
         return cycles
 
+    def _finished_periods(self) -> list[tuple[str, int | None]]:
+        """The year's cycles whose period has ended: all six of a past year, so far in this one."""
+        kinds = [("spot_check", q) for q in (1, 2, 3, 4)] + [("half_year", None), ("year_end", None)]
+        return [(k, q) for k, q in kinds if period_for(k, self.year, q).last < self.today]
+
+    def _mean_quality(self, code: str) -> float:
+        """A county's or city's quality: the mean over its townships."""
+        values = [quality(t.code, self.current) for t in self.townships if t.code.startswith(code)]
+        return sum(values) / len(values) if values else 0.72
+
+
+def _answer(rng: random.Random, q: float, best: str, middle: str, worst: str) -> str:
+    """A three-way answer for a unit of quality q: the best with probability q, the worst rarely."""
+    roll = rng.random()
+    if roll < q:
+        return best
+    return middle if roll < q + (1 - q) * 0.7 else worst
+
 
 def build(year: int | None = None) -> dict[str, int]:
-    year = year or timezone.localdate().year - 1
-    demo = AssessmentDemo(year)
-    counts = demo.build_records()
-    counts["cycles"] = len(demo.run_cycles())
+    """The previous year in full and the current year so far (its finished cycles)."""
+    this_year = timezone.localdate().year
+    counts: dict[str, int] = {}
+    for each in [year] if year else [this_year - 1, this_year]:
+        demo = AssessmentDemo(each)
+        built = demo.build_records()
+        built["cycles"] = len(demo.run_cycles())
+        for key, value in built.items():
+            counts[key] = counts.get(key, 0) + value
     return counts

@@ -26,7 +26,7 @@ from .results import RankingRow, RankingScope, percent, round2
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _text(value) -> str:
+def safe_text(value) -> str:
     """Text cells never start a formula (spreadsheet formula injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -36,7 +36,7 @@ def _number(value) -> Decimal | None:
     return round2(value)
 
 
-def _sheet(workbook, title: str, headers: list[str], widths: list[int]):
+def sheet_with_headers(workbook, title: str, headers: list[str], widths: list[int]):
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -55,7 +55,7 @@ def _sheet(workbook, title: str, headers: list[str], widths: list[int]):
     return sheet
 
 
-def _save(workbook) -> bytes:
+def workbook_bytes(workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -103,7 +103,7 @@ def ranking_row(row: RankingRow, annual: bool) -> list:
     unit = row.unit
     values = [
         row.position,
-        _text(unit.region.name),
+        safe_text(unit.region.name),
         unit.region_code,
         unit.profile,
         _number(unit.total),
@@ -139,11 +139,11 @@ def ranking_workbook(cycle: Cycle, scope: RankingScope, rows: list[RankingRow], 
     annual = cycle.kind == CycleKind.YEAR_END
     workbook = Workbook(write_only=True)
     headers = ranking_headers(annual)
-    sheet = _sheet(workbook, _("排名"), headers, [6, 22, 14, 10, 9, 12, 12, 12, 12, 9, 9, 9, 14] + [12] * 9)
+    sheet = sheet_with_headers(workbook, _("排名"), headers, [6, 22, 14, 10, 9, 12, 12, 12, 12, 9, 9, 9, 14] + [12] * 9)
     for row in rows:
         sheet.append(ranking_row(row, annual))
     if annual:
-        sheet = _sheet(
+        sheet = sheet_with_headers(
             workbook,
             _("不合格单位"),
             [_("单位"), _("区划代码"), _("年度结果"), _("否决事项"), _("说明")],
@@ -152,14 +152,14 @@ def ranking_workbook(cycle: Cycle, scope: RankingScope, rows: list[RankingRow], 
         for a in failing:
             sheet.append(
                 [
-                    _text(a.region.name),
+                    safe_text(a.region.name),
                     a.region_code,
                     _number(a.result),
                     "、".join(a.vetoes or []),
-                    _text("；".join(a.notes or [])),
+                    safe_text("；".join(a.notes or [])),
                 ]
             )
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def _audit_region(user, cycle: Cycle) -> str:
@@ -210,16 +210,18 @@ def unit_workbook(cycle: Cycle, unit: UnitResult, rows, dimensions: list[dict], 
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = _sheet(workbook, _("指标得分"), line_headers(), [9, 26, 6, 12, 12, 10, 10, 12, 8, 11, 9, 9, 11, 14, 36])
+    sheet = sheet_with_headers(
+        workbook, _("指标得分"), line_headers(), [9, 26, 6, 12, 12, 10, 10, 12, 8, 11, 9, 9, 11, 14, 36]
+    )
     for r in rows:
         line = r.line
         sheet.append(
             [
                 r.code,
-                _text(r.name),
+                safe_text(r.name),
                 r.dimension,
                 r.source_label,
-                _text(r.value),
+                safe_text(r.value),
                 round2(line.numerator),
                 round2(line.denominator),
                 percent(line.ratio),
@@ -229,10 +231,10 @@ def unit_workbook(cycle: Cycle, unit: UnitResult, rows, dimensions: list[dict], 
                 round2(line.lost),
                 round2(line.tolerance),
                 str(line.get_status_display()),
-                _text(line.note),
+                safe_text(line.note),
             ]
         )
-    sheet = _sheet(
+    sheet = sheet_with_headers(
         workbook, _("分维度得分"), [_("维度"), _("满分"), _("调整后权重"), _("得分"), _("失分")], [16, 8, 12, 10, 10]
     )
     for d in dimensions:
@@ -240,10 +242,10 @@ def unit_workbook(cycle: Cycle, unit: UnitResult, rows, dimensions: list[dict], 
             [f"{d['code']} {d['label']}", d["full"], Decimal(d["effective"]), Decimal(d["points"]), Decimal(d["lost"])]
         )
     sheet.append([_("合计"), 100, None, round2(unit.total), None])
-    sheet = _sheet(workbook, _("部门责任"), [_("部门"), _("应承担失分")], [20, 14])
+    sheet = sheet_with_headers(workbook, _("部门责任"), [_("部门"), _("应承担失分")], [20, 14])
     for dept, lost in departments:
-        sheet.append([_text(dept), Decimal(lost)])
-    return _save(workbook)
+        sheet.append([safe_text(dept), Decimal(lost)])
+    return workbook_bytes(workbook)
 
 
 def export_unit(user, cycle: Cycle, unit: UnitResult, rows, dimensions, departments) -> HttpResponse:

@@ -380,6 +380,7 @@ class Generator:
             )
         with transaction.atomic():
             builder.build_regions()
+            builder.draw_outlines()  # down to the townships: what bench/dashboard.py serves
             for level in Level:  # parents first, so children pick up their parents' ids
                 Region.objects.bulk_create([r for r in builder.regions if r.level == level], batch_size=5000)
             GridWorker.objects.bulk_create(builder.workers, batch_size=5000)

@@ -13,6 +13,8 @@ def navigation(request):
     from grids.event_views import can_use_queue, is_department_handler, unread_notifications
 
     items = [(_("工作台"), reverse("home"))]
+    if user.can("dashboard.view"):
+        items.append((_("综治看板"), reverse("dashboard:index")))
     # Grid events, by role (SPEC §1).
     if user.role == Role.GRID_WORKER:
         items += [

@@ -35,6 +35,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "case.register": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "case.reveal_party": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "mediation_org.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF}),
+    # the committee's dashboard (which region: scoping); read-only
+    "dashboard.view": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF, Role.CENTRE_STAFF}),
     # assessment (which cycle or unit: scoping)
     "assessment.run": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "assessment.finalise": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF}),

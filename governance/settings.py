@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "grids",
     "disputes",
     "assessment",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessment.tasks.start_due_cycles",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The dashboard's monthly counts of events and cases (a province's millions, counted set-based).
+    "refresh-dashboard-activity": {"task": "dashboard.tasks.refresh_activity", "schedule": crontab(minute=20)},
 }
 
 # --- Content-Security-Policy (governance/middleware.py) ---------------------------------

@@ -16,6 +16,7 @@ urlpatterns = [
     path("events/", include(("grids.event_urls", "events"))),
     path("cases/", include(("disputes.urls", "disputes"))),
     path("assessment/", include(("assessment.urls", "assessment"))),
+    path("dashboard/", include(("dashboard.urls", "dashboard"))),
     path("survey/", include(("assessment.public_urls", "survey"))),
     path("report/", include(("grids.public_urls", "public"))),
     path("records/", include(("governance.interchange.urls", "interchange"))),

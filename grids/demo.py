@@ -314,9 +314,18 @@ class DemoBuilder:
         )
         return {org.region.code: org for org in rows}
 
+    def draw_outlines(self) -> None:
+        """Outlines for the dashboard's map (grids.outlines): real cities and counties, generated
+        cells below; the benchmark scales stop at the townships (a province's 70,000 grids would
+        only slow the build down)."""
+        from .outlines import assign_demo_outlines
+
+        assign_demo_outlines(self.regions, max_level=Level.GRID if self.scale_name == "small" else Level.TOWNSHIP)
+
     @transaction.atomic
     def build(self) -> list[tuple[str, str, str]]:
         self.build_regions()
+        self.draw_outlines()
         for level in Level:  # parents first, so children pick up their parents' ids
             Region.objects.bulk_create([r for r in self.regions if r.level == level], batch_size=2000)
         GridWorker.objects.bulk_create(self.workers, batch_size=2000)

@@ -1,6 +1,6 @@
 """/api/v1/: one router for every app's API."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from assessment.api import register as register_assessment
@@ -24,4 +24,8 @@ router.register("disputes/organisations", MediationOrganisationViewSet, basename
 router.register("disputes/cases", CaseViewSet, basename="mediation-case")
 register_assessment(router)
 
-urlpatterns = [path("auth/token/", TokenView.as_view(), name="api-token"), *router.urls]
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("dashboard/", include("dashboard.api.urls")),
+    *router.urls,
+]

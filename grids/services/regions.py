@@ -22,6 +22,7 @@ from governance.scoping import in_jurisdiction
 
 from ..choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
 from ..models import GridWorker, Region, validate_region_shape
+from ..outlines import simplify_geometry
 
 CSV_COLUMNS = [
     "code",
@@ -156,7 +157,9 @@ def parse_row(row: dict[str, Any]) -> dict[str, Any]:
         "building_heads": _number(row, "building_heads", int, errors, default=0),
     }
     if "boundary" in row:
-        values["boundary"] = row["boundary"]
+        # Outlines are simplified once, here, to what a map of their level needs (grids.outlines).
+        simplified = simplify_geometry(row["boundary"], level) if level else None
+        values["boundary"] = simplified or row["boundary"]
     if errors:
         raise RowError(errors)
     return values

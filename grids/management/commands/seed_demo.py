@@ -24,6 +24,9 @@ class Command(BaseCommand):
 
             built = build_assessment()
             self.stdout.write("Assessment demo: " + ", ".join(f"{k} {v}" for k, v in built.items()))
+        from dashboard.services import refresh_activity
+
+        refresh_activity()  # the dashboard's monthly counts (the beat refreshes them hourly afterwards)
         self.stdout.write(
             f"Built '{scale}' in {time.monotonic() - started:.1f}s: "
             + ", ".join(f"level {level}: {n}" for level, n in counts.items())
