@@ -4,6 +4,9 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
+  document.querySelectorAll("form[data-no-submit]").forEach(function (form) {
+    form.addEventListener("submit", function (event) { event.preventDefault(); });  // controls act at once
+  });
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
