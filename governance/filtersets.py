@@ -1,5 +1,6 @@
 import django_filters
 
+from governance.api.filters import id_filter
 from grids.filtersets import SubtreeFilter
 
 from .choices import AuditAction, DepartmentKind, Role
@@ -35,7 +36,7 @@ class AuditLogFilterSet(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=AuditAction.choices)
     model = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    actor_id = django_filters.NumberFilter()
+    actor_id = id_filter()
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
 

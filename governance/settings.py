@@ -316,6 +316,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api.schema.document_errors",
+    ],
     # Several models have fields called status / kind with different choice sets: name them.
     "ENUM_NAME_OVERRIDES": {
         "EventStatusEnum": "grids.choices.EventStatus",

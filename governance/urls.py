@@ -27,3 +27,6 @@ urlpatterns = [
     path("api/docs/", relax_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", relax_styles(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]
+
+handler404 = "governance.views.page_not_found"
+handler500 = "governance.views.server_error"

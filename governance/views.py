@@ -11,7 +11,10 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found as django_page_not_found
+from django.views.defaults import server_error as django_server_error
 from django.views.generic import ListView
 
 from grids.choices import Level, SizingFlag
@@ -189,3 +192,18 @@ def _check_broker() -> str:
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
+
+
+def page_not_found(request, exception):
+    """404: JSON in the API's error shape under /api/ and /open311/ (a client parses it), the
+    page otherwise."""
+    if request.path.startswith(("/api/", "/open311/")):
+        return JsonResponse({"detail": _("不存在或不在您的管辖范围内。"), "fields": {}}, status=404)
+    return django_page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: JSON in the API's error shape under /api/ and /open311/, the plain page otherwise."""
+    if request.path.startswith(("/api/", "/open311/")):
+        return JsonResponse({"detail": _("系统错误，请稍后重试；已保存的数据不受影响。"), "fields": {}}, status=500)
+    return django_server_error(request)

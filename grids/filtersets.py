@@ -4,6 +4,8 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from governance.api.filters import id_filter
+
 from .choices import UNRESOLVED_STATUSES, EventSource, EventStatus, GridType, Level, SizingFlag, Terrain, Urgency
 from .models import GridEvent, Region, sizing_conditions
 
@@ -57,7 +59,7 @@ class EventFilterSet(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(choices=EventSource.choices)
     reported_from = django_filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("上报日期起"))
     reported_to = django_filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("上报日期止"))
-    department = django_filters.NumberFilter(field_name="lead_department", label=_("牵头部门"))
+    department = id_filter(field_name="lead_department", label=_("牵头部门"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超期"))
     q = django_filters.CharFilter(method="search", label=_("关键词"))
 

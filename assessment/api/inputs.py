@@ -40,6 +40,7 @@ from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.filters import year_filter
 from governance.choices import Role
 from governance.models import User
 from grids.api.event_views import PassthroughNegotiation, drf_error
@@ -250,7 +251,7 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
 
 class MonthlyReportFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region_code")
-    year = django_filters.NumberFilter(field_name="month__year", label=_("年度"))
+    year = year_filter(field_name="month__year", label=_("年度"))
     month = django_filters.CharFilter(method="filter_month", label=_("月份（YYYY-MM）"))
     is_late = django_filters.BooleanFilter(label=_("逾期报送"))
 

@@ -22,6 +22,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
+from governance.api.filters import id_filter, year_filter
 from governance.api.permissions import RoleCapability
 from grids.api.event_views import drf_error
 from grids.choices import Level
@@ -112,7 +113,7 @@ class CycleFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region_code")
     kind = django_filters.ChoiceFilter(choices=CycleKind.choices)
     status = django_filters.ChoiceFilter(choices=CycleStatus.choices)
-    year = django_filters.NumberFilter()
+    year = year_filter()
 
     class Meta:
         model = Cycle
@@ -278,7 +279,7 @@ class CycleViewSet(ScopedModelViewSet):
 
 class UnitResultFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region_code")
-    cycle = django_filters.NumberFilter(field_name="cycle_id")
+    cycle = id_filter(field_name="cycle_id")
     level = django_filters.TypedChoiceFilter(choices=Level.choices, coerce=int)
     parent_code = django_filters.CharFilter()
 

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.api.filters import id_filter
 from grids.filtersets import SubtreeFilter
 
 from ..choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
@@ -24,7 +25,7 @@ class CaseFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     dispute_type = django_filters.MultipleChoiceFilter(choices=DisputeType.choices)
     risk_level = django_filters.TypedMultipleChoiceFilter(choices=RiskLevel.choices, coerce=int)
-    organisation = django_filters.NumberFilter(field_name="organisation_id", label=_("调解组织"))
+    organisation = id_filter(field_name="organisation_id", label=_("调解组织"))
     registered_from = django_filters.DateFilter(
         field_name="registered_at", lookup_expr="date__gte", label=_("登记日期起")
     )

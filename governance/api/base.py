@@ -1,8 +1,12 @@
 """The base viewset: jurisdiction scoping, audit context and the post-write visibility check."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 
 from governance import audit
 from governance.middleware import context_for
@@ -22,6 +26,8 @@ class ScopedViewSetMixin:
         super().initial(request, *args, **kwargs)
         # DRF authenticates tokens inside the view, after the middleware bound the context.
         self._audit_token = audit.set_context(context_for(request._request, request.user))
+        if request.method in ("POST", "PUT", "PATCH") and not isinstance(request.data, Mapping):
+            raise ValidationError({"non_field_errors": [_("请求体应为一个JSON对象（键值对）。")]})
 
     def finalize_response(self, request, response, *args, **kwargs):
         token = getattr(self, "_audit_token", None)

@@ -9,7 +9,7 @@ class RegionSerializer(serializers.ModelSerializer):
     parent = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     sizing_flags = serializers.SerializerMethodField()
-    service_radius_km = serializers.FloatField(read_only=True)
+    service_radius_km = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = Region
