@@ -37,6 +37,14 @@ class Department(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Departments sit at township level or above (派出所, 司法所 … of a 乡镇/街道); a village has none."""
+        from grids.choices import Level
+
+        super().clean()
+        if self.region_id and self.region.level > Level.TOWNSHIP:
+            raise ValidationError({"region": _("职能部门只能设在乡镇（街道）及以上区划。")})
+
 
 class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
     pass

@@ -101,6 +101,14 @@ DEPARTMENT_SUFFIX = {
     DepartmentKind.URBAN: "城管局",
     DepartmentKind.HUMAN_RESOURCES: "人社局",
 }
+# The stations and offices of a township (乡镇/街道) that its centre dispatches to first.
+TOWNSHIP_DEPARTMENTS = {
+    DepartmentKind.POLICE: "派出所",
+    DepartmentKind.JUSTICE: "司法所",
+    DepartmentKind.EMERGENCY: "安监站",
+    DepartmentKind.HOUSING: "村镇建设服务站",
+    DepartmentKind.CIVIL_AFFAIRS: "社会事务办",
+}
 
 
 class DemoBuilder:
@@ -216,10 +224,15 @@ class DemoBuilder:
     # --- people ------------------------------------------------------------------
     def build_departments_and_users(self) -> list[tuple[str, str, str]]:
         counties = [r for r in self.regions if r.level == Level.COUNTY]
+        townships = [r for r in self.regions if r.level == Level.TOWNSHIP]
         departments = [
             Department(region=county, kind=kind, name=county.name + DEPARTMENT_SUFFIX[kind])
             for county in counties
             for kind in DEPARTMENT_KINDS
+        ] + [
+            Department(region=township, kind=kind, name=township.name + suffix)
+            for township in townships
+            for kind, suffix in TOWNSHIP_DEPARTMENTS.items()
         ]
         Department.objects.bulk_create(departments)
         audit.record(
@@ -229,7 +242,7 @@ class DemoBuilder:
             region_code=PROVINCE[0],
             changes={"departments": len(departments)},
         )
-        police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}
+        police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}  # county and township
         by_code = {region.code: region for region in self.regions}
         first_county = counties[0]
         sibling = counties[1] if len(counties) > 1 else counties[0]
@@ -268,6 +281,13 @@ class DemoBuilder:
                 Role.DEPARTMENT_HANDLER,
                 first_county,
                 police[first_county.code],
+            ),
+            (
+                f"pcs_{township.code}",
+                f"{township.name}派出所 孙磊",
+                Role.DEPARTMENT_HANDLER,
+                township,
+                police[township.code],
             ),
             (f"tjy_{township.code}", f"{township.name}调委会 吴芳", Role.MEDIATOR, township, None),
             (f"khy_{first_county.code}", "考核员 郑伟", Role.ASSESSOR, first_county, None),
@@ -354,7 +374,10 @@ class DemoBuilder:
         worker = User.objects.get(role=Role.GRID_WORKER)
         leader = User.objects.get(role=Role.GRID_LEADER)
         centre = User.objects.filter(role=Role.CENTRE_STAFF, region__level=Level.COUNTY).order_by("username").first()
-        police = User.objects.get(role=Role.DEPARTMENT_HANDLER)
+        police = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.COUNTY)
+        # Half the dispatched events stay in the township: its centre sends them to its 派出所.
+        township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
+        station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP)
         grids = list(Region.objects.filter(level=Level.GRID, code__startswith=worker.region.code[:12]))
         now = timezone.now()
         for index in range(24):
@@ -371,14 +394,15 @@ class DemoBuilder:
                 reported_at=now - dt.timedelta(hours=5 * index + 1),
             )
             stage = index % 6
+            dispatcher, handler = (township_centre, station) if index % 12 < 6 else (centre, police)
             if stage >= 1:
                 svc.event_accept(event=event, user=leader)
             if stage >= 2:
-                svc.event_dispatch(event=event, user=centre, lead=police.department)
+                svc.event_dispatch(event=event, user=dispatcher, lead=handler.department)
             if stage >= 3:
-                svc.event_department_accept(event=event, user=police)
+                svc.event_department_accept(event=event, user=handler)
             if stage >= 4:
-                svc.event_resolve(event=event, user=police, resolution="已到现场处置，问题已解决。")
+                svc.event_resolve(event=event, user=handler, resolution="已到现场处置，问题已解决。")
             if stage >= 5:
                 svc.event_verify(event=event, user=worker if region == worker.region else leader)
                 svc.event_feedback(event=event, user=leader, feedback="satisfied", note="电话回访，群众满意。")

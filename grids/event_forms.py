@@ -17,6 +17,7 @@ from governance.models import Department
 
 from .choices import EventSource, Feedback, Level, Urgency
 from .models import EventCategory, GridEvent, Region, VisitRecord
+from .selectors import dispatch_departments
 
 MAX_PHOTOS = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -315,10 +316,9 @@ class DispatchForm(TransitionForm):
         super().__init__(*args, **kwargs)
         if departments is None:
             departments = (
-                Department.objects.restrict(self.user)
-                .filter(is_active=True)
+                dispatch_departments(event=self.event, user=self.user)
                 .select_related("region")
-                .order_by("region__code", "kind", "name")
+                .order_by("-region__code", "kind", "name")  # the event's own level first
             )
         self.fields["lead"].queryset = departments
         self.fields["collaborators"].queryset = departments

@@ -700,3 +700,24 @@ def test_a_converted_event_shows_its_case(client, world, people, mediation, file
     client.force_login(world.user_a)
     page = client.get(f"/events/{event.pk}/").content.decode()
     assert "已转矛盾纠纷" in page and event.mediation_case.number in page and "甲社区人民调解委员会" in page
+
+
+def test_the_township_centre_is_offered_its_stations_and_its_county_departments(
+    client, world, people, password, file_event
+):
+    from tests.factories import DepartmentFactory
+
+    station = DepartmentFactory(region=world.township_a, kind="公安", name="甲街道派出所")
+    DepartmentFactory(region=world.township_b, kind="公安", name="乙镇派出所")
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    client.login(username="township_a", password=password)
+    html = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert 'id="action-dispatch"' in html
+    assert "甲街道派出所（甲街道）" in html and f"{world.dept_a.name}（城关区）" in html and "乙镇派出所" not in html
+    # The category's default department kind (公安) at the event's own township is chosen first.
+    form = html[html.index('id="action-dispatch"') :]
+    assert f'value="{station.pk}" selected' in form
+    client.post(reverse("events:act", args=[event.pk, "dispatch"]), {"dispatch-lead": station.pk, "dispatch-note": ""})
+    event.refresh_from_db()
+    assert event.status == EventStatus.DISPATCHED and event.lead_department == station
