@@ -551,3 +551,13 @@ def test_organisations_are_read_in_jurisdiction_and_changed_by_centre_staff(api,
     assert patched.status_code == 200 and patched.json()["is_active"] is False
     assert as_user(api, world.user_a).delete(f"{ORGS}{org_id}/").status_code == 405
     assert MediationOrganisation.objects.filter(pk=org_id).exists()
+
+
+def test_an_organisation_party_carries_its_legal_representative_through_the_api(api, world, mediation):
+    company = {"side": "respondent", "kind": "organisation", "name": "兰州某物业服务有限公司", "credit_code": USCC}
+    data = register(api, world, mediation, parties=[{**company, "legal_representative": "钱八", "id_number": PERSON_1}])
+    (party,) = data["parties"]
+    assert (party["kind"], party["credit_code"], party["legal_representative"]) == ("organisation", USCC, "钱八")
+    assert party["id_number_masked"] == ""  # an organisation has no citizen ID; a typed one is dropped
+    again = register(api, world, mediation, parties=[company])
+    assert again["is_repeat"] is True  # the same credit code within 365 days
