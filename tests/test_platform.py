@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from governance.choices import Role
 from governance.models import AuditLog, User
@@ -75,6 +76,41 @@ def test_the_small_demo_has_every_role_and_is_built_once(capsys):
     call_command("seed_demo", scale="small")
     assert "already exist" in capsys.readouterr().out
     assert Region.objects.filter(level=6).count() == 108
+
+
+@pytest.mark.django_db
+def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(client, capsys):
+    """What a new user meets on `make demo`: a township dispatching to its own stations, and an
+    assessor of the current cycle with units assigned, some scored and some to do."""
+    from assessment.models import AssessorGroup, Cycle, Indicator
+    from governance.models import Department
+    from grids.choices import Level
+    from grids.models import GridEvent
+
+    call_command("seed_demo", scale="small")
+    township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
+    station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP).department
+    assert station.name.endswith("派出所") and station.region == township_centre.region
+    townships = Region.objects.filter(level=Level.TOWNSHIP).count()
+    assert Department.objects.filter(region__level=Level.TOWNSHIP).count() == 5 * townships
+    assert GridEvent.objects.filter(lead_department=station).exists()
+    client.force_login(township_centre)
+    assert station.name in client.get("/org/departments/").content.decode()
+
+    assessor = User.objects.get(role=Role.ASSESSOR)
+    client.force_login(assessor)
+    desk = client.get("/assessment/scoring/").content.decode()
+    assert "本组没有分配单位" not in desk
+    assessed = Indicator.objects.filter(rule="assessed").count()
+    assert f"0 / {assessed}" in desk and f"{assessed} / {assessed}" in desk  # work done, and work to do
+    current = Cycle.objects.get(year=timezone.localdate().year, root=assessor.region)
+    group = AssessorGroup.objects.get(cycle=current)
+    assert group.members.get() == assessor and group.units.count() == 4  # the county and its 3 townships
+    assert 0 < group.scores.count() < 4 * assessed
+    committee = User.objects.get(role=Role.COMMITTEE_STAFF, region=assessor.region)
+    client.force_login(committee)
+    groups_page = client.get("/assessment/groups/").content.decode()
+    assert f"/assessment/groups/{group.pk}/" in groups_page  # the organiser manages its own groups
 
 
 @pytest.mark.django_db
