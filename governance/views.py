@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView
 
@@ -54,6 +54,8 @@ class LogoutView(auth_views.LogoutView):
 def home(request):
     """The working page of each role: their region, what lies under it and what needs attention."""
     user: User = request.user
+    if user.role == Role.MEDIATOR:
+        return redirect("disputes:board")  # a mediator's day is their own cases, overdue first
     region = user.region
     context = {"region": region, "role": user.get_role_display() if user.role else ""}
     if region is not None:

@@ -496,3 +496,29 @@ def test_the_pdfs_name_an_organisation_by_its_credit_code_and_legal_representati
     for url in (f"/cases/{case.pk}/agreement.pdf", f"/cases/{case.pk}/file.pdf"):
         text = pdf_text(client.get(url).content).replace("\n", "")
         assert "兰州某物业服务有限公司" in text and COMPANY_CODE in text and "钱八" in text
+
+
+def test_a_mediators_home_is_their_case_board(client, mediation):
+    client.force_login(mediation["mediator"])
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/cases/"
+
+
+def test_the_case_list_opens_on_open_cases_by_deadline_then_shows_all_on_request(client, world, mediation):
+    m = mediation["mediator"]
+    concluded = register(world, mediation, title="早已结案")
+    svc.case_accept(case=concluded, user=m)
+    svc.case_assign(case=concluded, user=m, mediator=m)
+    svc.case_fail(case=concluded, user=m, reason="双方分歧大")
+    svc.case_refer(case=concluded, user=m, referral="litigation")
+    svc.case_close(case=concluded, user=m)
+    later, sooner = register(world, mediation, title="期限较晚"), register(world, mediation, title="期限较早")
+    svc.case_accept(case=later, user=m)
+    Case.objects.filter(pk=later.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=20))
+    svc.case_accept(case=sooner, user=m)
+    Case.objects.filter(pk=sooner.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=3))
+    client.force_login(world.user_a)
+    page = html(client.get("/cases/"))
+    assert "早已结案" not in page and page.index("期限较早") < page.index("期限较晚")
+    everything = html(client.get("/cases/?status=all"))
+    assert everything.index("期限较早") < everything.index("期限较晚") < everything.index("早已结案")
