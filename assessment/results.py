@@ -39,11 +39,13 @@ ACTIVE_STATUSES = (CycleStatus.QUEUED, CycleStatus.RUNNING)
 # Sources whose line can be opened down to the records behind it (数据来源透明).
 TRACEABLE_SOURCES = (Source.COMPUTED, Source.SURVEY, Source.REPORTED, Source.ASSESSED)
 TRACE_PAGE_SIZE = 50
-# Labels of the columns a trace computes rather than reads from a model field.
+# Labels of the columns a trace computes rather than reads from a model field, and of the bare
+# `region_code` columns whose fields carry Django's default English name.
 ANNOTATION_LABELS = {
     "fulltime_at_end": gettext_lazy("期末在岗专职网格员（人）"),
     "activity": gettext_lazy("期内上报事件与走访记录（条）"),
     "code_length": gettext_lazy("区划代码位数"),
+    "region_code": gettext_lazy("区划代码"),
 }
 # Records a trace row can link to (the pages check jurisdiction again).
 RECORD_PAGES = {"grids.GridEvent": "events:detail", "disputes.Case": "disputes:detail"}

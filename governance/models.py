@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -113,6 +114,9 @@ class User(ScopedModel, AuditedModel, AbstractUser):
         return has_capability(self, capability)
 
 
+DEFAULT_REPR = re.compile(r"\w+ object \((\w+)\)")
+
+
 class AuditLogQuerySet(ScopedQuerySet):
     def update(self, **kwargs):
         raise TypeError("The audit trail is append-only.")
@@ -146,6 +150,23 @@ class AuditLog(ScopedModel):
         verbose_name_plural = _("审计日志")
         ordering = ["-seq"]
         indexes = [models.Index(fields=["model", "object_id"], name="audit_object_idx")]
+
+    @property
+    def model_display(self) -> str:
+        """The Chinese name of the record type ("用户" for governance.user); other labels as stored."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.model)._meta.verbose_name) if self.model else ""
+        except (LookupError, ValueError):
+            return self.model
+
+    @property
+    def object_display(self) -> str:
+        """The object's own label; Django's "Model object (17)" of entries written before a model had
+        one is shown as "#17"."""
+        match = DEFAULT_REPR.fullmatch(self.object_repr)
+        return f"#{match.group(1)}" if match else self.object_repr
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.model}:{self.object_id}"
