@@ -552,3 +552,24 @@ class PublicReportForm(EventFormMixin, forms.Form):
         if photo and photo.size > MAX_PHOTO_BYTES:
             raise forms.ValidationError(_("照片不能超过10MB。"))
         return photo
+
+
+class PublicStatusForm(forms.Form):
+    """随手拍 follow-up: the report's number and the last four digits of the phone left with it."""
+
+    number = forms.IntegerField(
+        label=_("事件编号"),
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "required": _("请填写事件编号。"),
+            "invalid": _("事件编号为数字。"),
+            "min_value": _("事件编号为数字。"),
+        },
+    )
+    phone_last4 = forms.CharField(
+        label=_("手机号码后四位"),
+        validators=[RegexValidator(r"^\d{4}$", _("请填写提交时所留手机号码的后四位数字。"))],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"}),
+        error_messages={"required": _("请填写手机号码后四位。")},
+    )

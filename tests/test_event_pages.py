@@ -692,6 +692,47 @@ def test_public_reports_reach_the_centre_queue(client, world, password):
     assert client.get(reverse("events:detail", args=[event.pk])).status_code == 404
 
 
+def test_a_resident_follows_a_report_with_its_number_and_the_phones_last_four_digits(client, world, people):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    thanks = client.get(reverse("public:thanks")).content.decode()
+    assert reverse("public:status") in thanks
+    client.cookies.clear()  # a later visit, from another browser
+    found = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}).content.decode()
+    assert "等待受理" in found and "环境卫生" in found and f"#{event.pk}" in found
+    shown = found.split('class="public-status"')[1].split("</section>")[0]
+    assert "等待受理" in shown
+    for private in ("甲社区东门", "小区门口垃圾三天没人清运", "5678", world.village_a.name, "群众"):
+        assert private not in found
+    svc.event_accept(event=event, user=world.user_a)
+    found = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}).content.decode()
+    assert "正在办理" in found
+
+
+def test_a_wrong_number_or_wrong_digits_get_the_same_answer(client, world, file_event):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    patrol = file_event(contact_phone="13912345678")  # filed by a grid worker, not a resident's report
+    answers = [
+        client.post(reverse("public:status"), {"number": number, "phone_last4": digits}).content.decode()
+        for number, digits in ((event.pk, "1234"), (event.pk + 999, "5678"), (patrol.pk, "5678"))
+    ]
+    assert all("没有找到与该编号和手机号码后四位相符的反映" in page and "public-status" not in page for page in answers)
+    bad = client.post(reverse("public:status"), {"number": "abc", "phone_last4": "56"}).content.decode()
+    assert "事件编号为数字。" in bad and "请填写提交时所留手机号码的后四位数字。" in bad
+
+
+def test_the_status_look_up_is_rate_limited_per_address(client, world):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    for digits in range(10):
+        client.post(reverse("public:status"), {"number": event.pk, "phone_last4": f"{digits:04d}"})
+    response = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"})
+    assert response.status_code == 429 and "等待受理" not in response.content.decode()
+    other = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200 and "等待受理" in other.content.decode()
+
+
 def test_a_converted_event_shows_its_case(client, world, people, mediation, file_event):
     from grids.services.events import event_convert
 
