@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -685,50 +684,23 @@ def export_csv(request):
 
 @login_required
 def export_xlsx(request):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """The ledger as a workbook, streamed row by row (governance.xlsx): constant memory, first byte at once."""
+    from governance.xlsx import stream_xlsx
 
     events = _ledger(request, "xlsx")
     now = timezone.now()
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("事件台账"))
+
+    def rows():
+        for event in events.iterator(chunk_size=1000):
+            yield [_csv_cell(v) if isinstance(v, str) else v for v in ledger_row(event, now)]
+
     widths = [10, 17, 14, 14, 28, 40, 9, 12, 12, 18, 17, 24, 10, 14, 20, 17, 17, 17, 12, 40, 10, 12]
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in ledger_headers():
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for event in events.iterator(chunk_size=1000):
-        row = []
-        for value in ledger_row(event, now):
-            if isinstance(value, dt.datetime):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd hh:mm"
-                row.append(cell)
-            elif isinstance(value, str):
-                row.append(_csv_cell(value))
-            else:
-                row.append(value)
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = StreamingHttpResponse(
+        stream_xlsx(sheet_name=_("事件台账"), headers=[str(h) for h in ledger_headers()], rows=rows(), widths=widths),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = content_disposition_header(True, _filename("xlsx"))
     return response
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index)
 
 
 # --- Notifications ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from governance.choices import AuditAction
@@ -517,17 +518,23 @@ def test_csv_export_has_only_the_jurisdiction_with_masked_phones(client, world, 
 def test_xlsx_export_has_only_the_jurisdiction_with_masked_phones(client, world, password, file_event, foreign_event):
     from openpyxl import load_workbook
 
-    file_event(title="甲区事件", contact_phone=PHONE)
+    event = file_event(title="甲区事件", contact_phone=PHONE)
+    file_event(title='=HYPERLINK("x")', description="第一行\n第二行 <b>&amp;\x07")
     login(client, world.user_a, password)
     response = client.get(reverse("events:export-xlsx"))
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.streaming  # sent as it is written
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    assert sheet.title == "事件台账" and sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "事件编号" and "联系电话" in rows[0]
-    assert [row[4] for row in rows[1:]] == ["甲区事件"]
+    assert rows[0][0] == "事件编号" and "联系电话" in rows[0] and sheet["A1"].font.b
+    assert [row[4] for row in rows[1:]] == ["甲区事件", '\'=HYPERLINK("x")']  # formulas are neutralised
+    assert rows[2][5] == "第一行\n第二行 <b>&amp;"  # markup kept as text, a control character dropped
     phone_column = rows[0].index("联系电话")
-    assert rows[1][phone_column] == "138****5678"
+    assert rows[1][phone_column] == "138****5678" and rows[1][0] == event.pk
+    assert abs(rows[1][1] - timezone.localtime(event.reported_at).replace(tzinfo=None)).total_seconds() < 1
+    assert sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
     assert AuditLog.objects.filter(action=AuditAction.EXPORT, changes__format="xlsx").exists()
 
 

@@ -45,6 +45,22 @@ def test_the_openapi_schema_lists_the_v1_endpoints(client):
 
 
 @pytest.mark.django_db
+def test_the_schema_is_generated_once_per_language_not_per_request(client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from governance.api.views import CachedSchemaView
+
+    monkeypatch.setattr(CachedSchemaView, "_schemas", {})
+    calls = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: calls.append(1) or original(self, **kw))
+    first = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").json() == first and len(calls) == 1
+    english = client.get("/api/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert len(calls) == 2 and english["paths"].keys() == first["paths"].keys()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/accounts/login/"])
 def test_pages_load_nothing_from_outside(client, url):
     html = client.get(url).content.decode()
