@@ -769,3 +769,29 @@ def test_the_township_centre_is_offered_its_stations_and_its_county_departments(
     client.post(reverse("events:act", args=[event.pk, "dispatch"]), {"dispatch-lead": station.pk, "dispatch-note": ""})
     event.refresh_from_db()
     assert event.status == EventStatus.DISPATCHED and event.lead_department == station
+
+
+def test_the_event_page_answers_in_a_bounded_number_of_queries(
+    client, world, people, password, file_event, django_assert_max_num_queries
+):
+    from tests.factories import DepartmentFactory
+
+    def walked(title, rounds, grid):
+        event = file_event(title=title, region=grid, reporter=world.user_a)
+        svc.event_accept(event=event, user=world.user_a)
+        for i in range(rounds):
+            extra = DepartmentFactory(region=world.county_a, kind="司法", name=f"{title}协办{i}")
+            svc.event_dispatch(event=event, user=world.user_a, lead=world.dept_a, collaborators=[extra])
+            svc.event_department_return(event=event, user=people["police"], reason=f"第{i}次退回")
+        for i in range(rounds):
+            file_event(title=f"{title}重复{i}", region=grid, reporter=world.user_a)  # likely duplicates
+        return event
+
+    login(client, world.user_a, password)
+    short, long = walked("短", 1, world.grid_a), walked("长", 6, world.grid_a2)
+    client.get(reverse("events:detail", args=[short.pk]))  # warm the once-a-day caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("events:detail", args=[short.pk])).status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("events:detail", args=[long.pk])).status_code == 200
+    assert len(few.captured_queries) <= 20

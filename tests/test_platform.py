@@ -61,6 +61,15 @@ def test_the_schema_is_generated_once_per_language_not_per_request(client, monke
 
 
 @pytest.mark.django_db
+def test_the_api_docs_and_schema_answer_in_a_few_queries(client, world, django_assert_max_num_queries):
+    client.force_login(world.user_a)
+    client.get("/api/schema/")  # the first request generates the schema
+    for url in ("/api/docs/", "/api/schema/"):
+        with django_assert_max_num_queries(6):  # session, user, unread notifications, the session save (3)
+            assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/accounts/login/"])
 def test_pages_load_nothing_from_outside(client, url):
     html = client.get(url).content.decode()
