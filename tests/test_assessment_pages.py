@@ -659,7 +659,12 @@ def test_a_platform_superuser_opens_every_cycle_from_its_root(client, world, yea
 
 
 def test_a_trace_names_the_region_code_column_in_chinese():
+    from django.utils import translation
+
     from assessment.models import AssessorScore
     from assessment.results import column_label
 
-    assert column_label(AssessorScore, "region_code") == "区划代码"
+    with translation.override("zh-hans"):
+        assert column_label(AssessorScore, "region_code") == "区划代码"
+    with translation.override("en"):
+        assert column_label(AssessorScore, "region_code") == "Region code"
