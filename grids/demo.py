@@ -351,6 +351,7 @@ class DemoBuilder:
         accounts = self.build_departments_and_users()
         if self.scale_name == "small":
             self.build_events()
+            self.build_live_cases_and_a_resident_report()
         return accounts
 
     # --- events ------------------------------------------------------------------
@@ -407,3 +408,48 @@ class DemoBuilder:
                 svc.event_verify(event=event, user=worker if region == worker.region else leader)
                 svc.event_feedback(event=event, user=leader, feedback="satisfied", note="电话回访，群众满意。")
         sweep_deadlines()
+
+    # --- the mediator's board and a resident's report --------------------------------------------
+    DEMO_COMPANY = ("兰州某物业服务有限公司", "91620102MA7L2K3P4", "钱八")  # the credit code's check character is added
+
+    def build_live_cases_and_a_resident_report(self) -> None:
+        """Open cases at the demo mediator's committee (one against a property company, registered as an
+        organisation), so the mediator's home — their board — has work; and one 随手拍 report left with
+        the phone 139 0000 1234, so its progress can be looked up at /report/status/."""
+        from disputes import services as cases
+        from disputes.validators import uscc_check_char
+
+        from .choices import EventSource, Urgency
+        from .models import EventCategory
+        from .services import events as svc
+
+        mediator = User.objects.get(role=Role.MEDIATOR)
+        village = Region.objects.filter(level=Level.VILLAGE, code__startswith=mediator.region.code).order_by("code")[0]
+        name, code17, representative = self.DEMO_COMPANY
+        company = {"side": "respondent", "kind": "organisation", "name": name, "credit_code": code17 + uscc_check_char(code17),
+                   "legal_representative": representative}  # fmt: skip
+        stories = [
+            ("小区电梯长期故障维修费用分摊纠纷", "property_management", [{"side": "applicant", "name": "业主代表 孙丽"}, company]),
+            ("楼上漏水引发的邻里纠纷", "neighbour", [{"side": "applicant", "name": "马建国"}, {"side": "respondent", "name": "何强"}]),
+            ("装修工程尾款纠纷", "contract_debt", [{"side": "applicant", "name": "林涛"}, {"side": "respondent", "name": "郭峰"}]),
+        ]  # fmt: skip
+        for index, (title, dispute_type, parties) in enumerate(stories):
+            case = cases.case_register(
+                user=mediator, organisation=mediator.mediation_org, origin_region=village, dispute_type=dispute_type,
+                title=title, facts=title + "，当事人申请人民调解。", parties=parties,
+            )  # fmt: skip
+            if index < 2:
+                cases.case_accept(case=case, user=mediator)
+            if index == 0:
+                cases.case_assign(case=case, user=mediator, mediator=mediator)
+        svc.event_file(
+            reporter=None,
+            category=EventCategory.objects.get(code="sanitation_garbage"),
+            title="环境卫生：小区门口垃圾未清运",
+            description="小区门口垃圾点已三天未清运。",
+            urgency=Urgency.NORMAL,
+            source=EventSource.RESIDENT,
+            region=village,
+            reporter_name="群众",
+            contact_phone="13900001234",
+        )

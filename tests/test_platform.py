@@ -122,6 +122,20 @@ def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(c
     client.force_login(township_centre)
     assert station.name in client.get("/org/departments/").content.decode()
 
+    # The mediator's home is their board, with open cases — one against a company, as an organisation.
+    mediator = User.objects.get(role=Role.MEDIATOR)
+    client.force_login(mediator)
+    board = client.get("/", follow=True).content.decode()
+    assert "小区电梯长期故障维修费用分摊纠纷" in board and "楼上漏水引发的邻里纠纷" in board
+    from disputes.models import Party
+
+    company = Party.objects.get(name="兰州某物业服务有限公司", case__status__in=["accepted", "mediating"])
+    assert company.kind == "organisation" and company.legal_representative == "钱八"
+    # A resident follows the demo's 随手拍 report with its number and the phone's last four digits.
+    report = GridEvent.objects.get(source="resident", contact_phone_index__gt="")
+    status = client.post("/report/status/", {"number": report.pk, "phone_last4": "1234"}).content.decode()
+    assert "等待受理" in status
+
     assessor = User.objects.get(role=Role.ASSESSOR)
     client.force_login(assessor)
     desk = client.get("/assessment/scoring/").content.decode()
