@@ -150,6 +150,9 @@ def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(c
     client.force_login(committee)
     groups_page = client.get("/assessment/groups/").content.decode()
     assert f"/assessment/groups/{group.pk}/" in groups_page  # the organiser manages its own groups
+    assert 'href="/assessment/groups/"' in client.get(f"/assessment/{current.pk}/").content.decode()
+    client.force_login(assessor)
+    assert "管理本周期的考核组" not in client.get(f"/assessment/{current.pk}/").content.decode()
 
 
 @pytest.mark.django_db
