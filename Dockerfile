@@ -23,6 +23,8 @@ COPY assessment ./assessment
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
+# The import page serves the file format description to its users.
+COPY docs/import-format.md ./docs/import-format.md
 
 # Static files are collected at build time with the production storage (hashed names + manifest that
 # WhiteNoise serves). The key and host below exist only for this build step; the real ones come from .env.

@@ -149,6 +149,9 @@ class ProfileOverride(ScopedModel, AuditedModel):
         verbose_name = _("权重方案指定")
         verbose_name_plural = _("权重方案指定")
 
+    def __str__(self) -> str:
+        return f"{self.region} → {self.profile}"
+
 
 class CatalogueVersion(models.Model):
     """A frozen copy of the catalogue; identical content shares one version."""
@@ -586,6 +589,9 @@ class AssessorScore(ScopedModel, AuditedModel):
             models.UniqueConstraint(fields=["cycle", "group", "unit", "indicator"], name="score_once_per_group")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.indicator}：{self.score}"
+
     def save(self, *args, **kwargs):
         if self.unit_id and not self.region_code:
             self.region_code = self.unit.code
@@ -617,6 +623,9 @@ class ScoreReview(ScopedModel, AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "unit", "indicator", "kind"], name="review_once_per_line")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.indicator}：{self.get_kind_display()}"
 
     def save(self, *args, **kwargs):
         if self.unit_id and not self.region_code:
@@ -677,6 +686,9 @@ class InnovationAward(ScopedModel, AuditedModel):
             models.CheckConstraint(condition=Q(points__gte=0) & Q(points__lte=3), name="award_points_0_to_3"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.year}：+{self.points}"
+
     def save(self, *args, **kwargs):
         if self.unit_id and not self.region_code:
             self.region_code = self.unit.code
@@ -708,6 +720,9 @@ class ToleranceClaim(ScopedModel, AuditedModel):
         verbose_name = _("容错申请")
         verbose_name_plural = _("容错申请")
         constraints = [models.UniqueConstraint(fields=["cycle", "unit"], name="tolerance_once_per_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.indicator}"
 
     def save(self, *args, **kwargs):
         if self.unit_id and not self.region_code:
@@ -745,6 +760,9 @@ class RectificationItem(ScopedModel, AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=["cycle", "unit", "indicator"], name="rectification_once_per_line")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.indicator}"
 
     def save(self, *args, **kwargs):
         if self.unit_id and not self.region_code:

@@ -40,7 +40,8 @@ ACTIVE_STATUSES = (CycleStatus.QUEUED, CycleStatus.RUNNING)
 # Sources whose line can be opened down to the records behind it (数据来源透明).
 TRACEABLE_SOURCES = (Source.COMPUTED, Source.SURVEY, Source.REPORTED, Source.ASSESSED)
 TRACE_PAGE_SIZE = 50
-# Labels of the columns a trace computes rather than reads from a model field.
+# Labels of the columns a trace computes rather than reads from a model field, and of the bare
+# `region_code` columns whose fields carry Django's default English name.
 ANNOTATION_LABELS = {
     "fulltime_at_end": gettext_lazy("期末在岗专职网格员（人）"),
     "activity": gettext_lazy("期内上报事件与走访记录（条）"),
@@ -50,6 +51,7 @@ ANNOTATION_LABELS = {
     "concluded_at_end": gettext_lazy("期末有效的调解终结时间"),
     "outcome_at_end": gettext_lazy("期末调解结果"),
     "code_at_end": gettext_lazy("期末承办组织区划代码"),
+    "region_code": gettext_lazy("区划代码"),
 }
 # The choices of those columns that hold a coded value (shown by label, as a field's would be).
 ANNOTATION_CHOICES = {"level_at_end": Level.choices, "outcome_at_end": CaseOutcome.choices}

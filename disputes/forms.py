@@ -52,6 +52,63 @@ def _clean_phone(value: str) -> str:
     return validate_mobile(value) if value else ""
 
 
+def clean_party(form: forms.Form, prefix: str = "") -> None:
+    """Check one party's numbers by its kind — a natural person's GB 11643 ID, an organisation's
+    GB 32100 unified social credit code (required) — and drop the fields of the other kind."""
+    cleaned = form.cleaned_data
+    kind = cleaned.get(f"{prefix}kind") or PartyKind.PERSON
+    cleaned[f"{prefix}kind"] = kind
+    if kind == PartyKind.PERSON:
+        field, check = f"{prefix}id_number", _clean_id
+        cleaned[f"{prefix}credit_code"] = cleaned[f"{prefix}legal_representative"] = ""
+    else:
+        field, check = f"{prefix}credit_code", validate_credit_code
+        cleaned[f"{prefix}id_number"] = ""
+    try:
+        cleaned[field] = check(cleaned.get(field) or "")
+    except ValidationError as exc:
+        form.add_error(field, exc)
+
+
+def party_kind_field(label) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=PartyKind.choices,
+        initial=PartyKind.PERSON,
+        required=False,  # blank is a natural person, as before organisations were offered
+        widget=forms.RadioSelect(attrs={"data-party-kind": ""}),
+    )
+
+
+def credit_code_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=18,
+        required=False,
+        help_text=_("法人或其他组织填写，18位。"),
+        widget=forms.TextInput(attrs={"data-party-for": PartyKind.ORGANISATION, "autocapitalize": "characters"}),
+    )
+
+
+def legal_representative_field(label) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"data-party-for": PartyKind.ORGANISATION}),
+    )
+
+
+def id_number_field(label, help_text="") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=18,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"data-party-for": PartyKind.PERSON}),
+    )
+
+
 def region_label(region: Region, top: int) -> str:
     return "\u3000" * max(region.level - top, 0) + region.name
 
@@ -129,17 +186,23 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("请填写纠纷简要情况。"), "max_length": _("最多4000个字。")},
     )
+    applicant_kind = party_kind_field(_("申请人类别"))
     applicant_name = forms.CharField(
-        label=_("申请人姓名"), max_length=100, error_messages={"required": _("请填写申请人姓名。")}
+        label=_("申请人姓名或名称"), max_length=100, error_messages={"required": _("请填写申请人姓名或名称。")}
     )
-    applicant_id_number = forms.CharField(label=_("申请人公民身份号码"), max_length=18, required=False)
+    applicant_id_number = id_number_field(_("申请人公民身份号码"))
+    applicant_credit_code = credit_code_field(_("申请人统一社会信用代码"))
+    applicant_legal_representative = legal_representative_field(_("申请人法定代表人或负责人"))
     applicant_phone = forms.CharField(
         label=_("申请人手机号码"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
+    respondent_kind = party_kind_field(_("被申请人类别"))
     respondent_name = forms.CharField(
-        label=_("被申请人姓名"), max_length=100, error_messages={"required": _("请填写被申请人姓名。")}
+        label=_("被申请人姓名或名称"), max_length=100, error_messages={"required": _("请填写被申请人姓名或名称。")}
     )
-    respondent_id_number = forms.CharField(label=_("被申请人公民身份号码"), max_length=18, required=False)
+    respondent_id_number = id_number_field(_("被申请人公民身份号码"))
+    respondent_credit_code = credit_code_field(_("被申请人统一社会信用代码"))
+    respondent_legal_representative = legal_representative_field(_("被申请人法定代表人或负责人"))
     respondent_phone = forms.CharField(
         label=_("被申请人手机号码"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
@@ -161,12 +224,6 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
             if len(first) == 1:
                 self.fields["organisation"].initial = first[0].pk
 
-    def clean_applicant_id_number(self):
-        return _clean_id(self.cleaned_data.get("applicant_id_number"))
-
-    def clean_respondent_id_number(self):
-        return _clean_id(self.cleaned_data.get("respondent_id_number"))
-
     def clean_applicant_phone(self):
         return _clean_phone(self.cleaned_data.get("applicant_phone"))
 
@@ -178,18 +235,15 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
         people, largest = cleaned.get("people_involved"), cleaned.get("largest_side")
         if people and largest and largest > people:
             self.add_error("largest_side", _("单方人数不能多于涉及总人数。"))
+        for side in self.PARTY_FIELDS:
+            clean_party(self, f"{side}_")
         return cleaned
 
     def parties(self) -> list[dict]:
         data = self.cleaned_data
+        fields = ("kind", "id_number", "credit_code", "legal_representative", "phone")
         return [
-            {
-                "side": side,
-                "kind": PartyKind.PERSON,
-                "name": data[f"{side}_name"].strip(),
-                "id_number": data[f"{side}_id_number"],
-                "phone": data[f"{side}_phone"],
-            }
+            {"side": side, "name": data[f"{side}_name"].strip(), **{f: data[f"{side}_{f}"] for f in fields}}
             for side in self.PARTY_FIELDS
         ]
 
@@ -346,18 +400,13 @@ class ReferForm(NoteForm):
 
 class PartyForm(CaseActionForm):
     side = forms.ChoiceField(label=_("身份"), choices=PartySide.choices, widget=forms.RadioSelect)
-    kind = forms.ChoiceField(
-        label=_("类别"), choices=PartyKind.choices, initial=PartyKind.PERSON, widget=forms.RadioSelect
-    )
+    kind = party_kind_field(_("类别"))
     name = forms.CharField(
         label=_("姓名或名称"), max_length=100, error_messages={"required": _("请填写当事人姓名或名称。")}
     )
-    id_number = forms.CharField(
-        label=_("公民身份号码"), max_length=18, required=False, help_text=_("自然人填写，18位。")
-    )
-    credit_code = forms.CharField(
-        label=_("统一社会信用代码"), max_length=18, required=False, help_text=_("法人或其他组织填写，18位。")
-    )
+    id_number = id_number_field(_("公民身份号码"), help_text=_("自然人填写，18位。"))
+    credit_code = credit_code_field(_("统一社会信用代码"))
+    legal_representative = legal_representative_field(_("法定代表人或负责人"))
     phone = forms.CharField(
         label=_("手机号码"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
@@ -374,19 +423,7 @@ class PartyForm(CaseActionForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind == PartyKind.PERSON:
-            try:
-                cleaned["id_number"] = _clean_id(cleaned.get("id_number"))
-            except ValidationError as exc:
-                self.add_error("id_number", exc)
-            cleaned["credit_code"] = ""
-        elif kind == PartyKind.ORGANISATION:
-            try:
-                cleaned["credit_code"] = validate_credit_code(cleaned.get("credit_code"))
-            except ValidationError as exc:
-                self.add_error("credit_code", exc)
-            cleaned["id_number"] = ""
+        clean_party(self)
         return cleaned
 
 

@@ -199,7 +199,9 @@ class Party(_CaseChild, AuditedModel):
     phone = models.TextField(_("手机号码（加密）"), blank=True, editable=False)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     phone_masked = models.CharField(_("手机号码"), max_length=11, blank=True, editable=False)
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    # A credit code is public register data (国家企业信用信息公示系统): stored plain, indexed for repeats.
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
+    legal_representative = models.CharField(_("法定代表人或负责人"), max_length=50, blank=True)
     address = models.CharField(_("住址"), max_length=200, blank=True)
 
     audit_exclude = ("id_number", "phone", "id_number_index", "phone_index")

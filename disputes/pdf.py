@@ -79,8 +79,15 @@ def _table(rows: list[list], widths: list[float], styles, header: bool = True) -
 
 def _party_identity(party) -> str:
     if party.kind == PartyKind.ORGANISATION:
-        return _("统一社会信用代码：%(code)s") % {"code": party.credit_code or "—"}
+        identity = _("统一社会信用代码：%(code)s") % {"code": party.credit_code or "—"}
+        if party.legal_representative:
+            identity += "，" + _legal_representative(party)
+        return identity
     return _("公民身份号码：%(id)s") % {"id": party.id_number_masked or "—"}
+
+
+def _legal_representative(party) -> str:
+    return _("法定代表人或负责人：%(name)s") % {"name": party.legal_representative}
 
 
 def _build(title: str, story: list, case: Case) -> bytes:
@@ -217,8 +224,9 @@ def case_file_pdf(case: Case) -> bytes:
         rows = [[_("身份"), _("姓名或名称"), _("证件号码"), _("手机号码"), _("住址")]]
         for party in parties:
             number = party.credit_code if party.kind == PartyKind.ORGANISATION else party.id_number_masked
+            name = f"{party.name}（{_legal_representative(party)}）" if party.legal_representative else party.name
             rows.append(
-                [party.get_side_display(), party.name, number or "—", party.phone_masked or "—", party.address or "—"]
+                [party.get_side_display(), name, number or "—", party.phone_masked or "—", party.address or "—"]
             )
         story.append(_table(rows, [20 * mm, 30 * mm, 45 * mm, 30 * mm, 45 * mm], s))
     else:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -215,9 +215,11 @@ def case_register_once(*, client_uuid, user: User | None, **fields) -> tuple[Cas
 @transaction.atomic
 def party_add(
     *, case: Case, user: User | None, side: str, name: str, kind: str = PartyKind.PERSON,
-    id_number: str = "", phone: str = "", credit_code: str = "", address: str = "",
+    id_number: str = "", phone: str = "", credit_code: str = "", legal_representative: str = "",
+    address: str = "",
 ) -> Party:  # fmt: skip
-    """Add a party: IDs and credit codes checked, personal numbers encrypted and indexed."""
+    """Add a party: a natural person (GB 11643 ID) or an organisation (GB 32100 credit code, legal
+    representative); IDs and credit codes checked, personal numbers encrypted and indexed."""
     if user is not None:
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.status not in (CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING):
@@ -233,7 +235,7 @@ def party_add(
     try:
         if kind == PartyKind.PERSON:
             id_number = validate_citizen_id(id_number) if id_number else ""
-            credit_code = ""
+            credit_code = legal_representative = ""
         else:
             credit_code = validate_credit_code(credit_code)
             id_number = ""
@@ -247,6 +249,7 @@ def party_add(
         raise ValidationError(errors)
     party = Party.objects.create(
         case=case, side=side, kind=kind, name=name.strip(), address=address, credit_code=credit_code,
+        legal_representative=(legal_representative or "").strip(),
         id_number=personal_data.encrypt(id_number), id_number_index=personal_data.blind_index(id_number),
         id_number_masked=mask_id(id_number), phone=personal_data.encrypt(phone),
         phone_index=personal_data.blind_index(phone), phone_masked=personal_data.mask_phone(phone),
@@ -256,16 +259,21 @@ def party_add(
 
 
 def repeat_case_ids(cases) -> set[int]:
-    """重复: the cases among `cases` with a natural-person party who is a party to another case — any
-    organisation, anywhere on the platform — registered in the 365 days before it. One query."""
-    earlier = Party.objects.filter(
-        kind=PartyKind.PERSON,
-        id_number_index=OuterRef("id_number_index"),
-        case__registered_at__lt=OuterRef("case__registered_at"),
-        case__registered_at__gte=OuterRef("case__registered_at") - dt.timedelta(days=REPEAT_WINDOW_DAYS),
-    ).exclude(case_id=OuterRef("case_id"))
-    parties = Party.objects.filter(case__in=cases, kind=PartyKind.PERSON).exclude(id_number_index="")
-    return set(parties.filter(Exists(earlier)).values_list("case_id", flat=True))
+    """重复: the cases among `cases` with a party who is a party to another case — any organisation,
+    anywhere on the platform — registered in the 365 days before it: a natural person matched by the
+    ID number's keyed hash, an organisation by its unified social credit code. One query."""
+    window = {
+        "case__registered_at__lt": OuterRef("case__registered_at"),
+        "case__registered_at__gte": OuterRef("case__registered_at") - dt.timedelta(days=REPEAT_WINDOW_DAYS),
+    }
+    earlier = Party.objects.filter(**window).exclude(case_id=OuterRef("case_id"))
+    same_person = earlier.filter(kind=PartyKind.PERSON, id_number_index=OuterRef("id_number_index"))
+    same_organisation = earlier.filter(kind=PartyKind.ORGANISATION, credit_code=OuterRef("credit_code"))
+    parties = Party.objects.filter(case__in=cases).filter(
+        (Q(kind=PartyKind.PERSON) & ~Q(id_number_index="") & Exists(same_person))
+        | (Q(kind=PartyKind.ORGANISATION) & ~Q(credit_code="") & Exists(same_organisation))
+    )
+    return set(parties.values_list("case_id", flat=True))
 
 
 def refresh_repeat_flag(case: Case) -> bool:
@@ -288,15 +296,22 @@ def refresh_repeat_flags(cases) -> None:
 
 def earlier_cases_of_same_parties(case: Case, viewer: User):
     """For committee staff: the earlier cases behind a repeat flag, limited to the viewer's jurisdiction."""
-    indexes = list(
-        case.parties.filter(kind=PartyKind.PERSON).exclude(id_number_index="").values_list("id_number_index", flat=True)
-    )
-    since = case.registered_at - dt.timedelta(days=REPEAT_WINDOW_DAYS)
     return (
         Case.objects.restrict(viewer)
-        .filter(parties__id_number_index__in=indexes, registered_at__gte=since, registered_at__lt=case.registered_at)
+        .filter(parties__in=same_parties(case.parties.all()))
+        .filter(registered_at__gte=case.registered_at - dt.timedelta(days=REPEAT_WINDOW_DAYS))
+        .filter(registered_at__lt=case.registered_at)
         .exclude(pk=case.pk)
         .distinct()
+    )
+
+
+def same_parties(parties):
+    """Every party row that is the same person (ID hash) or organisation (credit code) as one of `parties`."""
+    indexes = parties.filter(kind=PartyKind.PERSON).exclude(id_number_index="").values("id_number_index")
+    codes = parties.filter(kind=PartyKind.ORGANISATION).exclude(credit_code="").values("credit_code")
+    return Party.objects.filter(
+        Q(kind=PartyKind.PERSON, id_number_index__in=indexes) | Q(kind=PartyKind.ORGANISATION, credit_code__in=codes)
     )
 
 

@@ -132,10 +132,17 @@ def _overdue_q(now: dt.datetime) -> Q:
 
 
 def board_order(queryset, now: dt.datetime):
-    """Overdue first, then by deadline (none last), newest registration last."""
+    """Overdue first, then the other open cases by deadline (none last), then the concluded ones,
+    newest first."""
     return queryset.annotate(
-        overdue_rank=SqlCase(When(_overdue_q(now), then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("overdue_rank", F("conclusion_deadline").asc(nulls_last=True), "registered_at", "pk")
+        overdue_rank=SqlCase(
+            When(_overdue_q(now), then=Value(0)),
+            When(status__in=BOARD_STATUSES, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        open_deadline=SqlCase(When(status__in=BOARD_STATUSES, then=F("conclusion_deadline")), default=None),
+    ).order_by("overdue_rank", F("open_deadline").asc(nulls_last=True), "-registered_at", "-pk")
 
 
 def _list_queryset(user):
@@ -173,6 +180,8 @@ def board(request):
         )
 
     selected = {key: request.GET.get(key, "") for key in ("status", "type", "risk", "repeat", "overdue", "q")}
+    if not request.GET:
+        selected["status"] = "open"  # the list opens on the work in hand; 全部 is status=all
     cases = base
     if selected["status"] == "open":
         cases = cases.filter(status__in=BOARD_STATUSES)

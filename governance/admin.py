@@ -20,7 +20,7 @@ class ScopedAdminMixin:
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_filter = ["kind", "region__level", "is_active"]
     search_fields = ["name", "region__code", "region__name"]
     autocomplete_fields = ["region"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -34,6 +36,14 @@ class Department(ScopedModel, AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Departments sit at township level or above (派出所, 司法所 … of a 乡镇/街道); a village has none."""
+        from grids.choices import Level
+
+        super().clean()
+        if self.region_id and self.region.level > Level.TOWNSHIP:
+            raise ValidationError({"region": _("职能部门只能设在乡镇（街道）及以上区划。")})
 
 
 class ScopedUserManager(UserManager.from_queryset(ScopedQuerySet)):
@@ -111,6 +121,9 @@ class User(ScopedModel, AuditedModel, AbstractUser):
         return has_capability(self, capability)
 
 
+DEFAULT_REPR = re.compile(r"\w+ object \((\w+)\)")
+
+
 class AuditLogQuerySet(ScopedQuerySet):
     def update(self, **kwargs):
         raise TypeError("The audit trail is append-only.")
@@ -147,6 +160,23 @@ class AuditLog(ScopedModel):
         verbose_name_plural = _("审计日志")
         ordering = ["-seq"]
         indexes = [models.Index(fields=["model", "object_id"], name="audit_object_idx")]
+
+    @property
+    def model_display(self) -> str:
+        """The Chinese name of the record type ("用户" for governance.user); other labels as stored."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.model)._meta.verbose_name) if self.model else ""
+        except (LookupError, ValueError):
+            return self.model
+
+    @property
+    def object_display(self) -> str:
+        """The object's own label; Django's "Model object (17)" of entries written before a model had
+        one is shown as "#17"."""
+        match = DEFAULT_REPR.fullmatch(self.object_repr)
+        return f"#{match.group(1)}" if match else self.object_repr
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.model}:{self.object_id}"

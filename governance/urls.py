@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import views
+from .api.views import CachedSchemaView
 from .middleware import relax_styles
 
 urlpatterns = [
@@ -23,7 +24,7 @@ urlpatterns = [
     path("open311/v2/", include(("grids.open311.urls", "open311"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", CachedSchemaView.as_view(), name="api-schema"),
     path("api/docs/", relax_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", relax_styles(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
 ]

@@ -59,6 +59,8 @@ def home(request):
     user: User = request.user
     if user.role == Role.COMMITTEE_STAFF:
         return redirect("dashboard:index")  # committee staff decide from the dashboard (SPEC §5.5)
+    if user.role == Role.MEDIATOR:
+        return redirect("disputes:board")  # a mediator's day is their own cases, overdue first
     region = user.region
     context = {"region": region, "role": user.get_role_display() if user.role else ""}
     if region is not None:

@@ -63,6 +63,13 @@ class CalendarExceptionAdmin(admin.ModelAdmin):
             messages.warning(request, warning)
         return super().changelist_view(request, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        """The staff pages' notice is cached for the day; an entered schedule ends it at once."""
+        from .context_processors import forget_calendar_coverage
+
+        super().save_model(request, obj, form, change)
+        forget_calendar_coverage()
+
 
 class EventHistoryInline(admin.TabularInline):
     model = EventHistory

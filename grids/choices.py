@@ -82,6 +82,32 @@ class EventStatus(models.TextChoices):
     MERGED = "merged", _("已合并")
 
 
+class PublicStatus(models.TextChoices):
+    """What a resident who reported (随手拍) is told about their report; nothing internal."""
+
+    WAITING = "waiting", _("等待受理")
+    HANDLING = "handling", _("正在办理")
+    DONE = "done", _("已办结")
+    NOT_ACCEPTED = "not_accepted", _("未予受理")
+    MERGED = "merged", _("已与反映同一问题的其他事件合并办理")
+    MEDIATION = "mediation", _("已转入矛盾纠纷调解")
+
+
+PUBLIC_STATUS = {
+    EventStatus.REPORTED: PublicStatus.WAITING,
+    EventStatus.ACCEPTED: PublicStatus.HANDLING,
+    EventStatus.DISPATCHED: PublicStatus.HANDLING,
+    EventStatus.HANDLING: PublicStatus.HANDLING,
+    EventStatus.RESOLVED: PublicStatus.DONE,
+    EventStatus.VERIFIED: PublicStatus.DONE,
+    EventStatus.FEEDBACK: PublicStatus.DONE,
+    EventStatus.CLOSED: PublicStatus.DONE,
+    EventStatus.RETURNED: PublicStatus.NOT_ACCEPTED,
+    EventStatus.MERGED: PublicStatus.MERGED,
+    EventStatus.CONVERTED: PublicStatus.MEDIATION,
+}
+
+
 # Statuses in which an event still needs work (the SLA sweep and queues look at these).
 OPEN_STATUSES = frozenset(
     {

@@ -101,6 +101,14 @@ DEPARTMENT_SUFFIX = {
     DepartmentKind.URBAN: "城管局",
     DepartmentKind.HUMAN_RESOURCES: "人社局",
 }
+# The stations and offices of a township (乡镇/街道) that its centre dispatches to first.
+TOWNSHIP_DEPARTMENTS = {
+    DepartmentKind.POLICE: "派出所",
+    DepartmentKind.JUSTICE: "司法所",
+    DepartmentKind.EMERGENCY: "安监站",
+    DepartmentKind.HOUSING: "村镇建设服务站",
+    DepartmentKind.CIVIL_AFFAIRS: "社会事务办",
+}
 
 
 class DemoBuilder:
@@ -216,10 +224,15 @@ class DemoBuilder:
     # --- people ------------------------------------------------------------------
     def build_departments_and_users(self) -> list[tuple[str, str, str]]:
         counties = [r for r in self.regions if r.level == Level.COUNTY]
+        townships = [r for r in self.regions if r.level == Level.TOWNSHIP]
         departments = [
             Department(region=county, kind=kind, name=county.name + DEPARTMENT_SUFFIX[kind])
             for county in counties
             for kind in DEPARTMENT_KINDS
+        ] + [
+            Department(region=township, kind=kind, name=township.name + suffix)
+            for township in townships
+            for kind, suffix in TOWNSHIP_DEPARTMENTS.items()
         ]
         Department.objects.bulk_create(departments)
         audit.record(
@@ -229,7 +242,7 @@ class DemoBuilder:
             region_code=PROVINCE[0],
             changes={"departments": len(departments)},
         )
-        police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}
+        police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}  # county and township
         by_code = {region.code: region for region in self.regions}
         first_county = counties[0]
         sibling = counties[1] if len(counties) > 1 else counties[0]
@@ -268,6 +281,13 @@ class DemoBuilder:
                 Role.DEPARTMENT_HANDLER,
                 first_county,
                 police[first_county.code],
+            ),
+            (
+                f"pcs_{township.code}",
+                f"{township.name}派出所 孙磊",
+                Role.DEPARTMENT_HANDLER,
+                township,
+                police[township.code],
             ),
             (f"tjy_{township.code}", f"{township.name}调委会 吴芳", Role.MEDIATOR, township, None),
             (f"khy_{first_county.code}", "考核员 郑伟", Role.ASSESSOR, first_county, None),
@@ -340,6 +360,7 @@ class DemoBuilder:
         accounts = self.build_departments_and_users()
         if self.scale_name == "small":
             self.build_events()
+            self.build_live_cases_and_a_resident_report()
         return accounts
 
     # --- events ------------------------------------------------------------------
@@ -363,7 +384,10 @@ class DemoBuilder:
         worker = User.objects.get(role=Role.GRID_WORKER)
         leader = User.objects.get(role=Role.GRID_LEADER)
         centre = User.objects.filter(role=Role.CENTRE_STAFF, region__level=Level.COUNTY).order_by("username").first()
-        police = User.objects.get(role=Role.DEPARTMENT_HANDLER)
+        police = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.COUNTY)
+        # Half the dispatched events stay in the township: its centre sends them to its 派出所.
+        township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
+        station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP)
         grids = list(Region.objects.filter(level=Level.GRID, code__startswith=worker.region.code[:12]))
         now = timezone.now()
         for index in range(24):
@@ -380,15 +404,61 @@ class DemoBuilder:
                 reported_at=now - dt.timedelta(hours=5 * index + 1),
             )
             stage = index % 6
+            dispatcher, handler = (township_centre, station) if index % 12 < 6 else (centre, police)
             if stage >= 1:
                 svc.event_accept(event=event, user=leader)
             if stage >= 2:
-                svc.event_dispatch(event=event, user=centre, lead=police.department)
+                svc.event_dispatch(event=event, user=dispatcher, lead=handler.department)
             if stage >= 3:
-                svc.event_department_accept(event=event, user=police)
+                svc.event_department_accept(event=event, user=handler)
             if stage >= 4:
-                svc.event_resolve(event=event, user=police, resolution="已到现场处置，问题已解决。")
+                svc.event_resolve(event=event, user=handler, resolution="已到现场处置，问题已解决。")
             if stage >= 5:
                 svc.event_verify(event=event, user=worker if region == worker.region else leader)
                 svc.event_feedback(event=event, user=leader, feedback="satisfied", note="电话回访，群众满意。")
         sweep_deadlines()
+
+    # --- the mediator's board and a resident's report --------------------------------------------
+    DEMO_COMPANY = ("兰州某物业服务有限公司", "91620102MA7L2K3P4", "钱八")  # the credit code's check character is added
+
+    def build_live_cases_and_a_resident_report(self) -> None:
+        """Open cases at the demo mediator's committee (one against a property company, registered as an
+        organisation), so the mediator's home — their board — has work; and one 随手拍 report left with
+        the phone 139 0000 1234, so its progress can be looked up at /report/status/."""
+        from disputes import services as cases
+        from disputes.validators import uscc_check_char
+
+        from .choices import EventSource, Urgency
+        from .models import EventCategory
+        from .services import events as svc
+
+        mediator = User.objects.get(role=Role.MEDIATOR)
+        village = Region.objects.filter(level=Level.VILLAGE, code__startswith=mediator.region.code).order_by("code")[0]
+        name, code17, representative = self.DEMO_COMPANY
+        company = {"side": "respondent", "kind": "organisation", "name": name, "credit_code": code17 + uscc_check_char(code17),
+                   "legal_representative": representative}  # fmt: skip
+        stories = [
+            ("小区电梯长期故障维修费用分摊纠纷", "property_management", [{"side": "applicant", "name": "业主代表 孙丽"}, company]),
+            ("楼上漏水引发的邻里纠纷", "neighbour", [{"side": "applicant", "name": "马建国"}, {"side": "respondent", "name": "何强"}]),
+            ("装修工程尾款纠纷", "contract_debt", [{"side": "applicant", "name": "林涛"}, {"side": "respondent", "name": "郭峰"}]),
+        ]  # fmt: skip
+        for index, (title, dispute_type, parties) in enumerate(stories):
+            case = cases.case_register(
+                user=mediator, organisation=mediator.mediation_org, origin_region=village, dispute_type=dispute_type,
+                title=title, facts=title + "，当事人申请人民调解。", parties=parties,
+            )  # fmt: skip
+            if index < 2:
+                cases.case_accept(case=case, user=mediator)
+            if index == 0:
+                cases.case_assign(case=case, user=mediator, mediator=mediator)
+        svc.event_file(
+            reporter=None,
+            category=EventCategory.objects.get(code="sanitation_garbage"),
+            title="环境卫生：小区门口垃圾未清运",
+            description="小区门口垃圾点已三天未清运。",
+            urgency=Urgency.NORMAL,
+            source=EventSource.RESIDENT,
+            region=village,
+            reporter_name="群众",
+            contact_phone="13900001234",
+        )

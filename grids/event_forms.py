@@ -18,6 +18,7 @@ from governance.uploads import PHOTO_TYPES, check_upload
 
 from .choices import EventSource, Feedback, Level, Urgency
 from .models import EventCategory, GridEvent, Region, VisitRecord
+from .selectors import dispatch_departments
 
 MAX_PHOTOS = 9
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位手机号码（1开头，第二位为3至9）。"))
@@ -315,10 +316,9 @@ class DispatchForm(TransitionForm):
         super().__init__(*args, **kwargs)
         if departments is None:
             departments = (
-                Department.objects.restrict(self.user)
-                .filter(is_active=True)
+                dispatch_departments(event=self.event, user=self.user)
                 .select_related("region")
-                .order_by("region__code", "kind", "name")
+                .order_by("-region__code", "kind", "name")  # the event's own level first
             )
         self.fields["lead"].queryset = departments
         self.fields["collaborators"].queryset = departments
@@ -550,3 +550,24 @@ class PublicReportForm(EventFormMixin, forms.Form):
         if photo:
             check_upload(photo, allowed=PHOTO_TYPES)
         return photo
+
+
+class PublicStatusForm(forms.Form):
+    """随手拍 follow-up: the report's number and the last four digits of the phone left with it."""
+
+    number = forms.IntegerField(
+        label=_("事件编号"),
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "required": _("请填写事件编号。"),
+            "invalid": _("事件编号为数字。"),
+            "min_value": _("事件编号为数字。"),
+        },
+    )
+    phone_last4 = forms.CharField(
+        label=_("手机号码后四位"),
+        validators=[RegexValidator(r"^\d{4}$", _("请填写提交时所留手机号码的后四位数字。"))],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"}),
+        error_messages={"required": _("请填写手机号码后四位。")},
+    )

@@ -7,5 +7,6 @@ from . import public_views as views
 urlpatterns = [
     path("", views.report, name="report"),
     path("thanks/", views.thanks, name="thanks"),
+    path("status/", views.status, name="status"),
     path("regions/<str:code>/children.json", views.region_children, name="region-children"),
 ]

@@ -9,6 +9,8 @@ filer as "anonymous" (governance.middleware).
 
 from __future__ import annotations
 
+import hmac
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
@@ -17,16 +19,17 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from governance import ratelimit
+from governance import personal_data, ratelimit
 
-from .choices import AttachmentStage, EventSource, Level, Urgency
-from .event_forms import PublicReportForm
+from .choices import PUBLIC_STATUS, AttachmentStage, EventSource, Level, PublicStatus, Urgency
+from .event_forms import PublicReportForm, PublicStatusForm
 from .event_views import apply_errors
 from .models import GridEvent, Region
 from .services.events import event_attach, event_file
 
 REPORT_LIMIT = 5  # reports per address …
 REPORT_WINDOW = 600  # … per 10 minutes
+STATUS_LIMIT = 10  # status look-ups per address in the same window (4 digits must not be guessable)
 SESSION_KEY = "public_report_event"
 
 
@@ -116,6 +119,39 @@ def thanks(request):
     if event is None:
         return redirect("public:report")
     return render(request, "public/thanks.html", {"event": event})
+
+
+@require_http_methods(["GET", "POST"])
+def status(request):
+    """查询办理进度: a resident's report, found by its number and the last four digits of the phone
+    left with it, shows only its public status. Every attempt counts against the address's limit,
+    and a wrong number and wrong digits get the same answer."""
+    form = PublicStatusForm(request.POST or None)
+    context = {"form": form, "minutes": REPORT_WINDOW // 60}
+    if request.method == "POST":
+        if ratelimit.hit(request, "public-status", REPORT_WINDOW) > STATUS_LIMIT:
+            return render(request, "public/status.html", {**context, "rate_limited": True}, status=429)
+        if form.is_valid():
+            event = public_event(form.cleaned_data["number"], form.cleaned_data["phone_last4"])
+            if event is None:
+                context["not_found"] = True
+            else:
+                context.update(event=event, public_status=PublicStatus(PUBLIC_STATUS[event.status]).label)
+                # The digits are not written back into the page (a shared phone or a public terminal).
+                context["form"] = PublicStatusForm(initial={"number": event.pk})
+    return render(request, "public/status.html", context)
+
+
+def public_event(number: int, last4: str) -> GridEvent | None:
+    """The resident report with this number whose phone ends in these digits (one row, one decryption)."""
+    event = GridEvent.objects.filter(pk=number, source=EventSource.RESIDENT).select_related("category").first()
+    if event is None or not event.contact_phone:
+        return None
+    try:
+        phone = personal_data.decrypt(event.contact_phone)
+    except ValueError:
+        return None
+    return event if hmac.compare_digest(phone[-4:], last4) else None
 
 
 @require_GET

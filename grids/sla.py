@@ -141,10 +141,8 @@ def amber_at(start: dt.datetime, deadline: dt.datetime) -> dt.datetime:
     return start + (deadline - start) * AMBER_AT
 
 
-def coverage_warning(today: dt.date | None = None) -> str | None:
-    """From 1 November, warn while next year's holidays are neither in the package nor entered by staff."""
-    from django.utils.translation import gettext as _
-
+def uncovered_year(today: dt.date | None = None) -> int | None:
+    """From 1 November, next year while its holidays are neither in the package nor entered by staff."""
     from .models import CalendarException
 
     today = today or timezone.localdate()
@@ -153,6 +151,18 @@ def coverage_warning(today: dt.date | None = None) -> str | None:
     year = today.year + 1
     if package_covers(year) or CalendarException.objects.filter(date__year=year).exists():
         return None
+    return year
+
+
+def coverage_warning(today: dt.date | None = None) -> str | None:
+    """The warning for the people who maintain the calendar, in the active language."""
+    year = uncovered_year(today)
+    return None if year is None else coverage_message(year)
+
+
+def coverage_message(year: int) -> str:
+    from django.utils.translation import gettext as _
+
     return _(
         "%(year)s年的法定节假日安排尚未录入：在录入前，工作日按周一至周五计算。请在“节假日调整”中录入国务院公布的安排。"
     ) % {"year": year}

@@ -656,3 +656,15 @@ def test_a_platform_superuser_opens_every_cycle_from_its_root(client, world, yea
     assert not ranking.context["is_year_end"] and "不合格单位" not in text_of(ranking)
     assert client.get(reverse("assessment:unit", args=[cycle_b.pk, "620103001"])).status_code == 200
     assert client.get(reverse("assessment:cycle-detail", args=[cycle_b.pk])).context["may_run"]
+
+
+def test_a_trace_names_the_region_code_column_in_chinese():
+    from django.utils import translation
+
+    from assessment.models import AssessorScore
+    from assessment.results import column_label
+
+    with translation.override("zh-hans"):
+        assert column_label(AssessorScore, "region_code") == "区划代码"
+    with translation.override("en"):
+        assert column_label(AssessorScore, "region_code") == "Region code"

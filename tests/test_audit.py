@@ -273,3 +273,23 @@ def test_the_audit_page_is_hidden_from_roles_without_access(client, world):
     assert client.get("/org/audit/").status_code == 404
     client.force_login(world.admin_a)
     assert client.get("/org/audit/").status_code == 200
+
+
+def test_the_trail_page_names_record_types_in_chinese_and_objects_by_their_own_label(client, world):
+    from assessment.models import RectificationItem
+    from tests.factories import UserFactory
+
+    UserFactory(username="new_clerk", role="centre_staff", region=world.county_a)
+    audit.record("update", model_label="assessment.rectificationitem", object_repr="RectificationItem object (17)",
+                 region_code=world.county_a.code)  # fmt: skip
+    client.force_login(world.admin_a)
+    page = client.get("/org/audit/").content.decode()
+    assert "<title>审计日志 · " in page
+    assert "用户 new_clerk" in page and "governance.user" not in page
+    assert "整改事项 #17" in page and "RectificationItem object" not in page
+    assert str(RectificationItem(region_code="620102001", indicator="C06")) == "620102001 C06"
+
+
+def test_the_department_page_has_a_title(client, world):
+    client.force_login(world.user_a)
+    assert "<title>职能部门 · " in client.get("/org/departments/").content.decode()

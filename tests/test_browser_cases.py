@@ -87,6 +87,14 @@ def test_convert_an_event_and_mediate_it_to_an_agreement_in_the_browser(
     login(page, base, mediation["mediator"].username, password)
     page.goto(f"{base}/cases/new/")  # the registration form fits the phone too
     assert page.locator("#id_organisation").input_value() == str(mediation["village_org"].pk)
+    # A party is a person (citizen ID) or an organisation (credit code, legal representative).
+    assert page.locator("#id_respondent_id_number").is_visible()
+    assert not page.locator("#id_respondent_credit_code").is_visible()
+    page.locator("input[name=respondent_kind][value=organisation]").check()
+    assert page.locator("#id_respondent_credit_code").is_visible()
+    assert page.locator("#id_respondent_legal_representative").is_visible()
+    assert not page.locator("#id_respondent_id_number").is_visible()
+    assert page.locator("#id_applicant_id_number").is_visible()  # the other side keeps its own kind
     page.screenshot(path=str(screenshot_path("cases-phone-new")), full_page=True)
     assert_fits_phone(page)
     page.locator("nav.nav").get_by_role("link", name="调解工作台").click()

@@ -259,3 +259,44 @@ def test_a_resident_reports_from_the_public_page(live_server, world, phone_page,
     assert event.source == "resident" and event.region == world.village_a and event.reporter_id is None
     assert event.attachments.count() == 1
     page.screenshot(path=str(screenshot_path("public-report-thanks")), full_page=True)
+
+
+def test_the_phone_form_keeps_a_local_draft_until_the_server_confirms_the_filing(
+    live_server,
+    world,
+    password,
+    phone_page,  # noqa: F811
+):
+    base, page = live_server.url, phone_page
+    login(page, base, world.worker_a.username, password)
+    page.goto(f"{base}/events/new/")
+    assert "提交成功后自动清除" in page.locator("main").inner_text()
+    page.select_option("#id_category", label="消防通道堵塞")
+    page.fill("#id_title", "楼道堆放杂物")
+    page.fill("#id_description", "2号楼一单元楼道堆放纸箱和旧家具，影响疏散。")
+    client_uuid = page.locator("input[name=client_uuid]").input_value()
+
+    # The connection drops as the worker sends: the browser shows its error page, nothing is filed.
+    page.route("**/events/new/", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.get_by_role("button", name="提交上报", exact=True).click()
+    page.wait_for_timeout(500)
+    assert GridEvent.objects.count() == 0
+    page.unroute("**/events/new/")
+
+    # Back on the form (a reload, or later): everything typed is there, with the same filing's UUID.
+    page.goto(f"{base}/events/new/")
+    assert page.locator("[data-draft-notice]").is_visible()
+    assert page.locator("#id_title").input_value() == "楼道堆放杂物"
+    assert page.locator("#id_description").input_value() == "2号楼一单元楼道堆放纸箱和旧家具，影响疏散。"
+    assert page.locator("input[name=client_uuid]").input_value() == client_uuid
+    page.screenshot(path=str(screenshot_path("events-phone-form-draft")), full_page=True)
+    assert_fits_phone(page)
+
+    # The server confirms the filing: the event page clears the draft, and a new form starts empty.
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交上报", exact=True).click()
+    event = GridEvent.objects.get()
+    assert str(event.client_uuid) == client_uuid and page.url == f"{base}/events/{event.pk}/"
+    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('event-draft:')).length") == 0
+    page.goto(f"{base}/events/new/")
+    assert page.locator("#id_title").input_value() == "" and not page.locator("[data-draft-notice]").is_visible()

@@ -423,3 +423,102 @@ def test_the_workload_counts_each_mediators_cases_in_one_query(client, world, me
     client.force_login(world.user_a)
     response = client.get(f"/cases/workload/?org={mediation['county_org'].pk}")
     assert [row.username for row in response.context["rows"]] == [mediation["county_mediator"].username]
+
+
+# --- Organisations as parties ------------------------------------------------------------------------
+
+
+def valid_credit_code(prefix17: str) -> str:
+    from disputes.validators import uscc_check_char
+
+    return prefix17 + uscc_check_char(prefix17)
+
+
+COMPANY_CODE = valid_credit_code("91620102MA7L2K3P4")
+
+
+def test_a_company_is_registered_as_an_organisation_with_its_credit_code(client, world, mediation):
+    client.force_login(mediation["mediator"])
+    page = html(client.get("/cases/new/"))
+    assert 'name="respondent_kind" value="organisation"' in page and 'name="respondent_credit_code"' in page
+    company = {
+        "respondent_kind": "organisation",
+        "respondent_name": "兰州某物业服务有限公司",
+        "respondent_credit_code": COMPANY_CODE[:17] + ("0" if COMPANY_CODE[17] != "0" else "1"),
+        "respondent_legal_representative": "钱八",
+        "respondent_phone": PHONE_2,
+    }
+    refused = client.post("/cases/new/", registration(world, mediation, **company))
+    assert refused.status_code == 200 and not Case.objects.exists() and not Party.objects.exists()
+    assert "统一社会信用代码校验位错误，请核对。" in html(refused) and 'value="钱八"' in html(refused)
+    missing = client.post("/cases/new/", registration(world, mediation, **{**company, "respondent_credit_code": ""}))
+    assert missing.status_code == 200 and not Case.objects.exists()
+
+    response = client.post(
+        "/cases/new/", registration(world, mediation, **{**company, "respondent_credit_code": COMPANY_CODE.lower()})
+    )
+    assert response.status_code == 302
+    party = Party.objects.get(name="兰州某物业服务有限公司")
+    assert (party.kind, party.credit_code, party.legal_representative) == ("organisation", COMPANY_CODE, "钱八")
+    assert party.id_number == "" and party.phone_masked == PHONE_2[:3] + "****" + PHONE_2[-4:]
+    case_page = html(client.get(response["Location"]))
+    assert "法人或其他组织" in case_page and COMPANY_CODE in case_page and "钱八" in case_page
+    assert PHONE_2 not in case_page
+
+
+def test_an_organisation_in_another_case_within_a_year_makes_a_repeat(world, mediation):
+    company = {"side": "respondent", "kind": "organisation", "name": "兰州某物业服务有限公司"}
+    first = register(world, mediation, parties=[{**company, "credit_code": COMPANY_CODE}])
+    other = register(world, mediation, parties=[{**company, "credit_code": valid_credit_code("91620102MA7L2K3P5")}])
+    second = register(
+        world, mediation, parties=[{**company, "credit_code": COMPANY_CODE, "legal_representative": "钱八"}]
+    )
+    assert (first.is_repeat, other.is_repeat, second.is_repeat) == (False, False, True)
+    assert list(svc.earlier_cases_of_same_parties(second, world.province_user)) == [first]
+
+
+def test_the_pdfs_name_an_organisation_by_its_credit_code_and_legal_representative(client, world, mediation):
+    case = agreed_case(
+        world,
+        mediation,
+        parties=[
+            {"side": "applicant", "name": "张三", "id_number": PERSON_1, "phone": PHONE_1},
+            {
+                "side": "respondent",
+                "kind": "organisation",
+                "name": "兰州某物业服务有限公司",
+                "credit_code": COMPANY_CODE,
+                "legal_representative": "钱八",
+            },
+        ],
+    )
+    client.force_login(mediation["mediator"])
+    for url in (f"/cases/{case.pk}/agreement.pdf", f"/cases/{case.pk}/file.pdf"):
+        text = pdf_text(client.get(url).content).replace("\n", "")
+        assert "兰州某物业服务有限公司" in text and COMPANY_CODE in text and "钱八" in text
+
+
+def test_a_mediators_home_is_their_case_board(client, mediation):
+    client.force_login(mediation["mediator"])
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/cases/"
+
+
+def test_the_case_list_opens_on_open_cases_by_deadline_then_shows_all_on_request(client, world, mediation):
+    m = mediation["mediator"]
+    concluded = register(world, mediation, title="早已结案")
+    svc.case_accept(case=concluded, user=m)
+    svc.case_assign(case=concluded, user=m, mediator=m)
+    svc.case_fail(case=concluded, user=m, reason="双方分歧大")
+    svc.case_refer(case=concluded, user=m, referral="litigation")
+    svc.case_close(case=concluded, user=m)
+    later, sooner = register(world, mediation, title="期限较晚"), register(world, mediation, title="期限较早")
+    svc.case_accept(case=later, user=m)
+    Case.objects.filter(pk=later.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=20))
+    svc.case_accept(case=sooner, user=m)
+    Case.objects.filter(pk=sooner.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=3))
+    client.force_login(world.user_a)
+    page = html(client.get("/cases/"))
+    assert "早已结案" not in page and page.index("期限较早") < page.index("期限较晚")
+    everything = html(client.get("/cases/?status=all"))
+    assert everything.index("期限较早") < everything.index("期限较晚") < everything.index("早已结案")

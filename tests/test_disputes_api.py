@@ -641,3 +641,13 @@ def test_parallel_registrations_get_distinct_numbers_and_resends_one_case(world,
     assert sorted(code for code, _id in resent) == [200] * 9 + [201], resent
     assert len({case_id for _code, case_id in resent}) == 1
     assert Case.objects.filter(client_uuid=same["client_uuid"]).count() == 1
+
+
+def test_an_organisation_party_carries_its_legal_representative_through_the_api(api, world, mediation):
+    company = {"side": "respondent", "kind": "organisation", "name": "兰州某物业服务有限公司", "credit_code": USCC}
+    data = register(api, world, mediation, parties=[{**company, "legal_representative": "钱八", "id_number": PERSON_1}])
+    (party,) = data["parties"]
+    assert (party["kind"], party["credit_code"], party["legal_representative"]) == ("organisation", USCC, "钱八")
+    assert party["id_number_masked"] == ""  # an organisation has no citizen ID; a typed one is dropped
+    again = register(api, world, mediation, parties=[company])
+    assert again["is_repeat"] is True  # the same credit code within 365 days

@@ -7,11 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from governance.choices import Role
 from governance.models import AuditLog
 from grids.choices import EventStatus, Level
 from grids.models import EventCategory, EventDispatch, EventHistory, GridEvent
+from grids.selectors import dispatch_departments
 from grids.services import events as svc
 from grids.transitions import TRANSITIONS
+from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +102,65 @@ def test_dispatch_with_collaborators(world, people, file_event):
     svc.event_dispatch(event=event, user=world.user_a, lead=world.dept_a, collaborators=[justice])
     roles = dict(EventDispatch.objects.filter(event=event).values_list("department__name", "role"))
     assert roles == {world.dept_a.name: "lead", "城关区司法局": "collaborator"}
+
+
+@pytest.fixture
+def stations(world):
+    """The township departments of both counties: 甲街道派出所 in county A, 乙镇派出所 in county B."""
+    return {
+        "a": DepartmentFactory(region=world.township_a, kind="公安", name="甲街道派出所"),
+        "b": DepartmentFactory(region=world.township_b, kind="公安", name="乙镇派出所"),
+        "city": DepartmentFactory(region=world.city, kind="公安", name="兰州市公安局"),
+    }
+
+
+def test_a_township_centre_dispatches_to_its_own_station_and_to_its_county(world, people, stations, file_event):
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    offered = set(dispatch_departments(event=event, user=people["township"]).values_list("name", flat=True))
+    assert offered == {"甲街道派出所", world.dept_a.name}  # not the sibling township's, not the city's
+    event = svc.event_dispatch(event=event, user=people["township"], lead=stations["a"])
+    assert event.status == EventStatus.DISPATCHED and event.lead_department == stations["a"]
+
+
+def test_a_grid_leader_dispatches_to_the_township_stations_above_the_village(world, people, stations, file_event):
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    event = svc.event_dispatch(event=event, user=people["leader"], lead=stations["a"])
+    assert event.lead_department == stations["a"]
+
+
+def test_a_township_station_handler_handles_what_was_dispatched_to_it(world, people, stations, file_event):
+    handler = UserFactory(
+        username="pcs_a", role=Role.DEPARTMENT_HANDLER, region=world.township_a, department=stations["a"]
+    )
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    svc.event_dispatch(event=event, user=people["township"], lead=stations["a"])
+    svc.event_department_accept(event=event, user=handler)
+    event = svc.event_resolve(event=event, user=handler, resolution="民警到场劝离")
+    assert event.status == EventStatus.RESOLVED and event.resolved_level == Level.VILLAGE
+
+
+def test_a_county_centre_is_not_offered_the_city_departments_nor_a_sibling_townships(
+    world, people, stations, file_event
+):
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    offered = set(dispatch_departments(event=event, user=world.user_a).values_list("name", flat=True))
+    assert offered == {"甲街道派出所", world.dept_a.name}
+    for department in (stations["b"], stations["city"]):
+        with pytest.raises(ValidationError):
+            svc.event_dispatch(event=event, user=world.user_a, lead=department)
+    event.refresh_from_db()
+    assert event.status == EventStatus.ACCEPTED and not EventDispatch.objects.filter(event=event).exists()
+
+
+def test_a_city_centre_may_also_dispatch_to_the_city_departments(world, people, stations, file_event):
+    city_centre = UserFactory(username="city_centre", role=Role.CENTRE_STAFF, region=world.city)
+    event = file_event()
+    offered = set(dispatch_departments(event=event, user=city_centre).values_list("name", flat=True))
+    assert offered == {"甲街道派出所", world.dept_a.name, "兰州市公安局"}
 
 
 def test_a_foreign_department_cannot_be_dispatched_to(world, people, file_event):
@@ -240,3 +302,9 @@ def test_department_handlers_see_only_what_was_dispatched_to_their_department(wo
     assert list(GridEvent.objects.restrict(people["police"])) == [event]
     assert not GridEvent.objects.restrict(clerk).exists()
     assert set(GridEvent.objects.restrict(world.user_a)) == {event, other}
+
+
+def test_the_timeline_starts_when_the_event_was_reported(file_event):
+    reported_at = timezone.now() - dt.timedelta(days=3)
+    event = file_event(reported_at=reported_at)
+    assert event.history.get(action="report").at == reported_at

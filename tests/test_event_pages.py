@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from governance.choices import AuditAction
@@ -517,17 +518,23 @@ def test_csv_export_has_only_the_jurisdiction_with_masked_phones(client, world, 
 def test_xlsx_export_has_only_the_jurisdiction_with_masked_phones(client, world, password, file_event, foreign_event):
     from openpyxl import load_workbook
 
-    file_event(title="甲区事件", contact_phone=PHONE)
+    event = file_event(title="甲区事件", contact_phone=PHONE)
+    file_event(title='=HYPERLINK("x")', description="第一行\n第二行 <b>&amp;\x07")
     login(client, world.user_a, password)
     response = client.get(reverse("events:export-xlsx"))
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.streaming  # sent as it is written
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook.active
+    assert sheet.title == "事件台账" and sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "事件编号" and "联系电话" in rows[0]
-    assert [row[4] for row in rows[1:]] == ["甲区事件"]
+    assert rows[0][0] == "事件编号" and "联系电话" in rows[0] and sheet["A1"].font.b
+    assert [row[4] for row in rows[1:]] == ["甲区事件", '\'=HYPERLINK("x")']  # formulas are neutralised
+    assert rows[2][5] == "第一行\n第二行 <b>&amp;"  # markup kept as text, a control character dropped
     phone_column = rows[0].index("联系电话")
-    assert rows[1][phone_column] == "138****5678"
+    assert rows[1][phone_column] == "138****5678" and rows[1][0] == event.pk
+    assert abs(rows[1][1] - timezone.localtime(event.reported_at).replace(tzinfo=None)).total_seconds() < 1
+    assert sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
     assert AuditLog.objects.filter(action=AuditAction.EXPORT, changes__format="xlsx").exists()
 
 
@@ -693,6 +700,47 @@ def test_public_reports_reach_the_centre_queue(client, world, password):
     assert client.get(reverse("events:detail", args=[event.pk])).status_code == 404
 
 
+def test_a_resident_follows_a_report_with_its_number_and_the_phones_last_four_digits(client, world, people):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    thanks = client.get(reverse("public:thanks")).content.decode()
+    assert reverse("public:status") in thanks
+    client.cookies.clear()  # a later visit, from another browser
+    found = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}).content.decode()
+    assert "等待受理" in found and "环境卫生" in found and f"#{event.pk}" in found
+    shown = found.split('class="public-status"')[1].split("</section>")[0]
+    assert "等待受理" in shown
+    for private in ("甲社区东门", "小区门口垃圾三天没人清运", "5678", world.village_a.name, "群众"):
+        assert private not in found
+    svc.event_accept(event=event, user=world.user_a)
+    found = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}).content.decode()
+    assert "正在办理" in found
+
+
+def test_a_wrong_number_or_wrong_digits_get_the_same_answer(client, world, file_event):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    patrol = file_event(contact_phone="13912345678")  # filed by a grid worker, not a resident's report
+    answers = [
+        client.post(reverse("public:status"), {"number": number, "phone_last4": digits}).content.decode()
+        for number, digits in ((event.pk, "1234"), (event.pk + 999, "5678"), (patrol.pk, "5678"))
+    ]
+    assert all("没有找到与该编号和手机号码后四位相符的反映" in page and "public-status" not in page for page in answers)
+    bad = client.post(reverse("public:status"), {"number": "abc", "phone_last4": "56"}).content.decode()
+    assert "事件编号为数字。" in bad and "请填写提交时所留手机号码的后四位数字。" in bad
+
+
+def test_the_status_look_up_is_rate_limited_per_address(client, world):
+    client.post(reverse("public:report"), public_data(world))
+    event = GridEvent.objects.get()
+    for digits in range(10):
+        client.post(reverse("public:status"), {"number": event.pk, "phone_last4": f"{digits:04d}"})
+    response = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"})
+    assert response.status_code == 429 and "等待受理" not in response.content.decode()
+    other = client.post(reverse("public:status"), {"number": event.pk, "phone_last4": "5678"}, REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200 and "等待受理" in other.content.decode()
+
+
 def test_a_converted_event_shows_its_case(client, world, people, mediation, file_event):
     from grids.services.events import event_convert
 
@@ -701,3 +749,50 @@ def test_a_converted_event_shows_its_case(client, world, people, mediation, file
     client.force_login(world.user_a)
     page = client.get(f"/events/{event.pk}/").content.decode()
     assert "已转矛盾纠纷" in page and event.mediation_case.number in page and "甲社区人民调解委员会" in page
+
+
+def test_the_township_centre_is_offered_its_stations_and_its_county_departments(
+    client, world, people, password, file_event
+):
+    from tests.factories import DepartmentFactory
+
+    station = DepartmentFactory(region=world.township_a, kind="公安", name="甲街道派出所")
+    DepartmentFactory(region=world.township_b, kind="公安", name="乙镇派出所")
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    client.login(username="township_a", password=password)
+    html = client.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert 'id="action-dispatch"' in html
+    assert "甲街道派出所（甲街道）" in html and f"{world.dept_a.name}（城关区）" in html and "乙镇派出所" not in html
+    # The category's default department kind (公安) at the event's own township is chosen first.
+    form = html[html.index('id="action-dispatch"') :]
+    assert f'value="{station.pk}" selected' in form
+    client.post(reverse("events:act", args=[event.pk, "dispatch"]), {"dispatch-lead": station.pk, "dispatch-note": ""})
+    event.refresh_from_db()
+    assert event.status == EventStatus.DISPATCHED and event.lead_department == station
+
+
+def test_the_event_page_answers_in_a_bounded_number_of_queries(
+    client, world, people, password, file_event, django_assert_max_num_queries
+):
+    from tests.factories import DepartmentFactory
+
+    def walked(title, rounds, grid):
+        event = file_event(title=title, region=grid, reporter=world.user_a)
+        svc.event_accept(event=event, user=world.user_a)
+        for i in range(rounds):
+            extra = DepartmentFactory(region=world.county_a, kind="司法", name=f"{title}协办{i}")
+            svc.event_dispatch(event=event, user=world.user_a, lead=world.dept_a, collaborators=[extra])
+            svc.event_department_return(event=event, user=people["police"], reason=f"第{i}次退回")
+        for i in range(rounds):
+            file_event(title=f"{title}重复{i}", region=grid, reporter=world.user_a)  # likely duplicates
+        return event
+
+    login(client, world.user_a, password)
+    short, long = walked("短", 1, world.grid_a), walked("长", 6, world.grid_a2)
+    client.get(reverse("events:detail", args=[short.pk]))  # warm the once-a-day caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("events:detail", args=[short.pk])).status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("events:detail", args=[long.pk])).status_code == 200
+    assert len(few.captured_queries) <= 20

@@ -551,3 +551,17 @@ def test_an_event_converts_into_a_mediation_case_through_the_api(api, world, peo
     )
     assert response.status_code == 200 and response.json()["status"] == "converted"
     assert Case.objects.get(origin_event_id=event.pk).organisation == mediation["village_org"]
+
+
+def test_a_township_centre_dispatches_to_its_county_police_through_the_api(api, world, people, file_event):
+    from tests.factories import DepartmentFactory
+
+    sibling_station = DepartmentFactory(region=world.township_b, kind="公安", name="乙镇派出所")
+    event = file_event()
+    svc.event_accept(event=event, user=people["leader"])
+    refused = act(api, people["township"], event.pk, "dispatch", lead=sibling_station.pk)
+    assert refused.status_code == 400 and "lead" in refused.json()["fields"]
+    event.refresh_from_db()
+    assert event.status == EventStatus.ACCEPTED and not event.dispatches.exists()
+    response = act(api, people["township"], event.pk, "dispatch", lead=world.dept_a.pk)
+    assert response.status_code == 200 and response.json()["lead_department"] == world.dept_a.pk

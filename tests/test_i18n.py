@@ -150,3 +150,10 @@ def test_compiled_catalog_is_up_to_date():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_public_status_page_in_english(client):
+    html = client.get(reverse("public:status"), headers={"accept-language": "en"}).content.decode()
+    assert "Check progress" in html and "Last four digits of the mobile number" in html
+    assert chinese_left(html) == []

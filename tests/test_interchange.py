@@ -381,3 +381,20 @@ def test_the_commands_import_and_export(world, tmp_path):
     target = tmp_path / "export.jsonl"
     call_command("export_records", world.county_a.code, "--from", "2025-01-01", "--to", "2025-12-31", "-o", str(target))
     assert '"id":"' in target.read_text() and '"type":"event"' in target.read_text()
+
+
+def test_an_imported_organisation_keeps_its_legal_representative_and_repeats_by_credit_code(world, mediation):
+    company = {"side": "respondent", "kind": "organisation", "name": "兰州某物业服务有限公司",
+               "credit_code": "91350100M000100Y43", "legal_representative": "钱八"}  # fmt: skip
+    later = case_row(world, mediation, 2, parties=[company], timeline=[
+        {"action": "register", "at": at(2025, 6, 1, 9)}, {"action": "accept", "at": at(2025, 6, 1, 10)},
+    ], sessions=[], agreement=None, follow_ups=[], confirmation=None)  # fmt: skip
+    report = run([HEADER, case_row(world, mediation, 1, parties=[company]), later])
+    assert report.ok, report.as_dict()
+    k1, k2 = Case.objects.order_by("registered_at")
+    assert not k1.is_repeat and k2.is_repeat
+    assert Party.objects.get(case=k1).legal_representative == "钱八"
+    lines = export_records(code=world.county_a.code, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    exported = [json.loads(line) for line in lines]
+    parties = [p for row in exported if row.get("type") == "case" for p in row["parties"]]
+    assert {p.get("legal_representative") for p in parties} == {"钱八"}

@@ -251,3 +251,14 @@ def test_a_visit_of_a_worker_without_an_account_is_refused_while_validating(worl
     report = run([HEADER, worker_row(world, account=""), visit], dry_run=True)
     assert not report.ok and report.rejected[0].line == 3 and "worker" in report.rejected[0].reasons
     assert run([HEADER, worker_row(world), visit], dry_run=True).ok
+
+
+def test_a_township_department_is_imported_and_a_village_one_is_refused(world):
+    ok = run(
+        [HEADER, {"type": "department", "region": world.township_a.code, "name": "甲街道派出所", "kind": "police"}]
+    )
+    assert ok.ok and Department.objects.get(name="甲街道派出所").region == world.township_a
+    refused = run(
+        [HEADER, {"type": "department", "region": world.village_a.code, "name": "甲社区警务室", "kind": "police"}]
+    )
+    assert not refused.ok and not Department.objects.filter(name="甲社区警务室").exists()

@@ -87,6 +87,7 @@ def test_an_upload_is_imported_by_a_job_whose_page_shows_the_report(client, worl
     page = client.get(response.url)
     html = text_of(page)
     assert "导入完成" in html and "已处理 3 行" in html and "history.jsonl" in html
+    assert "网格事件 新增" in html and "event 新增" not in html
     assert page.context["report"]["created"] == {"grid_worker": 1, "event": 1}
     assert "<progress" not in html and "js/progress.js" in html  # the poller stays idle on a finished job
     assert GridEvent.objects.count() == 1 and ExternalRef.objects.filter(kind="event").count() == 1
@@ -131,6 +132,7 @@ def test_a_rejected_file_lists_every_rejected_row_and_writes_nothing(client, wor
     page = client.get(response.url)
     html = text_of(page)
     assert "文件被拒绝，未导入任何记录" in html and "已拒绝" in html
+    assert "新增" not in html and "网格事件 校验通过（未导入）" in html  # nothing was added
     shown = [(r["line"], r["type"], r["id"]) for r in page.context["page_obj"]]
     assert shown == [(4, "", ""), (5, "event", "E2"), (6, "event", "E3"), (7, "nonsense", "")]
     assert "管辖" in html and "urgency" in html and "未知的记录类型" in html
@@ -421,3 +423,13 @@ def test_the_job_page_follows_the_import_to_its_report_in_the_browser(
     expect(page.locator("#report")).to_contain_text("已处理 3 行")
     page.screenshot(path=str(screenshot_path("records-job-done")), full_page=True)
     assert GridEvent.objects.count() == 1
+
+
+def test_the_import_page_serves_the_file_format_description(client, world):
+    client.force_login(world.user_a)
+    page = text_of(client.get(reverse("interchange:records")))
+    assert "docs/import-format.md" not in page and reverse("interchange:format") in page
+    description = client.get(reverse("interchange:format"))
+    assert description.status_code == 200 and "legal_representative" in text_of(description)
+    client.force_login(world.worker_a)
+    assert client.get(reverse("interchange:format")).status_code == 403

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from governance.choices import DepartmentKind, Role
+from governance.models import Department
 from grids.models import Region
 
 from .factories import DepartmentFactory, RegionFactory, UserFactory
@@ -253,3 +254,20 @@ def test_a_new_department_in_the_own_county_is_accepted(api, world):
     DepartmentFactory(region=world.county_a, kind=DepartmentKind.JUSTICE, name="城关区司法局")
     api.force_authenticate(world.user_a)
     assert api.get("/api/v1/departments/").json()["count"] == 2
+
+
+def test_a_township_may_have_departments_but_a_village_may_not(api, world):
+    api.force_authenticate(world.user_a)
+    response = api.post(
+        "/api/v1/departments/", {"region": world.township_a.code, "kind": "公安", "name": "甲街道派出所"}, format="json"
+    )
+    assert response.status_code == 201
+    refused = api.post(
+        "/api/v1/departments/", {"region": world.village_a.code, "kind": "公安", "name": "甲社区警务室"}, format="json"
+    )
+    assert refused.status_code == 400 and refused.json()["fields"]["region"] == [
+        "职能部门只能设在乡镇（街道）及以上区划。"
+    ]
+    assert list(
+        Department.objects.filter(region__in=[world.township_a, world.village_a]).values_list("name", flat=True)
+    ) == ["甲街道派出所"]

@@ -48,6 +48,31 @@ def test_the_openapi_schema_lists_the_v1_endpoints(client):
 
 
 @pytest.mark.django_db
+def test_the_schema_is_generated_once_per_language_not_per_request(client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from governance.api.views import CachedSchemaView
+
+    monkeypatch.setattr(CachedSchemaView, "_schemas", {})
+    calls = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: calls.append(1) or original(self, **kw))
+    first = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").json() == first and len(calls) == 1
+    english = client.get("/api/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert len(calls) == 2 and english["paths"].keys() == first["paths"].keys()
+
+
+@pytest.mark.django_db
+def test_the_api_docs_and_schema_answer_in_a_few_queries(client, world, django_assert_max_num_queries):
+    client.force_login(world.user_a)
+    client.get("/api/schema/")  # the first request generates the schema
+    for url in ("/api/docs/", "/api/schema/"):
+        with django_assert_max_num_queries(6):  # session, user, unread notifications, the session save (3)
+            assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/", "/accounts/login/"])
 def test_pages_load_nothing_from_outside(client, url):
     html = client.get(url).content.decode()
@@ -87,6 +112,58 @@ def test_the_small_demo_has_every_role_and_is_built_once(capsys):
     call_command("seed_demo", scale="small")
     assert "already exist" in capsys.readouterr().out
     assert Region.objects.filter(level=6).count() == 108
+
+
+@pytest.mark.django_db
+def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(client, capsys):
+    """What a new user meets on `make demo`: a township dispatching to its own stations, and an
+    assessor of the current cycle with units assigned, some scored and some to do."""
+    from assessment.models import AssessorGroup, Cycle, Indicator
+    from governance.models import Department
+    from grids.choices import Level
+    from grids.models import GridEvent
+
+    call_command("seed_demo", scale="small")
+    township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
+    station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP).department
+    assert station.name.endswith("派出所") and station.region == township_centre.region
+    townships = Region.objects.filter(level=Level.TOWNSHIP).count()
+    assert Department.objects.filter(region__level=Level.TOWNSHIP).count() == 5 * townships
+    assert GridEvent.objects.filter(lead_department=station).exists()
+    client.force_login(township_centre)
+    assert station.name in client.get("/org/departments/").content.decode()
+
+    # The mediator's home is their board, with open cases — one against a company, as an organisation.
+    mediator = User.objects.get(role=Role.MEDIATOR)
+    client.force_login(mediator)
+    board = client.get("/", follow=True).content.decode()
+    assert "小区电梯长期故障维修费用分摊纠纷" in board and "楼上漏水引发的邻里纠纷" in board
+    from disputes.models import Party
+
+    company = Party.objects.get(name="兰州某物业服务有限公司", case__status__in=["accepted", "mediating"])
+    assert company.kind == "organisation" and company.legal_representative == "钱八"
+    # A resident follows the demo's 随手拍 report with its number and the phone's last four digits.
+    report = GridEvent.objects.get(source="resident", contact_phone_index__gt="")
+    status = client.post("/report/status/", {"number": report.pk, "phone_last4": "1234"}).content.decode()
+    assert "等待受理" in status
+
+    assessor = User.objects.get(role=Role.ASSESSOR)
+    client.force_login(assessor)
+    desk = client.get("/assessment/scoring/").content.decode()
+    assert "本组没有分配单位" not in desk
+    assessed = Indicator.objects.filter(rule="assessed").count()
+    assert f"0 / {assessed}" in desk and f"{assessed} / {assessed}" in desk  # work done, and work to do
+    current = Cycle.objects.get(year=timezone.localdate().year, root=assessor.region)
+    group = AssessorGroup.objects.get(cycle=current)
+    assert group.members.get() == assessor and group.units.count() == 4  # the county and its 3 townships
+    assert 0 < group.scores.count() < 4 * assessed
+    committee = User.objects.get(role=Role.COMMITTEE_STAFF, region=assessor.region)
+    client.force_login(committee)
+    groups_page = client.get("/assessment/groups/").content.decode()
+    assert f"/assessment/groups/{group.pk}/" in groups_page  # the organiser manages its own groups
+    assert 'href="/assessment/groups/"' in client.get(f"/assessment/{current.pk}/").content.decode()
+    client.force_login(assessor)
+    assert "管理本周期的考核组" not in client.get(f"/assessment/{current.pk}/").content.decode()
 
 
 @pytest.mark.django_db

@@ -78,12 +78,48 @@ def test_clock_states_turn_amber_at_80_percent_and_red_past_the_limit():
     assert clock_state(start, deadline, at(2026, 11, 23, 19, 0)) == "red"
 
 
-def test_the_calendar_warning_reaches_administrators_not_grid_workers(world, rf, monkeypatch):
+@pytest.fixture
+def november(monkeypatch):
+    """1 November 2026 is past, and 2027's holidays are neither in the package nor entered."""
     import grids.context_processors as processors
+    import grids.sla as sla
 
     monkeypatch.setattr(processors.timezone, "localdate", lambda: dt.date(2026, 11, 23))
+    monkeypatch.setattr(sla, "package_covers", lambda year: year < 2027)
+
+
+def calendar_maintainer(world, role="admin", region=None):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="calendar_keeper", role=role, region=region or world.province, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_calendarexception"))
+    return user
+
+
+def test_the_calendar_notice_reaches_only_those_who_maintain_the_calendar(world, rf, november):
+    import grids.context_processors as processors
+
     request = rf.get("/")
-    request.user = world.admin_a
-    assert "2027" in processors.calendar_warning(request)["calendar_warning"]
-    request.user = world.worker_a
-    assert processors.calendar_warning(request) == {}
+    request.user = calendar_maintainer(world)
+    context = processors.calendar_warning(request)
+    assert "2027" in context["calendar_notice"] and context["calendar_url"] == "/admin/grids/calendarexception/"
+    for user in (world.worker_a, world.user_a, world.admin_a):  # grid worker, centre staff, an admin not in the admin
+        request.user = user
+        assert processors.calendar_warning(request) == {}
+
+
+def test_the_calendar_notice_is_a_translated_note_below_the_success_message(client, world, november, file_event):
+    keeper = calendar_maintainer(world, role="centre_staff", region=world.county_a)  # a county centre keeps it
+    event = file_event()
+    client.force_login(keeper)
+    response = client.post(f"/events/{event.pk}/act/accept/", {"accept-note": ""}, follow=True)
+    page = response.content.decode()
+    assert 'class="calendar-notice" role="note"' in page and 'class="error"' not in page
+    assert page.index('class="messages"') < page.index("2027年的法定节假日安排尚未录入")
+    assert 'href="/admin/grids/calendarexception/"' in page
+    english = client.get("/", headers={"accept-language": "en"}).content.decode()
+    assert "2027" in english and "法定节假日" not in english
+    client.force_login(world.user_a)
+    assert "calendar-notice" not in client.get("/").content.decode()

@@ -28,7 +28,7 @@ from grids.choices import Level
 from grids.event_views import apply_errors
 from grids.models import Region
 
-from .. import exports, services
+from .. import exports, inputs, services
 from ..choices import DIMENSION_POINTS, CycleKind, CycleStatus
 from ..models import WeightProfile
 from ..results import (
@@ -219,6 +219,8 @@ def cycle_detail(request, pk: int):
             "units": results.count(),
             "own_unit": own_unit,
             "error": error,
+            # The organiser (staff at or above the cycle's root) forms the assessor groups.
+            "may_manage_groups": inputs.may(user, "assessment.group", inputs.COVERS, cycle.region_code),
         },
     )
 

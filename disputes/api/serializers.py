@@ -146,6 +146,7 @@ class PartySerializer(serializers.ModelSerializer):
             "id_number_masked",
             "phone_masked",
             "credit_code",
+            "legal_representative",
             "address",
         ]
         read_only_fields = fields
@@ -355,6 +356,9 @@ class PartyInputSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     credit_code = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    legal_representative = serializers.CharField(
+        max_length=50, required=False, allow_blank=True, default="", help_text=_("组织的法定代表人或负责人")
+    )
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):

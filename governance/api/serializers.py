@@ -20,6 +20,15 @@ class DepartmentSerializer(serializers.ModelSerializer):
         fields = ["id", "region", "region_name", "kind", "name", "is_active", "created_at"]
         read_only_fields = ["created_at"]
 
+    def validate(self, attrs):
+        """The model's rule (Department.clean) decides where a department may sit."""
+        region = attrs.get("region", getattr(self.instance, "region", None))
+        try:
+            Department(region=region).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
 
 class UserSerializer(serializers.ModelSerializer):
     region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)

@@ -1,8 +1,10 @@
 """API views of the platform package: departments, users, audit trail, tokens."""
 
 from django.contrib.auth import authenticate
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -86,3 +88,24 @@ class TokenView(APIView):
             context=context_for(request._request, user),
         )
         return Response({"token": token.key, "user": user.username, "role": user.role})
+
+
+class CachedSchemaView(SpectacularAPIView):
+    """/api/schema/: the OpenAPI document, generated once per process, version and language.
+
+    Generating it walks every viewset and serializer (seconds), yet it changes only with the code,
+    which a deployment restarts; it is public (SERVE_PUBLIC) and so the same for every caller.
+    """
+
+    _schemas: dict = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (version, get_language())
+        if key not in self._schemas:
+            generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
+            self._schemas[key] = generator.get_schema(request=request, public=self.serve_public)
+        return Response(
+            data=self._schemas[key],
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+        )

@@ -273,6 +273,18 @@ def register(record_type: type[RecordType]) -> type[RecordType]:
     return record_type
 
 
+def kind_label(kind: str) -> str:
+    """A section's name for people: its model's Chinese name ("网格事件" for `event`)."""
+    from django.apps import apps
+
+    from . import records  # noqa: F401 - fills the registry
+
+    record_type = REGISTRY.get(kind)
+    if record_type is None or not record_type.model_label:
+        return kind
+    return str(apps.get_model(record_type.model_label)._meta.verbose_name)
+
+
 # --- The context of one import ---------------------------------------------------------------------------
 
 

@@ -306,6 +306,8 @@ def _party(p, reveal: bool) -> dict:
     row = {"side": p.side, "kind": p.kind, "name": p.name, "address": p.address}
     if p.credit_code:
         row["credit_code"] = p.credit_code
+    if p.legal_representative:
+        row["legal_representative"] = p.legal_representative
     if p.id_number:
         row.update({"id_number": decrypt(p.id_number)} if reveal else {"id_number_masked": p.id_number_masked})
     if p.phone:

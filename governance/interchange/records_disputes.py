@@ -4,6 +4,7 @@ follow-ups and judicial confirmation."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +80,7 @@ def _party(value, index: int) -> dict:
     return {
         "side": side, "kind": kind, "name": name, "address": text(value, "address", max_length=200),
         "credit_code": credit_code, "id_number": encrypt(id_number), "id_number_index": blind_index(id_number),
+        "legal_representative": text(value, "legal_representative", max_length=50) if credit_code else "",
         "id_number_masked": mask_id(id_number) if id_number else masked_id, "phone": encrypt(phone), "phone_index": blind_index(phone),
         "phone_masked": mask_phone(phone) if phone else masked_phone,
     }  # fmt: skip
@@ -337,17 +339,18 @@ class CaseRecord(RecordType):
     @staticmethod
     def _repeat_flags(cases, parties) -> None:
         """disputes.services.refresh_repeat_flags on every case a new party may concern: the
-        imported cases and the platform's cases sharing one of their parties' ID numbers
+        imported cases and the platform's cases sharing one of their parties (ID number or credit code)
         (an earlier case imported later makes a later one a repeat, as if entered live)."""
         from disputes.models import Case, Party
 
         indexes = {p.id_number_index for p in parties if p.kind == PartyKind.PERSON and p.id_number_index}
-        if not indexes:
+        codes = {p.credit_code for p in parties if p.kind == PartyKind.ORGANISATION and p.credit_code}
+        if not indexes and not codes:
             return
-        related = Case.objects.filter(
-            pk__in=Party.objects.filter(id_number_index__in=indexes, kind=PartyKind.PERSON).values("case_id")
+        same = Q(kind=PartyKind.PERSON, id_number_index__in=indexes) | Q(
+            kind=PartyKind.ORGANISATION, credit_code__in=codes
         )
-        refresh_repeat_flags(related)
+        refresh_repeat_flags(Case.objects.filter(pk__in=Party.objects.filter(same).values("case_id")))
 
 
 RISK_EXPORT = RISK_NAMES

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,6 +19,7 @@ from django.utils.translation import get_language
 from governance.middleware import client_ip
 from governance.models import ImportJob
 
+from .base import kind_label
 from .exporter import export_records
 from .forms import MAX_UPLOAD_BYTES, ExportForm, ImportForm
 from .jobs import progress_payload, start_import
@@ -34,6 +36,16 @@ def _may_import(request) -> None:
 def _job(request, pk: int) -> ImportJob:
     _may_import(request)
     return get_object_or_404(ImportJob.objects.restrict(request.user).select_related("user"), pk=pk)
+
+
+FORMAT_DOC = settings.BASE_DIR / "docs" / "import-format.md"
+
+
+@login_required
+def records_format(request):
+    """The file format description (docs/import-format.md), for the users of the import page."""
+    _may_import(request)
+    return render(request, "interchange/format.html", {"text": FORMAT_DOC.read_text(encoding="utf-8")})
 
 
 @login_required
@@ -64,11 +76,21 @@ def job_detail(request, pk: int):
     job = _job(request, pk)
     report = job.report or {}
     rejected = Paginator(report.get("rejected", []), REJECTED_PER_PAGE).get_page(request.GET.get("page"))
+    counts = {
+        key: [(kind_label(kind), n) for kind, n in (report.get(key) or {}).items()] for key in ("created", "unchanged")
+    }
     error = next((line for line in reversed(job.error.strip().splitlines()) if line.strip()), "")
     return render(
         request,
         "interchange/job.html",
-        {"job": job, "progress": progress_payload(job), "report": report, "page_obj": rejected, "error": error},
+        {
+            "job": job,
+            "progress": progress_payload(job),
+            "report": report,
+            "counts": counts,
+            "page_obj": rejected,
+            "error": error,
+        },
     )
 
 

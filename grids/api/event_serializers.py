@@ -25,6 +25,7 @@ from governance.models import Department
 
 from ..choices import AttachmentStage, EventSource, EventStatus, Feedback, Level, Urgency
 from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region, VisitRecord
+from ..selectors import dispatch_departments
 from ..services.events import actor_kinds
 from ..sla import clock_state
 from ..transitions import TRANSITIONS, allowed_from
@@ -283,6 +284,17 @@ class EventFileSerializer(serializers.Serializer):
         return attrs
 
 
+class DispatchDepartmentField(serializers.PrimaryKeyRelatedField):
+    """A department the event in the context may be dispatched to; any other id is answered
+    like one that does not exist."""
+
+    def get_queryset(self):
+        request, event = self.context.get("request"), self.context.get("event")
+        if request is None or event is None:
+            return Department.objects.none()
+        return dispatch_departments(event=event, user=request.user)
+
+
 class TransitionSerializer(serializers.Serializer):
     """The body of a transition action; each transition reads the fields it needs."""
 
@@ -290,11 +302,9 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     resolution = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     feedback = serializers.ChoiceField(choices=Feedback.choices, required=False)
-    lead = ScopedPrimaryKeyRelatedField(
-        queryset=Department.objects.filter(is_active=True), required=False, help_text=_("牵头部门ID")
-    )
+    lead = DispatchDepartmentField(queryset=Department.objects.none(), required=False, help_text=_("牵头部门ID"))
     collaborators = serializers.ListField(
-        child=ScopedPrimaryKeyRelatedField(queryset=Department.objects.filter(is_active=True)),
+        child=DispatchDepartmentField(queryset=Department.objects.none()),
         required=False,
         help_text=_("协办部门ID列表"),
     )

@@ -183,7 +183,7 @@ class EventViewSet(ScopedModelViewSet):
 
     def run_transition(self, request, name: str) -> Response:
         event = self.get_object()
-        body = TransitionSerializer(data=request.data, context=self.get_serializer_context())
+        body = TransitionSerializer(data=request.data, context={**self.get_serializer_context(), "event": event})
         body.is_valid(raise_exception=True)
         try:
             event = transition(name, event=event, user=request.user, **self._inputs(name, body.validated_data))

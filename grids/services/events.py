@@ -90,10 +90,18 @@ def _actor_name(user: User | None) -> str:
     return (user.display_name or user.username) if user else _("系统")
 
 
-def _record(event: GridEvent, transition_name: str, from_status: str, user: User | None, note: str = "", **data):
+def _record(
+    event: GridEvent,
+    transition_name: str,
+    from_status: str,
+    user: User | None,
+    note: str = "",
+    at: dt.datetime | None = None,
+    **data,
+):
     return EventHistory.objects.create(
         event=event,
-        at=timezone.now(),
+        at=at or timezone.now(),
         actor=user,
         actor_name=_actor_name(user),
         action=transition_name,
@@ -188,7 +196,8 @@ def event_file(
             raise
         _check_same_filer(existing, reporter)
         return existing, False
-    history = _record(event, "report", "", reporter, duplicate_of=event.duplicate_of_id)
+    # The timeline starts when the event was reported (a phone filing offline sends that moment).
+    history = _record(event, "report", "", reporter, at=event.reported_at, duplicate_of=event.duplicate_of_id)
     _after_commit(event, history)
     return event, True
 
@@ -325,11 +334,13 @@ def event_dispatch(
     *, event: GridEvent, user: User, lead: Department, collaborators: Iterable[Department] = (), note: str = ""
 ) -> GridEvent:
     """中心吹哨、部门报到: send the event to one lead department and any collaborating ones
-    inside the user's jurisdiction."""
+    among those whose jurisdiction covers the event (grids.selectors.dispatch_departments)."""
+    from ..selectors import dispatch_departments
+
     collaborators = list(collaborators)
-    visible = Department.objects.restrict(user).filter(is_active=True)
+    offered = set(dispatch_departments(event=event, user=user).values_list("pk", flat=True))
     for department in [lead, *collaborators]:
-        if not visible.filter(pk=department.pk).exists():
+        if department.pk not in offered:
             raise TransitionError({"lead": [_("部门“%(name)s”不在您的管辖范围内或已停用。") % {"name": department}]})
     return _step(event, "dispatch", user, lead=lead, collaborators=collaborators, note=note)
 

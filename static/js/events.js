@@ -3,7 +3,8 @@
 //  * "use my location" fills latitude / longitude from navigator.geolocation;
 //  * cascading county → township → village selects on the public report page;
 //  * a preview of the chosen photos;
-//  * confirmation before irreversible actions.
+//  * confirmation before irreversible actions;
+//  * a local draft of the filing form (browser storage) until the server confirms the filing.
 (function () {
   "use strict";
 
@@ -121,8 +122,87 @@
     });
   }
 
+  // The filing form keeps what is typed in localStorage (with its client UUID, so a re-send after a
+  // lost answer stays the same filing) until the event page confirms that filing; a dropped
+  // connection or a reload loses nothing. Files cannot be kept (browsers forbid it).
+  var DRAFT_SKIP = { csrfmiddlewaretoken: true, photos: true };
+
+  function storage() {
+    try {
+      var probe = "__draft_probe__";
+      window.localStorage.setItem(probe, "1");
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch (e) {
+      return null; // private mode or storage disabled: the form still works, without a draft
+    }
+  }
+
+  function readDraft(store, key) {
+    try { return JSON.parse(store.getItem(key) || "null"); } catch (e) { return null; }
+  }
+
+  function collect(form) {
+    var fields = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || DRAFT_SKIP[el.name] || el.type === "file" || el.type === "submit" || el.type === "button") return;
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) return;
+      fields[el.name] = el.value;
+    });
+    return fields;
+  }
+
+  function restore(form, fields) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !(el.name in fields) || el.type === "file") return;
+      if (el.type === "radio" || el.type === "checkbox") el.checked = el.value === fields[el.name];
+      else el.value = fields[el.name];
+    });
+  }
+
+  function initDraft() {
+    var store = storage();
+    if (!store) return;
+    document.querySelectorAll("[data-draft-confirmed]").forEach(function (marker) {
+      for (var i = store.length - 1; i >= 0; i--) {
+        var key = store.key(i);
+        if (key && key.indexOf("event-draft:") === 0) {
+          var draft = readDraft(store, key);
+          if (draft && draft.fields && draft.fields.client_uuid === marker.dataset.draftConfirmed) store.removeItem(key);
+        }
+      }
+    });
+    document.querySelectorAll("form[data-draft]").forEach(function (form) {
+      var key = form.dataset.draft;
+      var notice = form.querySelector("[data-draft-notice]");
+      var draft = readDraft(store, key);
+      if (draft && draft.fields && form.dataset.bound !== "true") {
+        restore(form, draft.fields);
+        if (notice) {
+          notice.hidden = false;
+          var at = notice.querySelector("[data-draft-time]");
+          if (at) at.textContent = new Date(draft.savedAt).toLocaleString();
+        }
+      }
+      var save = function () {
+        store.setItem(key, JSON.stringify({ savedAt: Date.now(), fields: collect(form) }));
+      };
+      form.addEventListener("input", save);
+      form.addEventListener("change", save);
+      form.addEventListener("submit", save);
+      var discard = form.querySelector("[data-draft-discard]");
+      if (discard) {
+        discard.addEventListener("click", function () {
+          store.removeItem(key);
+          window.location.reload();
+        });
+      }
+    });
+  }
+
   ready(function () {
     initClientUuid();
+    initDraft();
     initLocate();
     initCascade();
     initPhotoPreview();
