@@ -170,6 +170,8 @@ ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))
 ASSESSMENT_LEVELS = [int(x) for x in env("ASSESSMENT_LEVELS", "2,3,4").split(",")]
 ASSESSMENT_START_DAYS_AFTER_PERIOD = 10
 # Public address of the survey pages when residents reach them on another host (QR codes encode it).
+# A TrueType CJK font embedded (as a subset) in every PDF; see governance/pdf_fonts.py.
+PDF_CJK_FONT = env("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 SURVEY_PUBLIC_BASE_URL = env("SURVEY_PUBLIC_BASE_URL", "")
 
 # --- Authentication and login security (等保三级 practice) ----------------------
