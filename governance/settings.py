@@ -160,6 +160,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessment.tasks.start_due_cycles",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Score appeals past their answer limit go to the level above the deciding committee (督办).
+    "sweep-appeal-deadlines": {"task": "assessment.tasks.sweep_appeal_deadlines", "schedule": timedelta(minutes=30)},
+    # The data-credibility checks (智能预警) over the previous month, early on the 1st.
+    "monthly-credibility-checks": {
+        "task": "assessment.tasks.monthly_credibility_checks",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
+    },
 }
 
 # --- Assessment (SPEC §5) ---------------------------------------------------------
@@ -169,9 +176,9 @@ ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))
 # the beat starts its cycle.
 ASSESSMENT_LEVELS = [int(x) for x in env("ASSESSMENT_LEVELS", "2,3,4").split(",")]
 ASSESSMENT_START_DAYS_AFTER_PERIOD = 10
-# Public address of the survey pages when residents reach them on another host (QR codes encode it).
 # A TrueType CJK font embedded (as a subset) in every PDF; see governance/pdf_fonts.py.
 PDF_CJK_FONT = env("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+# Public address of the survey pages when residents reach them on another host (QR codes encode it).
 SURVEY_PUBLIC_BASE_URL = env("SURVEY_PUBLIC_BASE_URL", "")
 
 # --- Authentication and login security (等保三级 practice) ----------------------
