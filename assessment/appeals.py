@@ -138,9 +138,7 @@ def appeal_file(
 
 
 @transaction.atomic
-def appeal_decide(
-    *, user: User, appeal: ScoreAppeal, uphold: bool, note: str, adjusted_percent=None
-) -> ScoreAppeal:
+def appeal_decide(*, user: User, appeal: ScoreAppeal, uphold: bool, note: str, adjusted_percent=None) -> ScoreAppeal:
     """申诉处理 by committee staff above the unit: uphold with the 得分率 found right (0–100 %),
     or dismiss; both with a written reason. Upholding queues the re-computation."""
     appeal, step = _begin(ScoreAppeal, appeal, APPEAL_STEPS, "uphold" if uphold else "dismiss", user)

@@ -230,8 +230,7 @@ def _instant_q() -> Q:
 
 def instant_closure_records(code: str, period: Period) -> Q:
     return (
-        Q(region_code__under=code, first_resolved_at__gte=period.start, first_resolved_at__lt=period.end)
-        & _instant_q()
+        Q(region_code__under=code, first_resolved_at__gte=period.start, first_resolved_at__lt=period.end) & _instant_q()
     )
 
 
@@ -259,7 +258,9 @@ def instant_closures(root_code, period: Period, units, rollup, length) -> list[F
 
 def under_reporting(root_code, period: Period, units: list[Unit], rollup, length) -> list[Found]:
     rows = (
-        GridEvent.objects.filter(region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end)
+        GridEvent.objects.filter(
+            region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end
+        )
         .annotate(_key=Substr("region_code", 1, length))
         .values("_key")
         .annotate(n=Count("pk"))
@@ -303,7 +304,9 @@ def under_reporting(root_code, period: Period, units: list[Unit], rollup, length
 
 def duplicate_submissions(root_code, period: Period, units, rollup, length) -> list[Found]:
     rows = (
-        GridEvent.objects.filter(region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end)
+        GridEvent.objects.filter(
+            region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end
+        )
         .annotate(_key=Substr("region_code", 1, length))
         .values("_key")
         .annotate(n=Count("pk"), dup=Count("pk", filter=Q(duplicate_of__isnull=False)))

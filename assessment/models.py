@@ -71,9 +71,7 @@ class Indicator(AuditedModel):
         _("配合部门"), max_length=100, blank=True, help_text=_("多个部门用逗号分隔。")
     )
     value_definition = models.TextField(_("计算口径"), blank=True)
-    advice = models.TextField(
-        _("整改建议"), blank=True, help_text=_("绩效诊断报告中对失分单位提出的建议措施。")
-    )
+    advice = models.TextField(_("整改建议"), blank=True, help_text=_("绩效诊断报告中对失分单位提出的建议措施。"))
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
