@@ -130,3 +130,10 @@ class FlagRule(models.TextChoices):
     INSTANT_CLOSURE = "instant_closure", _("事件“秒办结”比例过高")
     UNDER_REPORTING = "under_reporting", _("疑似少报瞒报")
     DUPLICATE_SUBMISSION = "duplicate_submission", _("重复报送")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")

@@ -34,6 +34,7 @@ from .choices import (
     Dimension,
     FlagRule,
     Grade,
+    JobStatus,
     LineStatus,
     Nature,
     RectificationStatus,
@@ -858,6 +859,33 @@ class CredibilityFlag(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.get_rule_display()} {self.first}–{self.last}"
+
+
+class ReportBundle(ScopedModel):
+    """A ZIP of the diagnostic reports (绩效诊断报告) of every unit of a cycle under one region,
+    built by a Celery job with its progress; one per cycle and region, rebuilt on request."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="report_bundles")
+    region_code = RegionCodeField(max_length=15, db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    note = models.CharField(_("进度说明"), max_length=100, blank=True)
+    units = models.PositiveIntegerField(_("单位数"), default=0)
+    file = models.FileField(_("文件"), upload_to="assessment/reports/%Y/", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    scope_path = "region_code"
+
+    class Meta:
+        verbose_name = _("诊断报告打包")
+        verbose_name_plural = _("诊断报告打包")
+        constraints = [models.UniqueConstraint(fields=["cycle", "region_code"], name="bundle_once_per_region")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}:{self.region_code}"
 
 
 def month_deadline(month: dt.date, due_day: int | None = None) -> dt.datetime:

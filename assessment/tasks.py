@@ -43,3 +43,12 @@ def monthly_credibility_checks_task() -> int:
     from .credibility import run_monthly_checks
 
     return run_monthly_checks()
+
+
+@shared_task(name="assessment.tasks.build_report_bundle")
+def build_bundle_task(bundle_id: int) -> dict:
+    """The ZIP of a cycle's diagnostic reports for one region (progress on the bundle row)."""
+    from .reports import build_bundle
+
+    bundle = build_bundle(bundle_id)
+    return {"bundle": bundle.pk, "units": bundle.units}

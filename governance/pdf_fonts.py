@@ -34,3 +34,14 @@ def cjk_font() -> str:
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
     _registered.append(FONT_NAME)
     return FONT_NAME
+
+
+def pdf_response(content: bytes, filename: str, *, attachment: bool = False):
+    """A generated PDF as a private, uncached response."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(attachment, filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
