@@ -120,11 +120,10 @@ def notice_pdf(cycle: Cycle, unit: Region, items: list[RectificationItem]) -> by
     story = [
         _p(_("整改通知书"), s["title"]),
         _p(
-            _("%(year)s〔%(cycle)s〕整改第%(unit)s号")
-            % {"year": cycle.year, "cycle": cycle.pk, "unit": unit.region_code},
+            _("%(year)s〔%(cycle)s〕整改第%(unit)s号") % {"year": cycle.year, "cycle": cycle.pk, "unit": unit.code},
             s["number"],
         ),
-        _p(_("%(unit)s：") % {"unit": unit.region.name}, s["body"]),
+        _p(_("%(unit)s：") % {"unit": unit.name}, s["body"]),
         _p(
             _(
                 "根据%(cycle)s结果（%(day)s公布），你单位以下%(n)s项指标得分率低于60%%，列入问题清单。"

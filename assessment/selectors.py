@@ -17,6 +17,7 @@ def cycle_flags(*, cycle: Cycle, unit_codes: Iterable[str]) -> QuerySet[Credibil
     period = cycle.period
     spikes = Q(rule=FlagRule.MEDIATION_SPIKE, first__gte=period.first, last__lte=period.last)
     whole = ~Q(rule=FlagRule.MEDIATION_SPIKE) & Q(first=period.first, last=period.last)
-    return CredibilityFlag.objects.filter(spikes | whole, region_code__in=list(unit_codes)).order_by(
+    codes = unit_codes if isinstance(unit_codes, QuerySet) else list(unit_codes)
+    return CredibilityFlag.objects.filter(spikes | whole, region_code__in=codes).order_by(
         "region_code", "rule", "first"
     )

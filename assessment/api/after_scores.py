@@ -113,7 +113,7 @@ class ScoreAppealViewSet(InputViewSet):
 class FlagSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="region.name", read_only=True)
     rule_display = serializers.CharField(source="get_rule_display", read_only=True)
-    records = serializers.IntegerField(source="record_ids.__len__", read_only=True)
+    records = serializers.SerializerMethodField(help_text=_("触发预警的记录数"))
 
     class Meta:
         model = CredibilityFlag
@@ -146,7 +146,8 @@ class FlagFilterSet(django_filters.FilterSet):
         cycle = Cycle.objects.restrict(self.request.user).filter(pk=value).first()
         if cycle is None:
             return queryset.none()
-        return queryset.filter(pk__in=cycle_flags(cycle=cycle, unit_codes=queryset.values("region_code")).values("pk"))
+        codes = queryset.values_list("region_code", flat=True).distinct()
+        return queryset.filter(pk__in=cycle_flags(cycle=cycle, unit_codes=codes).values("pk"))
 
 
 class CredibilityFlagViewSet(ScopedReadOnlyViewSet):
