@@ -118,17 +118,11 @@ class FlagSerializer(serializers.ModelSerializer):
     class Meta:
         model = CredibilityFlag
         fields = [
-            "id",
-            "rule",
-            "rule_display",
-            "region_code",
-            "unit_name",
-            "first",
-            "last",
-            "figures",
-            "records",
-            "found_at",
-        ]
+            "id", "rule", "rule_display", "region_code", "unit_name", "first", "last", "figures", "records", "found_at",
+        ]  # fmt: skip
+
+    def get_records(self, obj) -> int:
+        return len(obj.record_ids)
 
 
 class FlagFilterSet(django_filters.FilterSet):
