@@ -599,3 +599,75 @@ def test_a_rectification_report_carries_evidence_and_a_return_its_reason(client,
 
 def _exe():
     return SimpleUploadedFile("x.exe", b"MZ", content_type="application/x-msdownload")
+
+
+# --- End to end ----------------------------------------------------------------------------------------
+
+
+def test_publish_notice_appeal_upheld_changes_result_grade_and_excel_and_a_rerun_keeps_it(
+    client, world, actors, media, django_capture_on_commit_callbacks
+):
+    """publish → notice → appeals upheld → total, annual result, grade and the ranking Excel
+    change → a re-run keeps them → filing, decision and adjustment are in the audit trail."""
+    from openpyxl import load_workbook
+
+    cycle = computed_cycle(world)
+    client.force_login(actors["committee_city"])
+    client.post(reverse("assessment:cycle-finalise", args=[cycle.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("assessment:cycle-publish", args=[cycle.pk]))
+    cycle.refresh_from_db()
+    annual = AnnualResult.objects.get(cycle=cycle, region_code=world.township_a.code)
+    assert annual.grade == "fail" and annual.result < 60  # no monthly table: every reported line scores 0
+
+    client.force_login(actors["township"])
+    notice = client.get(unit_url(cycle, world.township_a, "assessment:unit-notice"))
+    assert "整改通知书" in pdf_text(notice.content)
+    missing = list(
+        IndicatorResult.objects.filter(cycle=cycle, region_code=world.township_a.code, status=LineStatus.MISSING_REPORT)
+        .order_by("-effective_weight")
+        .values_list("indicator", flat=True)
+    )
+    filed = []
+    for indicator in missing:  # the unit appeals every unreported line: its tables were lost
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                unit_url(cycle, world.township_a, "assessment:appeal-new", indicator),
+                {"reasons": "月报已按时报送，系统迁移时丢失", "evidence": pdf()},
+            )
+        filed.append(ScoreAppeal.objects.get(cycle=cycle, indicator=indicator, region_code=world.township_a.code))
+
+    client.force_login(actors["committee_a"])
+    for appeal in filed:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("assessment:appeal-detail", args=[appeal.pk]),
+                {"decision": "uphold", "adjusted_percent": "100", "decision_note": "经核实报表已按时报送"},
+            )
+    after = AnnualResult.objects.get(cycle=cycle, region_code=world.township_a.code)
+    assert after.result > annual.result and after.grade != annual.grade
+    total = UnitResult.objects.get(cycle=cycle, region_code=world.township_a.code).total
+
+    client.force_login(actors["committee_city"])
+    sheet = client.get(
+        reverse("assessment:ranking", args=[cycle.pk]),
+        {"level": 4, "parent": world.county_a.code, "format": "xlsx"},
+    )
+    workbook = load_workbook(io.BytesIO(sheet.content))
+    rows = [[c.value for c in row] for row in workbook.active.iter_rows()]
+    township = next(r for r in rows if world.township_a.code in r)
+    assert float(after.result) in [float(v) for v in township if isinstance(v, int | float)]
+    assert after.get_grade_display() in township
+
+    from assessment import appeals as appeal_services
+
+    appeal_services.rescore(cycle.pk)  # a re-run of the frozen cycle with the same inputs
+    assert UnitResult.objects.get(cycle=cycle, region_code=world.township_a.code).total == total
+    assert AnnualResult.objects.get(cycle=cycle, region_code=world.township_a.code).grade == after.grade
+
+    trail = AuditLog.objects.filter(model="assessment.scoreappeal", object_id__in=[str(a.pk) for a in filed])
+    assert trail.filter(action="create").count() == len(filed) and trail.filter(action="update").count() == len(filed)
+    adjustments = AuditLog.objects.filter(model="assessment.cycle", object_id=str(cycle.pk)).filter(
+        changes__has_key="appeal_adjustment"
+    )
+    assert adjustments.count() == len(filed)
