@@ -192,10 +192,14 @@ class CycleViewSet(ScopedModelViewSet):
     @extend_schema(request=None, responses={200: CycleSerializer})
     @action(detail=True, methods=["post"])
     def finalise(self, request, pk=None):
-        """定稿发布: refused (400) while blocking/ lists anything."""
+        """定稿: refused (400) while blocking/ lists anything."""
+        return self._lifecycle_step(services.finalise)
+
+    def _lifecycle_step(self, service):
+        """A POST that moves the cycle through a service; its refusals become the API's errors."""
         cycle = self.get_object()
         try:
-            cycle = services.finalise(cycle, user=request.user)
+            cycle = service(cycle, user=self.request.user)
         except DjangoValidationError as exc:
             raise service_error(exc) from exc
         return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
@@ -205,12 +209,7 @@ class CycleViewSet(ScopedModelViewSet):
     def publish(self, request, pk=None):
         """公布 a finalised cycle: units below see it, rectification items and notices open, the
         15-working-day appeal window starts."""
-        cycle = self.get_object()
-        try:
-            cycle = services.publish(cycle, user=request.user)
-        except DjangoValidationError as exc:
-            raise service_error(exc) from exc
-        return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
+        return self._lifecycle_step(services.publish)
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get", "post"], url_path="report-bundle", url_name="report-bundle")

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,8 +29,9 @@ from ..forms import AppealDecisionForm, ScoreAppealForm
 from ..models import CredibilityFlag, ReportBundle, ScoreAppeal
 from ..pdf import flag_summary
 from ..reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
-from ..results import get_cycle, get_unit, indicator_name, indicators_of
+from ..results import get_cycle, get_line, get_unit, indicator_name, indicators_of
 from ..services import AssessmentError
+from .inputs import _download
 from .results import _cycle_action
 
 PAGE_SIZE = 50
@@ -71,10 +72,7 @@ def appeal_new(request, pk: int, code: str, indicator: str):
     """申诉 on one line of the unit's breakdown (the unit's own staff, within the window)."""
     user = request.user
     cycle = get_cycle(user, pk)
-    unit = get_unit(user, cycle, code)
-    line = unit.lines.filter(indicator=indicator).first()
-    if line is None:
-        raise Http404
+    unit, line = get_line(user, cycle, code, indicator)
     form = ScoreAppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,14 +144,7 @@ def appeal_detail(request, pk: int):
 
 @login_required
 def appeal_evidence(request, pk: int):
-    appeal = get_object_or_404(_appeals(request.user), pk=pk)
-    try:
-        handle = appeal.evidence.open("rb")
-    except (FileNotFoundError, OSError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=appeal.evidence.name.rsplit("/", 1)[-1])
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _download(get_object_or_404(_appeals(request.user), pk=pk).evidence)
 
 
 # --- Flags -----------------------------------------------------------------------------------------------
@@ -230,10 +221,6 @@ def bundle_progress(request, pk: int):
 @login_required
 def bundle_download(request, pk: int):
     bundle = _bundle(request.user, get_cycle(request.user, pk))
-    if bundle is None or not bundle.file:
+    if bundle is None:
         raise Http404
-    try:
-        handle = bundle.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=f"reports-{pk}-{bundle.region_code}.zip")
+    return _download(bundle.file)

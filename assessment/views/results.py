@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ from ..results import (
     dimension_totals,
     failing_units,
     get_cycle,
+    get_line,
     get_unit,
     group_blocking,
     indicators_of,
@@ -408,10 +409,7 @@ def unit_trace(request, pk: int, code: str, indicator: str):
     """数据来源: the records counted in one line's numerator and denominator, paged."""
     user = request.user
     cycle = get_cycle(user, pk)
-    unit = get_unit(user, cycle, code)
-    line = unit.lines.filter(indicator=indicator).first()
-    if line is None:
-        raise Http404
+    unit, line = get_line(user, cycle, code, indicator)
     indicators = indicators_of(cycle)
     blocks = trace_blocks(cycle, unit, line, request.GET)
     for block in blocks:
