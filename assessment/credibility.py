@@ -3,8 +3,9 @@ a unit's figures are padded or suppressed. They run with every cycle (over its p
 monthly (the beat, over the previous month), and never change a score.
 
 Each rule is ONE grouped query over the whole root's subtree (rows grouped by region code cut
-to the finest assessed level, then rolled up into every unit, as the engine does), plus one
-query for the records behind the flags it raised — never a query per unit. A run replaces the
+to the finest assessed level, then rolled up into every unit, as the engine does) — under-
+reporting and duplicate submissions share one, over the events reported in the period — plus
+one query for the records behind the flags it raised; never a query per unit. A run replaces the
 flags of its rules, subtree and period as a whole (re-running changes nothing).
 
 The rules (thresholds are in this module only):
@@ -108,11 +109,12 @@ def run_checks(*, root_code: str, period: Period, levels: list[int] | None = Non
         return []
     by_code = {u.code: u for u in units}
     rollup, length = Rollup(set(by_code)), key_length(levels)
+    reported = _units_of(reported_counts(root_code, period, length), rollup, "n", "dup")
     found = (
         mediation_spikes(root_code, period, by_code, rollup, length)
         + instant_closures(root_code, period, by_code, rollup, length)
-        + under_reporting(root_code, period, units, rollup, length)
-        + duplicate_submissions(root_code, period, by_code, rollup, length)
+        + under_reporting(period, units, reported)
+        + duplicate_submissions(period, by_code, reported)
     )
     return _store(root_code, period, found)
 
@@ -256,17 +258,21 @@ def instant_closures(root_code, period: Period, units, rollup, length) -> list[F
 # --- Under-reporting -------------------------------------------------------------------------------------
 
 
-def under_reporting(root_code, period: Period, units: list[Unit], rollup, length) -> list[Found]:
-    rows = (
+def reported_counts(root_code: str, period: Period, length: int):
+    """Per region-code group: events reported in the period, and those flagged likely duplicates.
+    One scan serves two rules (under-reporting and duplicate submissions)."""
+    return (
         GridEvent.objects.filter(
             region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end
         )
         .annotate(_key=Substr("region_code", 1, length))
         .values("_key")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), dup=Count("pk", filter=Q(duplicate_of__isnull=False)))
         .order_by()
     )
-    sums = _units_of(rows, rollup, "n")
+
+
+def under_reporting(period: Period, units: list[Unit], sums) -> list[Found]:
     rates: dict[str, Fraction] = {
         u.code: Fraction(sums.get(u.code, {}).get("n", 0) * 1000, u.population) for u in units if u.population > 0
     }
@@ -302,18 +308,9 @@ def under_reporting(root_code, period: Period, units: list[Unit], rollup, length
 # --- Duplicate submissions -------------------------------------------------------------------------------
 
 
-def duplicate_submissions(root_code, period: Period, units, rollup, length) -> list[Found]:
-    rows = (
-        GridEvent.objects.filter(
-            region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end
-        )
-        .annotate(_key=Substr("region_code", 1, length))
-        .values("_key")
-        .annotate(n=Count("pk"), dup=Count("pk", filter=Q(duplicate_of__isnull=False)))
-        .order_by()
-    )
+def duplicate_submissions(period: Period, units, sums) -> list[Found]:
     found = []
-    for code, s in sorted(_units_of(rows, rollup, "n", "dup").items()):
+    for code, s in sorted(sums.items()):
         if s["dup"] >= DUPLICATE_MIN and Fraction(s["dup"], s["n"]) > DUPLICATE_SHARE:
             found.append(
                 Found(
