@@ -57,6 +57,19 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+@pytest.fixture(autouse=True)
+def tasks_in_process():
+    """These tests run inside one uncommitted transaction that a worker process cannot see: the
+    tasks queued on commit (re-computation, report ZIP) run in-process here, through the same
+    code. tests/test_browser_appeals.py drives the real worker when a broker is configured."""
+    from governance.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture
 def actors(world):
     return {

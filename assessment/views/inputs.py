@@ -144,6 +144,7 @@ def input_links(user) -> list[tuple[str, str]]:
             (_("创新加分"), reverse("assessment:award-list")),
             (_("容错申请"), reverse("assessment:claim-list")),
             (_("整改台账"), reverse("assessment:rectification-list")),
+            (_("考核申诉"), reverse("assessment:appeal-list")),
         ]
     return links
 
