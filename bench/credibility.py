@@ -46,7 +46,13 @@ def measure(fn) -> dict:
             flags = fn()
             seconds.append(time.perf_counter() - started)
         queries = len(ctx.captured_queries)
-    return {"first": seconds[0], "median": statistics.median(seconds), "samples": seconds, "queries": queries, "flags": len(flags)}
+    return {
+        "first": seconds[0],
+        "median": statistics.median(seconds),
+        "samples": seconds,
+        "queries": queries,
+        "flags": len(flags),
+    }
 
 
 def main() -> None:
@@ -75,7 +81,9 @@ def main() -> None:
     year = measure(lambda: run_checks(root_code=root.code, period=period_for("year_end", 2025, None)))
     month = measure(lambda: run_checks(root_code=root.code, period=month_period(dt.date(2025, 12, 1))))
     load_after = os.getloadavg()[:2]
-    by_rule = dict(CredibilityFlag.objects.filter(region_code__under=root.code).values_list("rule").annotate(n=Count("pk")))
+    by_rule = dict(
+        CredibilityFlag.objects.filter(region_code__under=root.code).values_list("rule").annotate(n=Count("pk"))
+    )
     figures = {
         "date": f"{dt.date.today()}",
         "root": root.code,
