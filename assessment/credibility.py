@@ -2,10 +2,10 @@
 a unit's figures are padded or suppressed. They run with every cycle (over its period) and
 monthly (the beat, over the previous month), and never change a score.
 
-Each rule is ONE grouped query over the whole root's subtree (rows grouped by region code cut
-to the finest assessed level, then rolled up into every unit, as the engine does) — under-
-reporting and duplicate submissions share one, over the events reported in the period — plus
-one query for the records behind the flags it raised; never a query per unit. A run replaces the
+Each rule is at most ONE grouped query over the whole root's subtree (rows grouped by region
+code cut to the finest assessed level, then rolled up into every unit, as the engine does) —
+the three event rules share one scan of the events, the spike rule has one over the cases —
+plus one query for the records behind the flags it raised; never a query per unit. A run replaces the
 flags of its rules, subtree and period as a whole (re-running changes nothing).
 
 The rules (thresholds are in this module only):
@@ -109,12 +109,12 @@ def run_checks(*, root_code: str, period: Period, levels: list[int] | None = Non
         return []
     by_code = {u.code: u for u in units}
     rollup, length = Rollup(set(by_code)), key_length(levels)
-    reported = _units_of(reported_counts(root_code, period, length), rollup, "n", "dup")
+    events = _units_of(event_counts(root_code, period, length), rollup, "n", "dup", "resolved", "instant")
     found = (
         mediation_spikes(root_code, period, by_code, rollup, length)
-        + instant_closures(root_code, period, by_code, rollup, length)
-        + under_reporting(period, units, reported)
-        + duplicate_submissions(period, by_code, reported)
+        + instant_closures(period, by_code, events)
+        + under_reporting(period, units, events)
+        + duplicate_submissions(period, by_code, events)
     )
     return _store(root_code, period, found)
 
@@ -141,6 +141,9 @@ def _units_of(rows, rollup: Rollup, *names: str) -> dict[str, dict[str, int]]:
 
 
 def mediation_spikes(root_code, period: Period, units, rollup, length) -> list[Found]:
+    """Counts per unit and month in one grouped query; the session condition is then checked on
+    the records of the few months whose count already spikes (the records query every rule has),
+    so the grouped query needs no per-case look-up of sessions."""
     from disputes.models import Case, MediationSession
 
     months = period.months
@@ -152,26 +155,24 @@ def mediation_spikes(root_code, period: Period, units, rollup, length) -> list[F
             registered_at__lt=period.end,
         )
         .annotate(_key=Substr("region_code", 1, length), _month=TruncMonth("registered_at"))
-        .annotate(_session=Exists(MediationSession.objects.filter(case=OuterRef("pk"))))
         .values("_key", "_month")
-        .annotate(n=Count("pk"), bare=Count("pk", filter=Q(_session=False)))
+        .annotate(n=Count("pk"))
         .order_by()
     )
-    counts: dict[tuple[str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[str, dt.date], int] = defaultdict(int)
     for row in rows:
         month = _as_month(row["_month"])
         for code in rollup.units_of(row["_key"]):
-            counts[(code, month)][0] += row["n"]
-            counts[(code, month)][1] += row["bare"]
-    found = []
+            counts[(code, month)] += row["n"]
+    candidates = []
     for code, unit in units.items():
         for month in months:
-            n, bare = counts.get((code, month), (0, 0))
-            history = [counts.get((code, add_months(month, -k)), (0, 0))[0] for k in range(1, SPIKE_HISTORY_MONTHS + 1)]
-            if is_spike(n, bare, history):
+            n = counts.get((code, month), 0)
+            history = [counts.get((code, add_months(month, -k)), 0) for k in range(1, SPIKE_HISTORY_MONTHS + 1)]
+            if is_spike(n, n, history):  # every condition but the sessions, checked below
                 p = month_period(month)
                 mean = Fraction(sum(history), len(history))
-                found.append(
+                candidates.append(
                     Found(
                         FlagRule.MEDIATION_SPIKE,
                         unit,
@@ -179,7 +180,6 @@ def mediation_spikes(root_code, period: Period, units, rollup, length) -> list[F
                         p.last,
                         {
                             "cases": n,
-                            "without_sessions": bare,
                             "history": list(reversed(history)),
                             "mean": _num(mean),
                             "sigma": _num(Fraction(statistics.pstdev([Fraction(h) for h in history]))),
@@ -188,7 +188,12 @@ def mediation_spikes(root_code, period: Period, units, rollup, length) -> list[F
                         & ~Q(Exists(MediationSession.objects.filter(case=OuterRef("pk")))),
                     )
                 )
-    _attach(Case, found, "registered_at")
+    _attach(Case, candidates, "registered_at")
+    found = []
+    for f in candidates:
+        f.figures["without_sessions"] = len(f.record_ids)
+        if is_spike(f.figures["cases"], len(f.record_ids), list(reversed(f.figures["history"]))):
+            found.append(f)
     return found
 
 
@@ -210,45 +215,52 @@ def _as_month(value) -> dt.date:
 # --- Instant closures ------------------------------------------------------------------------------------
 
 
-def instant_resolution_counts(root_code: str, period: Period, length: int):
-    """Per region-code group: events whose FIRST resolution falls in the period, and those of them
+def instant_resolution_filters(period: Period) -> tuple[Q, Q]:
+    """(resolved, instant): events whose FIRST resolution falls in the period, and those of them
     resolved within 10 minutes of being reported. The one place the rule reads resolution
     timestamps (`first_resolved_at`, kept when an event is reopened), so a change in how
-    resolutions are stored only touches this function and `instant_closure_records`."""
+    resolutions are stored only touches this function."""
+    resolved = Q(first_resolved_at__gte=period.start, first_resolved_at__lt=period.end)
+    return resolved, resolved & Q(first_resolved_at__lte=F("reported_at") + INSTANT_WINDOW)
+
+
+def event_counts(root_code: str, period: Period, length: int):
+    """Per region-code group, in ONE scan of the events: reported in the period, of those the
+    likely duplicates (under-reporting, duplicate submissions), first resolved in the period and
+    of those the instant closures."""
+    reported = Q(reported_at__gte=period.start, reported_at__lt=period.end)
+    resolved, instant = instant_resolution_filters(period)
     return (
-        GridEvent.objects.filter(
-            region_code__under=root_code, first_resolved_at__gte=period.start, first_resolved_at__lt=period.end
-        )
+        GridEvent.objects.filter(region_code__under=root_code, reported_at__lt=period.end)
+        .filter(reported | resolved)
         .annotate(_key=Substr("region_code", 1, length))
         .values("_key")
-        .annotate(n=Count("pk"), instant=Count("pk", filter=_instant_q()))
+        .annotate(
+            n=Count("pk", filter=reported),
+            dup=Count("pk", filter=reported & Q(duplicate_of__isnull=False)),
+            resolved=Count("pk", filter=resolved),
+            instant=Count("pk", filter=instant),
+        )
         .order_by()
     )
 
 
-def _instant_q() -> Q:
-    return Q(first_resolved_at__lte=F("reported_at") + INSTANT_WINDOW)
-
-
-def instant_closure_records(code: str, period: Period) -> Q:
-    return (
-        Q(region_code__under=code, first_resolved_at__gte=period.start, first_resolved_at__lt=period.end) & _instant_q()
-    )
-
-
-def instant_closures(root_code, period: Period, units, rollup, length) -> list[Found]:
-    sums = _units_of(instant_resolution_counts(root_code, period, length), rollup, "n", "instant")
+def instant_closures(period: Period, units, sums) -> list[Found]:
     found = []
     for code, s in sorted(sums.items()):
-        if s["n"] and Fraction(s["instant"], s["n"]) > INSTANT_SHARE:
+        if s["resolved"] and Fraction(s["instant"], s["resolved"]) > INSTANT_SHARE:
             found.append(
                 Found(
                     FlagRule.INSTANT_CLOSURE,
                     units[code],
                     period.first,
                     period.last,
-                    {"resolved": s["n"], "instant": s["instant"], "share": _num(Fraction(s["instant"], s["n"]))},
-                    instant_closure_records(code, period),
+                    {
+                        "resolved": s["resolved"],
+                        "instant": s["instant"],
+                        "share": _num(Fraction(s["instant"], s["resolved"])),
+                    },
+                    Q(region_code__under=code) & instant_resolution_filters(period)[1],
                 )
             )
     _attach(GridEvent, found, "reported_at")
@@ -256,20 +268,6 @@ def instant_closures(root_code, period: Period, units, rollup, length) -> list[F
 
 
 # --- Under-reporting -------------------------------------------------------------------------------------
-
-
-def reported_counts(root_code: str, period: Period, length: int):
-    """Per region-code group: events reported in the period, and those flagged likely duplicates.
-    One scan serves two rules (under-reporting and duplicate submissions)."""
-    return (
-        GridEvent.objects.filter(
-            region_code__under=root_code, reported_at__gte=period.start, reported_at__lt=period.end
-        )
-        .annotate(_key=Substr("region_code", 1, length))
-        .values("_key")
-        .annotate(n=Count("pk"), dup=Count("pk", filter=Q(duplicate_of__isnull=False)))
-        .order_by()
-    )
 
 
 def under_reporting(period: Period, units: list[Unit], sums) -> list[Found]:
