@@ -32,7 +32,7 @@ from operator import or_
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from grids.models import GridEvent, Region
 
 from .choices import FlagRule
 from .engine.facts import Rollup, key_length
+from .engine.measures import instant_resolution_filters
 from .models import CredibilityFlag
 from .periods import Period
 
@@ -48,7 +49,6 @@ SPIKE_HISTORY_MONTHS = 6
 SPIKE_SIGMAS = 3
 SPIKE_MIN_FACTOR = 2
 SPIKE_MIN_CASES = 10
-INSTANT_WINDOW = dt.timedelta(minutes=10)
 INSTANT_SHARE = Fraction(30, 100)
 UNDER_SHARE_OF_MEDIAN = Fraction(20, 100)
 DUPLICATE_SHARE = Fraction(10, 100)
@@ -101,15 +101,20 @@ def check_units(root_code: str, levels: list[int]) -> list[Unit]:
     ]
 
 
-def run_checks(*, root_code: str, period: Period, levels: list[int] | None = None) -> list[CredibilityFlag]:
-    """Run the four rules over `period` for every unit of the root's subtree; store the flags."""
+def run_checks(
+    *, root_code: str, period: Period, levels: list[int] | None = None, events: dict | None = None
+) -> list[CredibilityFlag]:
+    """Run the four rules over `period` for every unit of the root's subtree; store the flags.
+    `events`: the per-unit event counts a cycle run already made in its own event scan
+    (engine.run.RunSummary.event_counts, for the same units); without them one scan is made here."""
     levels = sorted(levels or settings.ASSESSMENT_LEVELS)
     units = check_units(root_code, levels)
     if not units:
         return []
     by_code = {u.code: u for u in units}
     rollup, length = Rollup(set(by_code)), key_length(levels)
-    events = _units_of(event_counts(root_code, period, length), rollup, "n", "dup", "resolved", "instant")
+    if events is None:
+        events = _units_of(event_counts(root_code, period, length), rollup, "n", "dup", "resolved", "instant")
     found = (
         mediation_spikes(root_code, period, by_code, rollup, length)
         + instant_closures(period, by_code, events)
@@ -213,15 +218,6 @@ def _as_month(value) -> dt.date:
 
 
 # --- Instant closures ------------------------------------------------------------------------------------
-
-
-def instant_resolution_filters(period: Period) -> tuple[Q, Q]:
-    """(resolved, instant): events whose FIRST resolution falls in the period, and those of them
-    resolved within 10 minutes of being reported. The one place the rule reads resolution
-    timestamps (`first_resolved_at`, kept when an event is reopened), so a change in how
-    resolutions are stored only touches this function."""
-    resolved = Q(first_resolved_at__gte=period.start, first_resolved_at__lt=period.end)
-    return resolved, resolved & Q(first_resolved_at__lte=F("reported_at") + INSTANT_WINDOW)
 
 
 def event_counts(root_code: str, period: Period, length: int):

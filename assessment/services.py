@@ -200,7 +200,9 @@ def run_cycle(cycle_id: int, progress=None):
     cycle.save(update_fields=["catalogue_version", "status", "started_at"])
     try:
         summary = compute_cycle(cycle, progress=progress or progress_recorder(cycle.pk))
-        run_checks(root_code=cycle.region_code, period=cycle.period, levels=cycle.levels)
+        # The checks reuse the run's event counts when its units are theirs (not a spot-check's sample).
+        shared = summary.event_counts if cycle.kind != CycleKind.SPOT_CHECK else None
+        run_checks(root_code=cycle.region_code, period=cycle.period, levels=cycle.levels, events=shared)
     except Exception:
         Cycle.objects.filter(pk=cycle.pk).update(
             status=CycleStatus.FAILED, error=traceback.format_exc()[-4000:], progress_note=_("计算失败")

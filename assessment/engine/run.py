@@ -42,6 +42,7 @@ from ..models import (
 )
 from . import reported as reported_facts
 from .facts import CODE_LENGTH, Counts, collect_computed, collect_surveys
+from .measures import CREDIBILITY_REPORTED, CREDIBILITY_RESOLVED
 from .scoring import (
     SPREAD_LIMIT,
     Line,
@@ -107,6 +108,8 @@ class RunSummary:
     queries: int = 0
     seconds: float = 0.0
     blocking: list = field(default_factory=list)
+    # Per unit: the event counts the credibility checks read (see measures.CREDIBILITY_*).
+    event_counts: dict = field(default_factory=dict)
 
 
 @contextmanager
@@ -261,6 +264,15 @@ def compute_cycle(
     _store(cycle, unit_rows, line_rows, blocking, counts, allow_frozen=allow_frozen)
     summary.records_read = counts.records_read
     summary.queries = counts.queries
+    summary.event_counts = {
+        code: {
+            "n": bucket.get(f"{CREDIBILITY_REPORTED}.d", 0),
+            "dup": bucket.get(f"{CREDIBILITY_REPORTED}.n", 0),
+            "resolved": bucket.get(f"{CREDIBILITY_RESOLVED}.d", 0),
+            "instant": bucket.get(f"{CREDIBILITY_RESOLVED}.n", 0),
+        }
+        for code, bucket in counts.by_unit.items()
+    }
     summary.blocking = blocking
     summary.seconds = (timezone.now() - started).total_seconds()
     progress(100, _("完成"))
