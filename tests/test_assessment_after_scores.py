@@ -684,3 +684,26 @@ def test_publish_notice_appeal_upheld_changes_result_grade_and_excel_and_a_rerun
         changes__has_key="appeal_adjustment"
     )
     assert adjustments.count() == len(filed)
+
+
+def test_appeal_errors_are_english_under_english(world, actors, published):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(InputError) as exc:
+        file(actors, published, world, reasons="", evidence=None)
+    assert exc.value.message_dict["reasons"] == ["Please give the grounds for the appeal."]
+    assert exc.value.message_dict["evidence"] == ["Please upload supporting documents."]
+    assert not ScoreAppeal.objects.exists()
+
+
+def test_the_appeal_and_flag_lists_of_the_api_make_a_bounded_number_of_queries(
+    api, world, actors, published, flag, django_assert_max_num_queries
+):
+    file(actors, published, world)
+    file(actors, published, world, indicator="A05")
+    api.force_authenticate(actors["committee_city"])
+    with django_assert_max_num_queries(10):
+        appeals_page = api.get(f"{API}appeals/")
+    with django_assert_max_num_queries(10):
+        flags_page = api.get(f"{API}flags/?cycle={published.pk}")
+    assert appeals_page.json()["count"] == 2 and flags_page.json()["count"] == 1
