@@ -191,24 +191,29 @@ def _queue_rescore(cycle_id: int) -> None:
 
 def rescore(cycle_id: int) -> list[int]:
     """Re-compute a cycle after an upheld appeal (frozen or not), then the year-end cycle of the
-    same root and year when its annual results depend on this one. Returns the cycles computed."""
+    same root and year when its annual results depend on this one. Returns the cycles computed.
+    Each computation holds the cycle's row lock from reading the inputs to storing the results,
+    so two appeals upheld at once are computed one after the other, the second with both."""
+    cycle = Cycle.objects.get(pk=cycle_id)
+    targets = [cycle.pk]
+    if cycle.kind != CycleKind.YEAR_END:
+        targets += list(
+            Cycle.objects.filter(
+                root_id=cycle.root_id, year=cycle.year, kind=CycleKind.YEAR_END, computed_at__isnull=False
+            ).values_list("pk", flat=True)
+        )
+    return [pk for pk in targets if _recompute(pk)]
+
+
+def _recompute(cycle_id: int) -> bool:
     from .engine.run import compute_cycle
 
-    cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=cycle_id)
-    done = []
-    if cycle.catalogue_version_id:
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("root", "catalogue_version").get(pk=cycle_id)
+        if not cycle.catalogue_version_id:
+            return False
         compute_cycle(cycle, allow_frozen=True)
-        done.append(cycle.pk)
-    if cycle.kind != CycleKind.YEAR_END:
-        year_end = (
-            Cycle.objects.select_related("root", "catalogue_version")
-            .filter(root_id=cycle.root_id, year=cycle.year, kind=CycleKind.YEAR_END, computed_at__isnull=False)
-            .first()
-        )
-        if year_end and year_end.catalogue_version_id:
-            compute_cycle(year_end, allow_frozen=True)
-            done.append(year_end.pk)
-    return done
+    return True
 
 
 # --- Notifications and supervision ---------------------------------------------------------------------

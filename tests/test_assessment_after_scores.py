@@ -707,3 +707,17 @@ def test_the_appeal_and_flag_lists_of_the_api_make_a_bounded_number_of_queries(
     with django_assert_max_num_queries(10):
         flags_page = api.get(f"{API}flags/?cycle={published.pk}")
     assert appeals_page.json()["count"] == 2 and flags_page.json()["count"] == 1
+
+
+def test_an_upheld_half_year_appeal_moves_the_annual_result_of_the_year_end_cycle(world, actors, media):
+    half = computed_cycle(world, kind="half_year")
+    services.finalise(half, user=actors["committee_city"])
+    with committed():
+        services.publish(half, user=actors["committee_city"])
+    year_end = computed_cycle(world)
+    before = AnnualResult.objects.get(cycle=year_end, region_code=world.township_a.code)
+    appeal = file(actors, half, world)
+    assert appeals.rescore(half.pk) == [half.pk, year_end.pk]  # what upholding will queue
+    decide(actors["committee_a"], appeal=appeal, uphold=True, note="漏收", adjusted_percent="100")
+    after = AnnualResult.objects.get(cycle=year_end, region_code=world.township_a.code)
+    assert after.half_year > before.half_year and after.result > before.result
