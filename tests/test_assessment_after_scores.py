@@ -358,6 +358,7 @@ def test_the_api_publishes_once(api, world, actors, media):
     api.post(f"{API}cycles/{cycle.pk}/finalise/")
     response = api.post(f"{API}cycles/{cycle.pk}/publish/")
     assert response.status_code == 200 and response.json()["status"] == "finalised"
+    assert response.json()["published_at"] is not None
     again = api.post(f"{API}cycles/{cycle.pk}/publish/")
     assert again.status_code == 400 and "已公布" in again.json()["detail"]
 
