@@ -209,7 +209,9 @@ def _recompute(cycle_id: int) -> bool:
     from .engine.run import compute_cycle
 
     with transaction.atomic():
-        cycle = Cycle.objects.select_for_update().select_related("root", "catalogue_version").get(pk=cycle_id)
+        cycle = (
+            Cycle.objects.select_for_update(of=("self",)).select_related("root", "catalogue_version").get(pk=cycle_id)
+        )
         if not cycle.catalogue_version_id:
             return False
         compute_cycle(cycle, allow_frozen=True)
