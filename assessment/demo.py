@@ -1,7 +1,8 @@
 """Demo data for the assessment: a full previous year of records for the small demo province
 (events, mediation cases with follow-ups, monthly tables with a few late ones, survey answers
 on both channels, two assessor groups' scores, an innovation award and a veto ruling), then
-every cycle of that year computed, so the results pages have something true to show.
+every cycle of that year computed, finalised and published, so the results pages have something
+true to show at every level.
 
 Records are written with bulk_create and consistent stored fields (deadlines, outcomes,
 levels), with one `bulk` audit entry; the cycles run through the normal services.
@@ -36,7 +37,7 @@ from .models import (
     VetoRuling,
     month_deadline,
 )
-from .services import create_cycle, run_cycle
+from .services import AssessmentError, create_cycle, finalise, publish, run_cycle
 
 
 def _at(rng: random.Random, year: int) -> dt.datetime:
@@ -273,6 +274,11 @@ class AssessmentDemo:
             run_cycle(cycle.pk)
             self._score(cycle)
             run_cycle(cycle.pk)
+        for cycle in cycles:  # last year is over: finalised and published, so every level sees it
+            try:
+                publish(finalise(cycle, user=None), user=None)
+            except AssessmentError:
+                pass  # something blocks it: it stays computed, as the cycle page explains
         return cycles
 
 

@@ -67,10 +67,10 @@ def test_the_small_demo_has_every_role_and_is_built_once(capsys):
     worker = User.objects.get(role=Role.GRID_WORKER)
     assert GridWorker.objects.get(user=worker).grid == worker.region
     assert all(u.region_id for u in User.objects.all())
-    assert "Assessment demo" in out  # last year's records and all six cycles, computed
+    assert "Assessment demo" in out  # last year's records and all six cycles, computed and published
     from assessment.models import AnnualResult, Cycle
 
-    assert Cycle.objects.filter(status="computed").count() == 6
+    assert Cycle.objects.filter(status="finalised", published_at__isnull=False).count() == 6
     assert AnnualResult.objects.filter(level=4).count() == 12 and AnnualResult.objects.filter(grade="fail").exists()
     call_command("seed_demo", scale="small")
     assert "already exist" in capsys.readouterr().out
