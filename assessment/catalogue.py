@@ -43,6 +43,19 @@ def default_rows() -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def default_advice() -> dict[str, str]:
+    """The suggested action shipped for each of the 40 indicators (data/advice.csv), shown in the
+    diagnostic report and editable in the admin."""
+    with (Path(__file__).parent / "data" / "advice.csv").open(encoding="utf-8") as f:
+        return {row["code"]: row["advice"] for row in csv.DictReader(f)}
+
+
+def install_advice(Indicator) -> None:
+    """Fill the advice of indicators that have none (idempotent; never overwrites an edit)."""
+    for code, advice in default_advice().items():
+        Indicator.objects.filter(code=code, advice="").update(advice=advice)
+
+
 def install_defaults(Indicator, WeightProfile, IndicatorWeight) -> None:
     """Create the default indicators and the `plain` / `mountain` profiles (idempotent)."""
     profiles = {}

@@ -115,3 +115,25 @@ class RectificationStatus(models.TextChoices):
     OPEN = "open", _("待整改")
     REPORTED = "reported", _("已报整改")
     CLOSED = "closed", _("已销号")
+
+
+class AppealStatus(models.TextChoices):
+    FILED = "filed", _("待处理")
+    UPHELD = "upheld", _("申诉成立，已调整")
+    DISMISSED = "dismissed", _("申诉不成立，维持原分")
+
+
+class FlagRule(models.TextChoices):
+    """The data-credibility checks (智能预警, SPEC §5.4)."""
+
+    MEDIATION_SPIKE = "mediation_spike", _("调解案件数异常激增")
+    INSTANT_CLOSURE = "instant_closure", _("事件“秒办结”比例过高")
+    UNDER_REPORTING = "under_reporting", _("疑似少报瞒报")
+    DUPLICATE_SUBMISSION = "duplicate_submission", _("重复报送")
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")

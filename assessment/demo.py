@@ -1,7 +1,8 @@
 """Demo data for the assessment: a full previous year of records for the small demo province
 (events, mediation cases with follow-ups, monthly tables with a few late ones, survey answers
 on both channels, two assessor groups' scores, an innovation award and a veto ruling), then
-every cycle of that year computed, so the results pages have something true to show.
+every cycle of that year computed, finalised and published, so the results pages have something
+true to show at every level.
 
 Records are written with bulk_create and consistent stored fields (deadlines, outcomes,
 levels), with one `bulk` audit entry; the cycles run through the normal services.
@@ -9,6 +10,7 @@ levels), with one `bulk` audit entry; the cycles run through the normal services
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import uuid
@@ -38,7 +40,7 @@ from .models import (
     month_deadline,
 )
 from .periods import period_for
-from .services import create_cycle, run_cycle
+from .services import AssessmentError, create_cycle, finalise, publish, run_cycle
 
 
 def _at(rng: random.Random, year: int, days: int = 365) -> dt.datetime:
@@ -303,6 +305,10 @@ class AssessmentDemo:
             run_cycle(cycle.pk)
             self._score(cycle)
             run_cycle(cycle.pk)
+        for cycle in cycles:  # last year is over: finalised and published, so every level sees it
+            # if something blocks a cycle it stays computed, as its page explains
+            with contextlib.suppress(AssessmentError):
+                publish(finalise(cycle, user=None), user=None)
         return cycles
 
     def _finished_periods(self) -> list[tuple[str, int | None]]:

@@ -16,6 +16,7 @@ from grids.event_forms import EventFormMixin
 from grids.models import Region
 
 from . import inputs
+from .appeals import APPEAL_STEPS
 from .choices import AwarenessAnswer, CycleStatus, SafetyAnswer, SatisfactionAnswer
 from .models import Cycle, MonthlyReport, ScoreReview
 
@@ -459,7 +460,33 @@ class ClaimDecisionForm(EventFormMixin, forms.Form):
 
 class RectificationReportForm(EventFormMixin, forms.Form):
     report = _text(_("整改报告"), max_length=8000, required_message=_("请填写整改报告。"), rows=6)
+    evidence = _evidence(_("整改佐证材料"), required=False)
 
 
 class RectificationReturnForm(EventFormMixin, forms.Form):
     note = _text(_("退回理由"), max_length=500, required_message=_("请填写退回理由。"), rows=2)
+
+
+# --- Appeals on scores -----------------------------------------------------------------------------------
+
+
+class ScoreAppealForm(EventFormMixin, forms.Form):
+    """申诉 on one indicator line (the line is in the page's address)."""
+
+    reasons = _text(_("申诉理由"), max_length=4000, required_message=_("请填写申诉理由。"), rows=5)
+    evidence = _evidence()
+
+
+class AppealDecisionForm(EventFormMixin, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("处理结果"),
+        choices=[(name, step.label) for name, step in APPEAL_STEPS.items()],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择处理结果。")},
+    )
+    adjusted_percent = forms.CharField(
+        label=_("调整后得分率（%）"),
+        required=False,
+        help_text=_("申诉成立时填写，0–100；该指标得分按此得分率重新计算。"),
+    )
+    decision_note = _text(_("处理意见（调整理由）"), max_length=4000, required_message=_("请填写处理意见。"), rows=3)

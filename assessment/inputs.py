@@ -1039,9 +1039,9 @@ def rectification_step(
     elif name == "close":
         item.closed_on, item.closed_by = timezone.localtime(at).date(), user
         fields = ["closed_on", "closed_by"]
-    else:  # return: the reason goes to the audit trail
-        _required_text(text, "note", _("请填写退回理由。"), errors, max_length=500)
-        fields = []
+    else:  # return: the reason stays on the item (shown to the unit) and goes to the audit trail
+        item.return_reason = _required_text(text, "note", _("请填写退回理由。"), errors, max_length=500)
+        fields = ["return_reason"]
     if errors:
         raise InputError(errors)
     item.status = RECTIFICATION_STEPS[name].target
@@ -1049,10 +1049,20 @@ def rectification_step(
 
 
 @transaction.atomic
-def rectification_report(*, user: User, item: RectificationItem, report: str) -> RectificationItem:
-    """整改报告 by the unit's own staff (again after a return)."""
+def rectification_report(*, user: User, item: RectificationItem, report: str, evidence=None) -> RectificationItem:
+    """整改报告 by the unit's own staff (again after a return), with an optional evidence file
+    (the upload rules of every other input); a new report after a return replaces the file
+    only when a new one comes."""
     item, _step = _begin(RectificationItem, item, RECTIFICATION_STEPS, "report", user)
-    item.save(update_fields=rectification_step(item, "report", at=timezone.now(), user=user, text=report))
+    errors: dict[str, list[str]] = {}
+    check_evidence(evidence, errors, required=False)
+    if errors:
+        raise InputError(errors)
+    fields = rectification_step(item, "report", at=timezone.now(), user=user, text=report)
+    if evidence:
+        item.evidence = evidence
+        fields.append("evidence")
+    item.save(update_fields=fields)
     return item
 
 

@@ -25,13 +25,16 @@ from grids.choices import Level
 from grids.lookups import RegionCodeField
 
 from .choices import (
+    AppealStatus,
     AwarenessAnswer,
     Category,
     ClaimStatus,
     CycleKind,
     CycleStatus,
     Dimension,
+    FlagRule,
     Grade,
+    JobStatus,
     LineStatus,
     Nature,
     RectificationStatus,
@@ -69,6 +72,7 @@ class Indicator(AuditedModel):
         _("配合部门"), max_length=100, blank=True, help_text=_("多个部门用逗号分隔。")
     )
     value_definition = models.TextField(_("计算口径"), blank=True)
+    advice = models.TextField(_("整改建议"), blank=True, help_text=_("绩效诊断报告中对失分单位提出的建议措施。"))
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -198,7 +202,16 @@ class ResultScoped(ScopedModel):
         prefix = scope_prefix(user)
         if prefix and _hides_spot_checks(user, prefix):
             q &= _spot_check_visible("cycle__")
+        if prefix and getattr(user, "role", None) != Role.ADMIN:
+            q &= _published_or_organised_by(prefix)
         return q
+
+
+def _published_or_organised_by(prefix: str) -> Q:
+    """Units below the region that runs a cycle see its results once they are published (公布);
+    the organising committee and those above it see them as soon as they are computed."""
+    above = [prefix[:n] for n in (2, 4, 6, 9, 12) if n < len(prefix)]
+    return ~Q(cycle__region_code__in=above) | Q(cycle__published_at__isnull=False)
 
 
 def _overlapping_codes(prefix: str) -> Q:
@@ -236,6 +249,10 @@ class Cycle(ScopedModel, AuditedModel):
     computed_at = models.DateTimeField(_("计算完成时间"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("定稿时间"), null=True, blank=True)
     finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -288,6 +305,10 @@ class Cycle(ScopedModel, AuditedModel):
     @property
     def is_frozen(self) -> bool:
         return self.status == CycleStatus.FINALISED
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     def save(self, *args, **kwargs):
         if self.root_id and not self.region_code:
@@ -750,6 +771,8 @@ class RectificationItem(ScopedModel, AuditedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recurring = models.BooleanField(_("回头看（再次未达标）"), default=False)
+    evidence = models.FileField(_("整改佐证材料"), upload_to="assessment/rectification/%Y/", blank=True)
+    return_reason = models.CharField(_("退回理由"), max_length=500, blank=True)
 
     scope_path = "region_code"
 
@@ -768,6 +791,119 @@ class RectificationItem(ScopedModel, AuditedModel):
         if self.unit_id and not self.region_code:
             self.region_code = self.unit.code
         super().save(*args, **kwargs)
+
+
+class ScoreAppeal(ScopedModel, AuditedModel):
+    """申诉: a unit disputes one indicator line of a published cycle; the committee above it
+    decides. An upheld appeal is an input of scoring (its adjusted 得分率 replaces the computed
+    one at every run), never an edit of the stored result."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("考核周期"))
+    unit = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
+    region_code = RegionCodeField(max_length=15, db_index=True, editable=False)
+    indicator = models.CharField(_("指标"), max_length=8)
+    reasons = models.TextField(_("申诉理由"), max_length=4000)
+    evidence = models.FileField(_("证明材料"), upload_to="assessment/appeals/%Y/")
+    status = models.CharField(_("状态"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.FILED)
+    points_at_filing = models.DecimalField(_("申诉时得分"), **SCORE_DIGITS)
+    ratio_at_filing = models.DecimalField(_("申诉时得分率"), null=True, blank=True, **SCORE_DIGITS)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("申诉时间"), default=timezone.now)
+    decide_by = models.DateTimeField(_("答复期限"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    decision_note = models.TextField(_("处理意见"), max_length=4000, blank=True)
+    adjusted_percent = models.DecimalField(
+        _("调整后得分率（%）"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
+
+    scope_path = "region_code"
+
+    class Meta:
+        verbose_name = _("考核申诉")
+        verbose_name_plural = _("考核申诉")
+        ordering = ["-filed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "unit", "indicator"], name="appeal_once_per_line"),
+            models.CheckConstraint(
+                condition=~Q(status=AppealStatus.UPHELD) | Q(adjusted_percent__isnull=False),
+                name="appeal_upheld_has_adjustment",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "decide_by"], name="appeal_status_deadline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.indicator} {self.get_status_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.unit_id and not self.region_code:
+            self.region_code = self.unit.code
+        super().save(*args, **kwargs)
+
+
+class CredibilityFlag(ScopedModel):
+    """智能预警: a data-credibility check that fired for a unit over a period. It keeps the
+    measured figures and the records behind them (opened like a trace) and never changes a score.
+    The checks replace their flags of a period and subtree as a whole on every run."""
+
+    rule = models.CharField(_("预警规则"), max_length=24, choices=FlagRule.choices)
+    region = models.ForeignKey("grids.Region", on_delete=models.CASCADE, related_name="+", verbose_name=_("单位"))
+    region_code = RegionCodeField(max_length=15, db_index=True)
+    first = models.DateField(_("起始日期"))
+    last = models.DateField(_("截止日期"))
+    figures = models.JSONField(_("数据"), default=dict)
+    record_model = models.CharField(max_length=40)
+    record_ids = models.JSONField(default=list)
+    found_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+
+    scope_path = "region_code"
+
+    class Meta:
+        verbose_name = _("数据可信度预警")
+        verbose_name_plural = _("数据可信度预警")
+        ordering = ["region_code", "rule", "-first"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "region", "first", "last"], name="flag_once_per_period"),
+        ]
+        indexes = [models.Index(fields=["first", "last", "region_code"], name="flag_period_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.get_rule_display()} {self.first}–{self.last}"
+
+
+class ReportBundle(ScopedModel):
+    """A ZIP of the diagnostic reports (绩效诊断报告) of every unit of a cycle under one region,
+    built by a Celery job with its progress; one per cycle and region, rebuilt on request."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="report_bundles")
+    region_code = RegionCodeField(max_length=15, db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    note = models.CharField(_("进度说明"), max_length=100, blank=True)
+    units = models.PositiveIntegerField(_("单位数"), default=0)
+    file = models.FileField(_("文件"), upload_to="assessment/reports/%Y/", blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    scope_path = "region_code"
+
+    class Meta:
+        verbose_name = _("诊断报告打包")
+        verbose_name_plural = _("诊断报告打包")
+        constraints = [models.UniqueConstraint(fields=["cycle", "region_code"], name="bundle_once_per_region")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}:{self.region_code}"
 
 
 def month_deadline(month: dt.date, due_day: int | None = None) -> dt.datetime:

@@ -139,6 +139,15 @@ def get_unit(user, cycle: Cycle, code: str) -> UnitResult:
     return unit
 
 
+def get_line(user, cycle: Cycle, code: str, indicator: str) -> tuple[UnitResult, IndicatorResult]:
+    """A unit's result and one of its lines, inside the user's jurisdiction (else 404)."""
+    unit = get_unit(user, cycle, code)
+    line = unit.lines.filter(indicator=indicator).first()
+    if line is None:
+        raise Http404
+    return unit, line
+
+
 def indicators_of(cycle: Cycle) -> dict:
     """The indicator catalogue the cycle was computed with (frozen in its version)."""
     return cycle.catalogue_version.data["indicators"] if cycle.catalogue_version_id else {}

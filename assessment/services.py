@@ -1,5 +1,6 @@
-"""Cycle lifecycle (SPEC §5.3): create (with the spot-check sample), run (a Celery task),
-finalise (freeze, publish, open the rectification items).
+"""Cycle lifecycle (SPEC §5.3–§5.4): create (with the spot-check sample), run (a Celery task),
+finalise (freeze), publish (公布: results shown to the units, rectification items and their
+notices opened, the appeal window started).
 
 Every function checks who may do it; pages, the API, the command and the beat all come here.
 """
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.audit import record
+from governance.choices import Role
 from governance.models import User
 from governance.roles import has_capability
 from governance.scoping import in_jurisdiction
@@ -185,7 +187,9 @@ def progress_recorder(cycle_id: int):
 
 
 def run_cycle(cycle_id: int, progress=None):
-    """The worker's side: freeze the catalogue version, compute, store (see engine.run)."""
+    """The worker's side: freeze the catalogue version, compute, store (see engine.run), then
+    run the data-credibility checks over the cycle's period (they never change a score)."""
+    from .credibility import run_checks
     from .engine.run import compute_cycle
 
     cycle = Cycle.objects.select_related("root").get(pk=cycle_id)
@@ -196,6 +200,9 @@ def run_cycle(cycle_id: int, progress=None):
     cycle.save(update_fields=["catalogue_version", "status", "started_at"])
     try:
         summary = compute_cycle(cycle, progress=progress or progress_recorder(cycle.pk))
+        # The checks reuse the run's event counts when its units are theirs (not a spot-check's sample).
+        shared = summary.event_counts if cycle.kind != CycleKind.SPOT_CHECK else None
+        run_checks(root_code=cycle.region_code, period=cycle.period, levels=cycle.levels, events=shared)
     except Exception:
         Cycle.objects.filter(pk=cycle.pk).update(
             status=CycleStatus.FAILED, error=traceback.format_exc()[-4000:], progress_note=_("计算失败")
@@ -249,7 +256,7 @@ def blocking_items(cycle: Cycle) -> list[dict]:
 
 
 def finalise(cycle: Cycle, *, user: User | None) -> Cycle:
-    """Freeze and publish the results; every line with r < 0.6 becomes a rectification item."""
+    """Freeze the results (定稿); publishing them is the next step (`publish`)."""
     _may(user, "assessment.finalise", cycle.region_code)
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
@@ -259,10 +266,46 @@ def finalise(cycle: Cycle, *, user: User | None) -> Cycle:
         if blocking:
             raise AssessmentError([b["message"] for b in blocking], code="blocked")
         cycle.status, cycle.finalised_at, cycle.finalised_by = CycleStatus.FINALISED, timezone.now(), user
-        cycle.progress_note = _("已定稿发布")
+        cycle.progress_note = _("已定稿")
         cycle.save(update_fields=["status", "finalised_at", "finalised_by", "progress_note"])
-        _open_rectifications(cycle)
     return cycle
+
+
+def publish(cycle: Cycle, *, user: User | None) -> Cycle:
+    """公布 a finalised cycle: the units below see their results, every line with r < 0.6 becomes
+    a rectification item whose notice (整改通知书) is issued with the publication, and the
+    publication date starts the appeal window and the notice and rectification deadlines."""
+    _may(user, "assessment.finalise", cycle.region_code)
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.is_published:
+            raise AssessmentError(_("考核结果已公布。"), code="published")
+        if not cycle.is_frozen:
+            raise AssessmentError(_("考核周期须先定稿才能公布。"), code="not_finalised")
+        cycle.published_at, cycle.published_by = timezone.now(), user
+        cycle.progress_note = _("已公布")
+        cycle.save(update_fields=["published_at", "published_by", "progress_note"])
+        _open_rectifications(cycle, timezone.localdate(cycle.published_at))
+        transaction.on_commit(lambda: _notify_published(cycle.pk))
+    return cycle
+
+
+def _notify_published(cycle_id: int) -> None:
+    from grids.services.event_effects import notify
+
+    from .appeals import APPEAL_WORKING_DAYS
+
+    cycle = Cycle.objects.get(pk=cycle_id)
+    units = cycle.results.values_list("region_code", flat=True)
+    staff = User.objects.filter(
+        is_active=True, role__in=[Role.CENTRE_STAFF, Role.COMMITTEE_STAFF], region__code__in=units
+    )
+    notify(
+        staff,
+        key=f"published:{cycle.pk}",
+        message=_("%(cycle)s结果已公布，如有异议可在%(days)s个工作日内申诉。")
+        % {"cycle": cycle.title, "days": APPEAL_WORKING_DAYS},
+    )
 
 
 def rectification_dates(opened_on: dt.date) -> tuple[dt.date, dt.date]:
@@ -271,8 +314,8 @@ def rectification_dates(opened_on: dt.date) -> tuple[dt.date, dt.date]:
     return notice_due, notice_due + dt.timedelta(days=RECTIFY_DAYS)
 
 
-def _open_rectifications(cycle: Cycle) -> None:
-    notice_due, due_on = rectification_dates(timezone.localdate())
+def _open_rectifications(cycle: Cycle, published_on: dt.date) -> None:
+    notice_due, due_on = rectification_dates(published_on)
     failing = IndicatorResult.objects.filter(
         cycle=cycle,
         status__in=[LineStatus.SCORED, LineStatus.MISSING_REPORT],
@@ -297,7 +340,7 @@ def _open_rectifications(cycle: Cycle) -> None:
         for region_id, code, indicator, r in failing
     ]
     RectificationItem.objects.bulk_create(items, batch_size=1000, ignore_conflicts=True)
-    record("bulk", instance=cycle, changes={"finalised": True, "rectification_items": len(items)})
+    record("bulk", instance=cycle, changes={"published": str(published_on), "rectification_items": len(items)})
 
 
 # --- The beat ------------------------------------------------------------------------------------------

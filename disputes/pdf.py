@@ -1,8 +1,7 @@
 """Printable documents of a case: the 人民调解协议书 and the case file (案卷).
 
-ReportLab's built-in CID font STSong-Light renders Chinese with no font file and no network
-(the viewer supplies the glyphs of the Adobe-GB1 collection). Parties' ID numbers and phones
-appear masked, as on the pages.
+The Chinese text is set in the platform's embedded CJK font (`governance.pdf_fonts`), so the
+documents render on any viewer. Parties' ID numbers and phones appear masked, as on the pages.
 """
 
 from __future__ import annotations
@@ -17,27 +16,16 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from governance.pdf_fonts import cjk_font
 
 from .choices import PartyKind, PartySide
 from .models import Agreement, Case, JudicialConfirmation
 
-FONT = "STSong-Light"
-_registered = False
-
-
-def _font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
-
 
 def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
+    font = cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", parent=body, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4 * mm),
@@ -92,7 +80,7 @@ def _legal_representative(party) -> str:
 
 def _build(title: str, story: list, case: Case) -> bytes:
     buffer = io.BytesIO()
-    font = _font()
+    font = cjk_font()
 
     def footer(canvas, doc):
         canvas.saveState()

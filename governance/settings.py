@@ -183,6 +183,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The dashboard's monthly counts of events and cases (a province's millions, counted set-based).
     "refresh-dashboard-activity": {"task": "dashboard.tasks.refresh_activity", "schedule": crontab(minute=20)},
+    # Score appeals past their answer limit go to the level above the deciding committee (督办).
+    "sweep-appeal-deadlines": {"task": "assessment.tasks.sweep_appeal_deadlines", "schedule": timedelta(minutes=30)},
+    # The data-credibility checks (智能预警) over the previous month, early on the 1st.
+    "monthly-credibility-checks": {
+        "task": "assessment.tasks.monthly_credibility_checks",
+        "schedule": crontab(day_of_month=1, hour=3, minute=0),
+    },
 }
 
 # --- Content-Security-Policy (governance/middleware.py) ---------------------------------
@@ -212,6 +219,8 @@ ASSESSMENT_REPORT_DUE_DAY = int(env("ASSESSMENT_REPORT_DUE_DAY", "5"))
 # the beat starts its cycle.
 ASSESSMENT_LEVELS = [int(x) for x in env("ASSESSMENT_LEVELS", "2,3,4").split(",")]
 ASSESSMENT_START_DAYS_AFTER_PERIOD = 10
+# A TrueType CJK font embedded (as a subset) in every PDF; see governance/pdf_fonts.py.
+PDF_CJK_FONT = env("PDF_CJK_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 # Public address of the survey pages when residents reach them on another host (QR codes encode it).
 SURVEY_PUBLIC_BASE_URL = env("SURVEY_PUBLIC_BASE_URL", "")
 

@@ -29,6 +29,7 @@ from assessment.services import (
     create_cycle,
     draw_sample,
     finalise,
+    publish,
     run_cycle,
     start_due_cycles,
     start_run,
@@ -257,6 +258,8 @@ def test_finalise_is_blocked_until_every_assessed_indicator_is_scored(world):
     finalise(cycle, user=world.province_user)
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.FINALISED
+    assert not RectificationItem.objects.filter(cycle=cycle).exists()  # opened at publication
+    publish(cycle, user=world.province_user)
     items = RectificationItem.objects.filter(cycle=cycle)
     assert items.exists() and all(item.ratio < Decimal("0.6") for item in items)
     assert not items.filter(indicator="A01").exists()  # r = 0.7

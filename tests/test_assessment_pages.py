@@ -37,8 +37,13 @@ def quarter() -> int:
     return (timezone.localdate().month - 1) // 3 + 1
 
 
-def computed(cycle: Cycle) -> Cycle:
+def computed(cycle: Cycle, shown_to_units: bool = True) -> Cycle:
+    """Run the cycle. These pages are seen by the units below the organiser, who see results
+    once published (公布); a cycle of the running year cannot be finalised, so its publication
+    is stamped directly here (the publication steps have their own tests)."""
     services.run_cycle(cycle.pk)
+    if shown_to_units:
+        Cycle.objects.filter(pk=cycle.pk).update(published_at=timezone.now())
     cycle.refresh_from_db()
     return cycle
 

@@ -4,14 +4,12 @@ steps, masking and the audited reveal, the PDFs, and jurisdiction (404 outside i
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from pypdf import PdfReader
 
 from disputes import services as svc
 from disputes.choices import CaseStatus
@@ -21,6 +19,7 @@ from governance.choices import AuditAction
 from governance.models import AuditLog
 
 from .factories import UserFactory
+from .pdf_checks import cjk_font_is_embedded_subset, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +73,6 @@ def agreed_case(world, mediation, **kwargs):
         case=case, user=m, visited_on=timezone.localdate(), fulfilment="full", satisfaction="satisfied"
     )
     return Case.objects.get(pk=case.pk)
-
-
-def pdf_text(content: bytes) -> str:
-    return "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def html(response) -> str:
@@ -224,7 +219,7 @@ def test_no_page_or_pdf_shows_a_plain_id_number_or_phone(client, world, mediatio
             assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
             content = response.content
             text = pdf_text(content)
-            assert "张三" in text and "620102********" in text  # text extraction works on the CID font
+            assert "张三" in text and "620102********" in text  # text extraction works on the embedded font
             for secret in (PERSON_1, PERSON_2, PHONE_1, PHONE_2):
                 assert secret not in text and secret.encode() not in content, (user, url)
 
@@ -236,8 +231,10 @@ def test_the_pdfs_render_chinese_and_are_audited(client, world, mediation):
     text = pdf_text(agreement.content)
     assert "人民调解协议书" in text and "李四于十日内修复漏水" in text and case.number in text
     assert "1,200.00" in text
+    assert cjk_font_is_embedded_subset(agreement.content)  # renders on a viewer without Chinese fonts
     case_file = client.get(f"/cases/{case.pk}/file.pdf")
     text = pdf_text(case_file.content)
+    assert cjk_font_is_embedded_subset(case_file.content)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)  # kept for a look (pdftoppm -png)
     (ARTIFACTS / "case-agreement.pdf").write_bytes(agreement.content)
     (ARTIFACTS / "case-file.pdf").write_bytes(case_file.content)

@@ -96,15 +96,17 @@ def test_the_small_demo_has_every_role_and_is_built_once(capsys):
     worker = User.objects.get(role=Role.GRID_WORKER)
     assert GridWorker.objects.get(user=worker).grid == worker.region
     assert all(u.region_id for u in User.objects.all())
-    assert "Assessment demo" in out  # last year's records and all six cycles, computed
+    assert "Assessment demo" in out  # last year's records and all six cycles, computed and published
     from assessment.models import AnnualResult, Cycle
     from assessment.periods import period_for
 
     today = timezone.localdate()
-    assert Cycle.objects.filter(year=today.year - 1, status="computed").count() == 6
+    assert Cycle.objects.filter(year=today.year - 1, status="finalised", published_at__isnull=False).count() == 6
     finished = [(k, q) for k, q in [("spot_check", n) for n in (1, 2, 3, 4)] + [("half_year", None), ("year_end", None)]
                 if period_for(k, today.year, q).last < today]  # fmt: skip
-    assert Cycle.objects.filter(year=today.year, status="computed").count() == len(finished)
+    assert Cycle.objects.filter(year=today.year, status="finalised", published_at__isnull=False).count() == len(
+        finished
+    )
     assert AnnualResult.objects.filter(level=4).count() == 12
     grades = set(AnnualResult.objects.filter(level=4, cycle__year=today.year - 1).values_list("grade", flat=True))
     assert grades == {"excellent", "good", "pass", "fail"}  # a spread the dashboard can show

@@ -43,6 +43,7 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.api.filters import year_filter
 from governance.choices import Role
 from governance.models import User
+from governance.pdf_fonts import pdf_response
 from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
 from grids.filtersets import SubtreeFilter
@@ -962,17 +963,25 @@ class RectificationItemSerializer(serializers.ModelSerializer):
             "closed_by",
             "recurring",
             "overdue",
+            "has_evidence",
+            "return_reason",
         ]
         read_only_fields = fields
 
+    has_evidence = serializers.SerializerMethodField()
+
     def get_overdue(self, obj) -> bool:
         return inputs.rectification_overdue(obj)
+
+    def get_has_evidence(self, obj) -> bool:
+        return bool(obj.evidence)
 
 
 class RectificationReportSerializer(serializers.Serializer):
     report = serializers.CharField(
         max_length=8000, error_messages={"required": _("请填写整改报告。"), "blank": _("请填写整改报告。")}
     )
+    evidence = serializers.FileField(required=False, help_text=_("整改佐证材料（照片、PDF或Word，不超过10MB）。"))
 
 
 class RectificationReturnSerializer(serializers.Serializer):
@@ -994,9 +1003,10 @@ class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
     """整改台账 (opened by the engine when a cycle is finalised): the unit's staff report, an
     assessor covering the unit closes (销号) or returns it."""
 
-    queryset = RectificationItem.objects.select_related("unit", "closed_by")
+    queryset = RectificationItem.objects.select_related("unit", "closed_by", "cycle__root")
     serializer_class = RectificationItemSerializer
     filterset_class = RectificationFilterSet
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
     ordering_fields = ["due_on", "region_code", "indicator"]
     view_capability = READ
     action_capabilities = {
@@ -1012,11 +1022,28 @@ class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
     @extend_schema(request=RectificationReportSerializer, responses={200: RectificationItemSerializer})
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
-        """整改报告 (open → reported)."""
+        """整改报告 (open → reported), optionally with an evidence file (multipart)."""
         return self._step(
             request, RectificationReportSerializer,
-            lambda item, data: inputs.rectification_report(user=request.user, item=item, report=data["report"]),
+            lambda item, data: inputs.rectification_report(
+                user=request.user, item=item, report=data["report"], evidence=data.get("evidence")
+            ),
         )  # fmt: skip
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    def evidence(self, request, pk=None):
+        """The rectification report's evidence file."""
+        return _download(self.get_object().evidence)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    def notice(self, request, pk=None):
+        """整改通知书 (PDF) of the item's unit, issued with the cycle's publication."""
+        from ..reports import notice_for
+
+        item = self.get_object()
+        return pdf_response(notice_for(item.cycle, item.unit), f"notice-{item.cycle_id}-{item.region_code}.pdf")
 
     @extend_schema(request=None, responses={200: RectificationItemSerializer})
     @action(detail=True, methods=["post"])

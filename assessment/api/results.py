@@ -24,7 +24,8 @@ from rest_framework.response import Response
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.filters import id_filter, year_filter
 from governance.api.permissions import RoleCapability
-from grids.api.event_views import drf_error
+from governance.pdf_fonts import pdf_response
+from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
 from grids.filtersets import SubtreeFilter
 
@@ -133,9 +134,9 @@ class CycleViewSet(ScopedModelViewSet):
 
     @property
     def change_capability(self) -> str | None:
-        if self.action == "finalise":
+        if self.action in ("finalise", "publish"):
             return "assessment.finalise"
-        if self.action in ("create", "run", "check_date"):
+        if self.action in ("create", "run", "check_date", "report_bundle"):
             return "assessment.run"
         return None
 
@@ -192,13 +193,49 @@ class CycleViewSet(ScopedModelViewSet):
     @extend_schema(request=None, responses={200: CycleSerializer})
     @action(detail=True, methods=["post"])
     def finalise(self, request, pk=None):
-        """定稿发布: refused (400) while blocking/ lists anything."""
+        """定稿: refused (400) while blocking/ lists anything."""
+        return self._lifecycle_step(services.finalise)
+
+    def _lifecycle_step(self, service):
+        """A POST that moves the cycle through a service; its refusals become the API's errors."""
         cycle = self.get_object()
         try:
-            cycle = services.finalise(cycle, user=request.user)
+            cycle = service(cycle, user=self.request.user)
         except DjangoValidationError as exc:
             raise service_error(exc) from exc
         return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
+
+    @extend_schema(request=None, responses={200: CycleSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """公布 a finalised cycle: units below see it, rectification items and notices open, the
+        15-working-day appeal window starts."""
+        return self._lifecycle_step(services.publish)
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get", "post"], url_path="report-bundle", url_name="report-bundle")
+    def report_bundle(self, request, pk=None):
+        """The ZIP of every unit's diagnostic report under the caller's region: POST starts (or
+        restarts) the Celery job, GET shows its progress (`download` once done)."""
+        from ..models import ReportBundle
+        from ..reports import bundle_payload, bundle_region, request_bundle
+
+        cycle = self.get_object()
+        if request.method == "POST":
+            bundle = request_bundle(user=request.user, cycle=cycle)
+            bundle.refresh_from_db()
+            return Response(bundle_payload(bundle), status=status.HTTP_202_ACCEPTED)
+        bundle = (
+            ReportBundle.objects.restrict(request.user)
+            .filter(cycle=cycle, region_code=bundle_region(request.user, cycle))
+            .first()
+        )
+        if bundle is None:
+            raise Http404
+        data = bundle_payload(bundle)
+        if bundle.file:
+            data["download"] = request.build_absolute_uri(f"/assessment/{cycle.pk}/reports.zip")
+        return Response(data)
 
     @extend_schema(request=CheckDateSerializer, responses={200: CycleSerializer})
     @action(detail=True, methods=["post"], url_path="check-date", url_name="check-date")
@@ -311,6 +348,26 @@ class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
 
     def get_serializer_class(self):
         return UnitResultDetailSerializer if self.action == "retrieve" else UnitResultSerializer
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    def report(self, request, pk=None):
+        """绩效诊断报告 (PDF) of this unit in its cycle."""
+        from ..reports import report_for
+
+        unit = self.get_object()
+        cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=unit.cycle_id)
+        return pdf_response(report_for(cycle, unit), f"report-{cycle.pk}-{unit.region_code}.pdf")
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    def notice(self, request, pk=None):
+        """整改通知书 (PDF) of this unit, once the cycle is published and the unit has problem items."""
+        from ..reports import notice_for
+
+        unit = self.get_object()
+        cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=unit.cycle_id)
+        return pdf_response(notice_for(cycle, unit.region), f"notice-{cycle.pk}-{unit.region_code}.pdf")
 
 
 class AnnualResultFilterSet(UnitResultFilterSet):

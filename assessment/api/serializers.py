@@ -111,6 +111,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "started_at",
             "computed_at",
             "finalised_at",
+            "published_at",
             "created_at",
         ]
         read_only_fields = fields

@@ -50,6 +50,20 @@ WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxono
 ACTIVITY_PER_MONTH = 20
 RESIDENTS_PER_WORKER = 500
 RADIUS_KM = {True: 0.5, False: 2.0}  # urban, rural
+# The data-credibility checks (assessment.credibility) count two sets of events in the engine's
+# event scan instead of scanning the events again: reported in the period (with the likely
+# duplicates), and first resolved in the period (with those resolved within 10 minutes).
+CREDIBILITY_REPORTED = "~reported"
+CREDIBILITY_RESOLVED = "~resolved"
+INSTANT_WINDOW = timedelta(minutes=10)
+
+
+def instant_resolution_filters(p: Period) -> tuple[Q, Q]:
+    """(resolved, instant) for the instant-closure check: events whose FIRST resolution falls in
+    the period, and those of them resolved within 10 minutes (inclusive) of being reported. The
+    one place that rule reads resolution timestamps."""
+    resolved = Q(first_resolved_at__gte=p.start, first_resolved_at__lt=p.end)
+    return resolved, resolved & Q(first_resolved_at__lte=F("reported_at") + INSTANT_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,7 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
     )  # neither resolved nor returned / merged / converted by the period's end
     on_time = resolved_in & Q(resolved_at_end__lte=F("resolve_deadline"))
     reported_in = Q(reported_at__gte=s, reported_at__lt=e)
+    resolved, instant = instant_resolution_filters(p)
     # Merging or converting an unanswered event answers it (closed_at records the moment).
     answered_on_time = Q(responded_at__lte=F("respond_deadline")) | Q(
         responded_at__isnull=True, closed_at__lte=F("respond_deadline")
@@ -165,7 +180,8 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
             "C05",
             GridEvent,
             "region_code",
-            reported_in & answered_on_time,
+            # within the denominator explicitly: the shared scan also reads events outside it
+            reported_in & ~unanswered_not_due & answered_on_time,
             reported_in & ~unanswered_not_due,
             _("期内上报且在响应时限内受理或退回的事件"),
             _("期内上报的事件（不含期末未响应且响应期限在期末之后的）"),
@@ -191,6 +207,10 @@ def _event_measures(p: Period, safety_categories: list[int]) -> list[Measure]:
             _("期内办结的事件"),
             columns=cols_resolved,
         ),
+        Measure(
+            CREDIBILITY_REPORTED, GridEvent, "region_code", reported_in & Q(duplicate_of__isnull=False), reported_in
+        ),
+        Measure(CREDIBILITY_RESOLVED, GridEvent, "region_code", instant, resolved),
     ]
     return [replace(m, annotations=at_end) for m in measures]
 

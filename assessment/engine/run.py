@@ -25,7 +25,7 @@ from governance.audit import record
 from governance.bulk import copy_into
 
 from ..catalogue import profile_for
-from ..choices import CycleKind, Grade, LineStatus, RulingStatus
+from ..choices import AppealStatus, CycleKind, Grade, LineStatus, RulingStatus
 from ..models import (
     AnnualResult,
     AssessorScore,
@@ -34,6 +34,7 @@ from ..models import (
     InnovationAward,
     ProfileOverride,
     SampledUnit,
+    ScoreAppeal,
     ScoreReview,
     ToleranceClaim,
     UnitResult,
@@ -41,6 +42,7 @@ from ..models import (
 )
 from . import reported as reported_facts
 from .facts import CODE_LENGTH, Counts, collect_computed, collect_surveys
+from .measures import CREDIBILITY_REPORTED, CREDIBILITY_RESOLVED
 from .scoring import (
     SPREAD_LIMIT,
     Line,
@@ -106,6 +108,8 @@ class RunSummary:
     queries: int = 0
     seconds: float = 0.0
     blocking: list = field(default_factory=list)
+    # Per unit: the event counts the credibility checks read (see measures.CREDIBILITY_*).
+    event_counts: dict = field(default_factory=dict)
 
 
 @contextmanager
@@ -144,13 +148,16 @@ def _rule_line(meta: dict, out: LineOut) -> LineOut:
     return out
 
 
-def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.datetime | None = None) -> RunSummary:
-    """Compute and store the results of an unfinalised cycle (see module docstring)."""
+def compute_cycle(
+    cycle: Cycle, progress: Progress | None = None, now: dt.datetime | None = None, allow_frozen: bool = False
+) -> RunSummary:
+    """Compute and store the results of an unfinalised cycle (see module docstring). Only an
+    upheld appeal re-computes a finalised one (`allow_frozen`), with its frozen catalogue."""
     started = timezone.now()
     _RUN_LANGUAGE[0] = get_language()
     progress = progress or (lambda pct, note: None)
     now = now or timezone.now()
-    if cycle.is_frozen:
+    if cycle.is_frozen and not allow_frozen:
         raise ValueError("a finalised cycle is frozen")
     data = cycle.catalogue_version.data
     indicators = data["indicators"]
@@ -196,7 +203,13 @@ def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.dateti
         status__in=ACTIVE_RULINGS,
     ).values_list("region_code", "indicator"):
         vetoes[code].append(indicator)
-    counts.queries += 8
+    adjustments = {
+        (code, indicator): (percent, note)
+        for code, indicator, percent, note in ScoreAppeal.objects.filter(
+            cycle=cycle, status=AppealStatus.UPHELD
+        ).values_list("region_code", "indicator", "adjusted_percent", "decision_note")
+    }
+    counts.queries += 9
 
     progress(80, _("计分"))
     unit_rows, line_rows = [], []
@@ -221,7 +234,7 @@ def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.dateti
                 if (unit.code, code, ScoreReview.Kind.ACCEPT_SPREAD) not in reviews:
                     unit_blocking.append({"indicator": code, "reason": out.note})
                 out.note = _n(noop("评分差异过大")) if out.note == "spread" else _n(noop("评分考核组不足两个"))
-            outs[code] = _rule_line(meta, out)
+            outs[code] = out = _adjusted(_rule_line(meta, out), adjustments.get((unit.code, code)))
             lines.append(
                 Line(code, meta["dimension"], as_fraction(weights[code]), out.status, out.ratio or Fraction(0))
             )
@@ -248,13 +261,33 @@ def compute_cycle(cycle: Cycle, progress: Progress | None = None, now: dt.dateti
         blocking.extend({"unit": unit.code, **b} for b in unit_blocking)
 
     progress(90, _("保存结果"))
-    _store(cycle, unit_rows, line_rows, blocking, counts)
+    _store(cycle, unit_rows, line_rows, blocking, counts, allow_frozen=allow_frozen)
     summary.records_read = counts.records_read
     summary.queries = counts.queries
+    summary.event_counts = {
+        code: {
+            "n": bucket.get(f"{CREDIBILITY_REPORTED}.d", 0),
+            "dup": bucket.get(f"{CREDIBILITY_REPORTED}.n", 0),
+            "resolved": bucket.get(f"{CREDIBILITY_RESOLVED}.d", 0),
+            "instant": bucket.get(f"{CREDIBILITY_RESOLVED}.n", 0),
+        }
+        for code, bucket in counts.by_unit.items()
+    }
     summary.blocking = blocking
     summary.seconds = (timezone.now() - started).total_seconds()
     progress(100, _("完成"))
     return summary
+
+
+def _adjusted(out: LineOut, adjustment: tuple | None) -> LineOut:
+    """An upheld appeal (申诉) puts the 得分率 the committee found right in place of the computed
+    one; the line keeps its numerator, denominator and value, and says why in its note."""
+    if adjustment is None:
+        return out
+    percent, reason = adjustment
+    out.status, out.ratio = LineStatus.SCORED, as_fraction(percent) / 100
+    out.note = (_n(noop("申诉调整：%s")) % reason)[:300]
+    return out
 
 
 def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, reviews) -> LineOut:
@@ -309,11 +342,11 @@ def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, r
 
 
 @transaction.atomic
-def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts) -> None:
+def _store(cycle: Cycle, unit_rows, line_rows, blocking, counts: Counts, allow_frozen: bool = False) -> None:
     """Replace the cycle's results as a whole, rank the peers, and compute the annual results
     with a year-end cycle."""
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
-    if cycle.is_frozen:
+    if cycle.is_frozen and not allow_frozen:
         raise ValueError("a finalised cycle is frozen")
     if connection.vendor == "postgresql":
         # Results can always be computed again: do not wait for the WAL flush of ~50,000 rows.

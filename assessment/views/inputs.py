@@ -31,6 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance import ratelimit
+from governance.pdf_fonts import pdf_response
 from grids.choices import Level
 from grids.event_views import apply_errors
 from grids.models import Region
@@ -143,6 +144,7 @@ def input_links(user) -> list[tuple[str, str]]:
             (_("创新加分"), reverse("assessment:award-list")),
             (_("容错申请"), reverse("assessment:claim-list")),
             (_("整改台账"), reverse("assessment:rectification-list")),
+            (_("考核申诉"), reverse("assessment:appeal-list")),
         ]
     return links
 
@@ -983,6 +985,7 @@ def _rectification_context(request, item, report_form=None, return_form=None) ->
     item.overdue = inputs.rectification_overdue(item)
     return {
         "item": item,
+        "has_notice": item.cycle.published_at is not None,
         "indicator_name": _indicator_names().get(item.indicator, ""),
         "report_form": report_form or (RectificationReportForm() if "report" in steps else None),
         "can_close": "close" in steps,
@@ -1015,10 +1018,11 @@ def rectification_act(request, pk: int, step: str):
     report_form = return_form = None
     try:
         if step == "report":
-            report_form = RectificationReportForm(request.POST)
+            report_form = RectificationReportForm(request.POST, request.FILES)
             if not report_form.is_valid():
                 raise _Invalid
-            inputs.rectification_report(user=user, item=item, report=report_form.cleaned_data["report"])
+            data = report_form.cleaned_data
+            inputs.rectification_report(user=user, item=item, report=data["report"], evidence=data["evidence"])
         elif step == "close":
             inputs.rectification_close(user=user, item=item)
         else:
@@ -1043,6 +1047,23 @@ def rectification_act(request, pk: int, step: str):
         "assessment/inputs/rectification_detail.html",
         _rectification_context(request, item, report_form=report_form, return_form=return_form),
     )
+
+
+@login_required
+def rectification_evidence(request, pk: int):
+    """The rectification report's evidence file (404 outside the jurisdiction)."""
+    _require(can_view(request.user))
+    return _download(get_object_or_404(_items(request.user), pk=pk).evidence)
+
+
+@login_required
+def rectification_notice(request, pk: int):
+    """整改通知书 of the item's unit in its cycle, issued with the publication."""
+    from ..reports import notice_for
+
+    _require(can_view(request.user))
+    item = get_object_or_404(_items(request.user).select_related("cycle__root", "unit"), pk=pk)
+    return pdf_response(notice_for(item.cycle, item.unit), f"notice-{item.cycle_id}-{item.region_code}.pdf")
 
 
 class _Invalid(Exception):

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,9 +28,11 @@ from grids.choices import Level
 from grids.event_views import apply_errors
 from grids.models import Region
 
-from .. import exports, inputs, services
+from .. import appeals, exports, inputs, services
 from ..choices import DIMENSION_POINTS, CycleKind, CycleStatus
-from ..models import WeightProfile
+from ..models import RectificationItem, ReportBundle, ScoreAppeal, WeightProfile
+from ..pdf import flag_summary
+from ..reports import bundle_region
 from ..results import (
     ACTIVE_STATUSES,
     accountability,
@@ -40,6 +42,7 @@ from ..results import (
     dimension_totals,
     failing_units,
     get_cycle,
+    get_line,
     get_unit,
     group_blocking,
     indicators_of,
@@ -55,6 +58,7 @@ from ..results import (
     visible_cycles,
     visible_results,
 )
+from ..selectors import cycle_flags
 from ..services import AssessmentError
 
 PAGE_SIZE = 50
@@ -119,6 +123,15 @@ def _may_finalise(user, cycle) -> bool:
         user.can("assessment.finalise")
         and in_jurisdiction(user, cycle.region_code)
         and cycle.status == CycleStatus.COMPUTED
+    )
+
+
+def _may_publish(user, cycle) -> bool:
+    return (
+        user.can("assessment.finalise")
+        and in_jurisdiction(user, cycle.region_code)
+        and cycle.is_frozen
+        and not cycle.is_published
     )
 
 
@@ -208,6 +221,11 @@ def cycle_detail(request, pk: int):
             "running": cycle.status in ACTIVE_STATUSES,
             "may_run": may_run,
             "may_finalise": _may_finalise(user, cycle),
+            "may_publish": _may_publish(user, cycle),
+            "may_bundle": bool(cycle.runs) and user.can("assessment.run"),
+            "bundle": ReportBundle.objects.restrict(user)
+            .filter(cycle=cycle, region_code=bundle_region(user, cycle))
+            .first(),
             "may_set_check_date": may_run and cycle.kind == CycleKind.SPOT_CHECK,
             "check_date_form": CheckDateForm(initial={"check_date": cycle.check_date}),
             "blocking": blocking,
@@ -254,8 +272,8 @@ def cycle_run(request, pk: int):
 @login_required
 @require_POST
 def cycle_finalise(request, pk: int):
-    """定稿发布: freeze and publish (services.finalise refuses while items block it)."""
-    return _cycle_action(request, pk, services.finalise, _("考核结果已定稿发布，整改事项已生成。"))
+    """定稿: freeze the results (services.finalise refuses while items block it); publishing follows."""
+    return _cycle_action(request, pk, services.finalise, _("考核结果已定稿，请核对后公布。"))
 
 
 @login_required
@@ -335,10 +353,12 @@ def unit_detail(request, pk: int, code: str):
     if cycle.kind == CycleKind.YEAR_END:
         annual = visible_annual(user, cycle).filter(region_code=unit.region_code).first()
     peers_visible = bool(unit.parent_code) and in_jurisdiction(user, unit.parent_code)
+    after = after_scores_context(user, cycle, unit, rows)
     return render(
         request,
         "assessment/results/unit_detail.html",
         {
+            **after,
             "cycle": cycle,
             "unit": unit,
             "rows": rows,
@@ -351,6 +371,27 @@ def unit_detail(request, pk: int, code: str):
             "flags": [{**f, "name": indicators.get(f["indicator"], {}).get("name_zh", "")} for f in unit.flags or []],
         },
     )
+
+
+def after_scores_context(user, cycle, unit, rows) -> dict:
+    """What the breakdown shows after the scores: each line's appeal (and whether the unit may
+    still appeal), the unit's data-credibility flags, its rectification items with the 回头看
+    mark and the notice. A fixed number of queries whatever the number of lines."""
+    unit_appeals = {
+        a.indicator: a for a in ScoreAppeal.objects.restrict(user).filter(cycle=cycle, region_code=unit.region_code)
+    }
+    for row in rows:
+        row.appeal = unit_appeals.get(row.code)
+    items = list(
+        RectificationItem.objects.restrict(user).filter(cycle=cycle, region_code=unit.region_code).order_by("indicator")
+    )
+    return {
+        "may_appeal": appeals.may_appeal(user, cycle, unit.region_code),
+        "appealable": set(appeals.APPEALABLE_LINES),
+        "credibility": [(f, flag_summary(f)) for f in cycle_flags(cycle=cycle, unit_codes=[unit.region_code])],
+        "items": items,
+        "has_notice": bool(cycle.published_at and items),
+    }
 
 
 def _page_urls(request, block) -> None:
@@ -370,19 +411,18 @@ def unit_trace(request, pk: int, code: str, indicator: str):
     """数据来源: the records counted in one line's numerator and denominator, paged."""
     user = request.user
     cycle = get_cycle(user, pk)
-    unit = get_unit(user, cycle, code)
-    line = unit.lines.filter(indicator=indicator).first()
-    if line is None:
-        raise Http404
+    unit, line = get_line(user, cycle, code, indicator)
     indicators = indicators_of(cycle)
     blocks = trace_blocks(cycle, unit, line, request.GET)
     for block in blocks:
         _page_urls(request, block)
     comparable = counts_comparable(indicator, indicators, blocks)
+    appeal = ScoreAppeal.objects.restrict(user).filter(cycle=cycle, region_code=unit.region_code, indicator=indicator)
     return render(
         request,
         "assessment/results/trace.html",
         {
+            "appeal": appeal.first(),
             "cycle": cycle,
             "unit": unit,
             "line": line,

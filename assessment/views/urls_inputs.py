@@ -35,6 +35,8 @@ urlpatterns = [
     path("tolerance/<int:pk>/evidence/", views.claim_evidence, name="claim-evidence"),
     path("rectifications/", views.rectification_list, name="rectification-list"),
     path("rectifications/<int:pk>/", views.rectification_detail, name="rectification-detail"),
+    path("rectifications/<int:pk>/evidence/", views.rectification_evidence, name="rectification-evidence"),
+    path("rectifications/<int:pk>/notice.pdf", views.rectification_notice, name="rectification-notice"),
     path("rectifications/<int:pk>/<str:step>/", views.rectification_act, name="rectification-act"),
 ]
 
