@@ -28,9 +28,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from assessment.choices import DIMENSION_POINTS, CycleKind, CycleStatus, Dimension, Grade
-from assessment.models import AnnualResult, Cycle, UnitResult
+from assessment.models import AnnualResult, CredibilityFlag, Cycle, UnitResult
 from assessment.periods import Period, period_for
 from assessment.results import round2
+from assessment.selectors import cycle_flags
 from grids.choices import CODE_LENGTH, Level
 from grids.models import Region
 from grids.selectors import child_summaries
@@ -51,7 +52,8 @@ MEASURES = {
     "mediation_success": gettext_lazy("调解成功率"),
     "open_flags": gettext_lazy("未处理预警"),
 }
-FLAGS_NOT_BUILT = gettext_lazy("数据可信度核查（SPEC §5.4）尚未建成，暂无预警。")
+FLAGS_NO_CYCLE = gettext_lazy("选择一个考核周期后显示该周期的数据可信度预警。")
+FLAGS_SHOWN = 50
 
 
 # --- Which region, which cycles ----------------------------------------------------------------------------
@@ -148,8 +150,36 @@ def dashboard(user, code: str | None, cycle_id=None) -> Dashboard:
     for child in data["children"]:
         child["measures"] = operations["measures"].get(child["code"], _empty_measures())
     data["volumes"] = operations["volumes"]
-    data["flags"] = {"available": False, "items": [], "note": str(FLAGS_NOT_BUILT)}
+    data["flags"] = _flags(user, region, cycle, data["children"])
     return Dashboard(region=region, crumbs=crumbs, cycles=cycles, cycle=cycle, data=data)
+
+
+def _flags(user, region: Region, cycle: Cycle | None, children: list[dict]) -> dict:
+    """The data-credibility flags (SPEC §5.4) of the units under this region for the cycle: the
+    first FLAGS_SHOWN listed (each opens its records), and every child's count for the map — two
+    queries whatever the number of flags. Flags never change a score."""
+    if cycle is None:
+        return {"available": True, "items": [], "total": 0, "note": str(FLAGS_NO_CYCLE)}
+    flags = cycle_flags(cycle=cycle, under=region.code) & CredibilityFlag.objects.restrict(user)
+    codes = list(flags.values_list("region_code", flat=True))
+    if region.level + 1 <= Level.TOWNSHIP:  # flags are raised on assessed units, township and above
+        for child in children:
+            child["measures"]["open_flags"] = sum(code.startswith(child["code"]) for code in codes)
+    items = [
+        {
+            "rule": flag.rule,
+            "rule_label": flag.get_rule_display(),
+            "region_code": flag.region_code,
+            "region_name": flag.region.name,
+            "first": flag.first.isoformat(),
+            "last": flag.last.isoformat(),
+            "message": _("%(unit)s：%(rule)s（%(first)s 至 %(last)s）")
+            % {"unit": flag.region.name, "rule": flag.get_rule_display(), "first": flag.first, "last": flag.last},
+            "url": reverse("assessment:flag-detail", args=[flag.pk]),
+        }
+        for flag in flags.select_related("region")[:FLAGS_SHOWN]
+    ]
+    return {"available": True, "items": items, "total": len(codes), "note": ""}
 
 
 def _region_json(region: Region) -> dict:

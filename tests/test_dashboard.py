@@ -151,10 +151,32 @@ def test_the_monthly_counts_hold_every_level_and_a_refresh_replaces_them(world, 
     }
 
 
-def test_the_flags_slot_says_the_checks_are_not_built_yet(client, world, year_end):  # noqa: F811
+def _flag(unit, cycle, rule="instant_closure"):
+    from assessment.models import CredibilityFlag
+
+    period = cycle.period
+    return CredibilityFlag.objects.create(
+        rule=rule, region=unit, region_code=unit.code, first=period.first, last=period.last,
+        figures={"share": "45"}, record_model="grids.gridevent", record_ids=[],
+    )  # fmt: skip
+
+
+def test_the_flags_of_the_cycle_are_listed_and_counted_per_child(client, world, year_end):  # noqa: F811
+    flag = _flag(world.township_a, year_end)
     client.force_login(world.province_user)
-    flags = client.get(api_url("62")).json()["flags"]
-    assert flags == {"available": False, "items": [], "note": "数据可信度核查（SPEC §5.4）尚未建成，暂无预警。"}
+    data = client.get(api_url("6201", cycle=year_end.pk)).json()
+    assert data["flags"]["total"] == 1 and data["flags"]["available"] is True
+    item = data["flags"]["items"][0]
+    assert item["url"] == reverse("assessment:flag-detail", args=[flag.pk]) and "秒办结" in item["message"]
+    counts = {child["code"]: child["measures"]["open_flags"] for child in data["children"]}
+    assert counts == {world.county_a.code: 1, world.county_b.code: 0}
+
+
+def test_a_sibling_county_never_sees_anothers_flags(client, world, year_end):  # noqa: F811
+    _flag(world.township_a, year_end)
+    client.force_login(world.user_b)
+    data = client.get(api_url(world.county_b.code, cycle=year_end.pk)).json()
+    assert data["flags"]["items"] == [] and data["flags"]["total"] == 0
 
 
 # --- Scoping ---------------------------------------------------------------------------------------------
@@ -336,7 +358,6 @@ def test_the_dashboard_speaks_english_under_english(client, world, year_end):  #
     client.force_login(world.province_user)
     client.cookies["django_language"] = "en"
     data = client.get(api_url(world.township_a.code)).json()
-    assert data["flags"]["note"] == "The data-credibility checks (SPEC §5.4) are not built yet, so there are no flags."
     assert data["children"][0]["no_result"] == "This level is not assessed in this cycle"
     page = client.get(reverse("dashboard:index")).content.decode()
     assert "Score trend" in page and "得分趋势" not in page

@@ -194,7 +194,9 @@
     var flags = state.data.flags, list = document.getElementById("flags-list");
     list.textContent = "";
     (flags.items || []).forEach(function (f) {
-      var li = document.createElement("li"); li.textContent = f.message || JSON.stringify(f); list.appendChild(li);
+      var li = document.createElement("li"), link = document.createElement("a");
+      link.href = f.url; link.textContent = f.message;  // opens the records behind the flag
+      li.appendChild(link); list.appendChild(li);
     });
     document.getElementById("flags-note").textContent = flags.available ? (flags.items.length ? "" : L.flags_none) : flags.note;
   }
