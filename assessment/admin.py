@@ -9,10 +9,13 @@ from governance.admin import ScopedAdminMixin
 from . import catalogue
 from .models import (
     CatalogueVersion,
+    CredibilityFlag,
     Cycle,
     Indicator,
     IndicatorWeight,
     ProfileOverride,
+    ReportBundle,
+    ScoreAppeal,
     UnitResult,
     WeightProfile,
 )
@@ -97,3 +100,40 @@ class UnitResultAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Records that change only through their services (decisions, checks, jobs): the admin
+    reads them, scoped like every list, and never edits them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScoreAppeal)
+class ScoreAppealAdmin(ReadOnlyScopedAdmin):
+    list_display = ["cycle", "unit", "indicator", "status", "filed_at", "decide_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["unit__code", "indicator"]
+
+
+@admin.register(CredibilityFlag)
+class CredibilityFlagAdmin(ReadOnlyScopedAdmin):
+    list_display = ["region_code", "rule", "first", "last", "found_at"]
+    list_filter = ["rule"]
+    search_fields = ["region_code"]
+
+
+@admin.register(ReportBundle)
+class ReportBundleAdmin(ReadOnlyScopedAdmin):
+    list_display = ["cycle", "status", "progress", "units"]
+    list_filter = ["status"]

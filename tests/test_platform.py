@@ -194,3 +194,12 @@ def test_the_county_scale_demo_builds_with_its_single_county(capsys):
     call_command("seed_demo", scale="county")
     assert Region.objects.filter(level=3).count() == 1
     assert User.objects.filter(role=Role.CENTRE_STAFF, region__level=3).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["scoreappeal", "credibilityflag", "reportbundle"])
+def test_after_scores_records_are_readable_but_not_editable_in_the_admin(client, model):
+    admin = User.objects.create_superuser("root_admin", password="Root#Passw0rd-2026")
+    client.force_login(admin)
+    assert client.get(f"/admin/assessment/{model}/").status_code == 200
+    assert client.get(f"/admin/assessment/{model}/add/").status_code == 403
