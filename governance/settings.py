@@ -157,7 +157,17 @@ CELERY_TASK_ACKS_LATE = True
 # A broker that is down must not hold a request for long: publishing gives up after about half a
 # second (the caller leaves the work on its row for a sweep, e.g. grids.tasks.requeue_webhooks).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
+# A task is acknowledged when it ends (acks_late); if its worker dies (kill -9, a lost machine),
+# Redis gives the message to another worker once it has been unacknowledged this long. Keep it
+# longer than the longest task. The restore sweep runs every CELERY_UNACKED_RESTORE_INTERVAL s.
+CELERY_VISIBILITY_TIMEOUT = int(env("CELERY_VISIBILITY_TIMEOUT", "3600"))
+_RESTORE_INTERVAL = int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": _RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1 if _RESTORE_INTERVAL < 10 else 10,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -182,12 +182,24 @@ def celery_worker(django_db_setup, django_db_blocker):
     if not uses_real_broker():
         yield None
         return
-    from django.db import connection
-
     from governance.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
+    process = start_celery_worker(queue, log_name="celery-worker.log")
+    try:
+        yield process
+    finally:
+        stop_celery_worker(process)
+
+
+def start_celery_worker(queue: str, *, extra_env: dict | None = None, log_name: str) -> subprocess.Popen:
+    """A `celery worker` process on the test database, consuming `queue`; returns once it
+    answers a ping (or raises, naming its log under test-artifacts/)."""
+    from django.db import connection
+
+    from governance.celery import app
+
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -195,32 +207,35 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DJANGO_SETTINGS_MODULE": "governance.settings",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "AUDIT_CHECKPOINT_PATH": str(WORKER_AUDIT_CHECKPOINT),
+        **(extra_env or {}),
     }
-    log_path = ROOT / "test-artifacts" / "celery-worker.log"
+    log_path = ROOT / "test-artifacts" / log_name
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "-Q", queue,
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", f"{queue}@%h"],
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--hostname", f"{queue}-{uuid.uuid4().hex[:4]}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
+    process.log = log
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited early; see {log_path}")
+        replies = app.control.ping(timeout=1.0) or []
+        if any(queue in name for reply in replies for name in reply):
+            return process
+    stop_celery_worker(process)
+    raise RuntimeError(f"celery worker did not answer within 60 s; see {log_path}")
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"celery worker exited early; see {log_path}")
-            if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=1.0):
-                break
-        else:
-            raise RuntimeError(f"celery worker did not answer within 60 s; see {log_path}")
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    process.log.close()
 
 
 @pytest.fixture

@@ -116,3 +116,78 @@ def test_a_database_restart_during_filing_is_a_retryable_503_and_the_resend_file
     again = api.post("/api/v1/events/", body, format="json")
     assert again.status_code == 201, again.content
     assert GridEvent.objects.filter(client_uuid=body["client_uuid"]).count() == 1
+
+
+def _results(cycle) -> list[tuple]:
+    from assessment.models import IndicatorResult, UnitResult
+
+    units = UnitResult.objects.filter(cycle=cycle).order_by("region_code").values_list("region_code", "total", "rank")
+    lines = IndicatorResult.objects.filter(unit__cycle=cycle).order_by("unit__region_code", "indicator")
+    return [*units, *lines.values_list("unit__region_code", "indicator", "value", "ratio", "points")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_in_the_middle_of_a_run_leaves_the_results_and_the_retry_gives_the_same(
+    world, file_event, celery_worker
+):
+    """kill -9 of the worker while it computes a year-end cycle: the previous results stay as they
+    were, the run's message is not lost (acknowledged only at its end), and another worker takes
+    it up after the visibility timeout and computes the identical results."""
+    import os
+    import signal
+    import time
+    import uuid
+
+    from django.db import connections
+
+    from assessment import services
+    from assessment.choices import CycleKind, CycleStatus
+    from assessment.models import Cycle
+    from assessment.tasks import run_cycle_task
+
+    from .conftest import start_celery_worker, stop_celery_worker, uses_real_broker
+
+    if not uses_real_broker():
+        pytest.skip("killing a worker needs the real broker and worker processes")
+    for index in range(3):
+        file_event(title=f"事件{index}")
+    cycle = services.create_cycle(
+        kind=CycleKind.YEAR_END, year=timezone.localdate().year, root=world.province, user=world.province_user
+    )
+    services.run_cycle(cycle.pk)
+    before = _results(cycle)
+    assert before
+
+    # The run's storing step waits on a table lock held here, so the worker is surely mid-run.
+    blocker = connections.create_connection("default")
+    blocker.set_autocommit(False)
+    with blocker.cursor() as cursor:
+        cursor.execute("LOCK TABLE assessment_unitresult IN ACCESS EXCLUSIVE MODE")
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+    fast_restore = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_INTERVAL": "1"}
+    doomed = start_celery_worker(queue, extra_env=fast_restore, log_name="celery-worker-killed.log")
+    survivor = None
+    try:
+        run_cycle_task.apply_async(args=[cycle.pk], queue=queue)
+        deadline = time.monotonic() + 60
+        while Cycle.objects.get(pk=cycle.pk).status != CycleStatus.RUNNING and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.RUNNING
+        time.sleep(1)
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+        blocker.rollback()  # the killed worker's transaction is abandoned by the server
+        assert _results(cycle) == before  # nothing of the broken run is visible
+
+        survivor = start_celery_worker(queue, extra_env=fast_restore, log_name="celery-worker-survivor.log")
+        deadline = time.monotonic() + 90
+        while Cycle.objects.get(pk=cycle.pk).status != CycleStatus.COMPUTED and time.monotonic() < deadline:
+            time.sleep(0.5)
+        retried = Cycle.objects.get(pk=cycle.pk)
+        assert retried.status == CycleStatus.COMPUTED, retried.error
+        assert _results(cycle) == before  # identical to the digit
+    finally:
+        blocker.close()
+        doomed.log.close()
+        if survivor is not None:
+            stop_celery_worker(survivor)
