@@ -122,6 +122,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Take the write lock when a transaction starts, so two writers queue instead of deadlocking
     # (read-then-write transactions such as idempotent filing).
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Write-ahead log: a long read (a cycle computing, a ledger streaming) never blocks a writer,
+    # and a writer never blocks readers; only two writers queue (the timeout above, then a 503).
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
     # Django's SQLite backend with one change: a flush lifts the audit trail's DELETE guard for
     # its own statements (PostgreSQL flushes with TRUNCATE, which the row guard leaves alone).

@@ -203,3 +203,35 @@ def test_after_scores_records_are_readable_but_not_editable_in_the_admin(client,
     client.force_login(admin)
     assert client.get(f"/admin/assessment/{model}/").status_code == 200
     assert client.get(f"/admin/assessment/{model}/add/").status_code == 403
+
+
+def test_a_sqlite_file_database_runs_in_wal_mode_so_long_reads_never_block_writers(tmp_path, django_db_blocker):
+    """The demo's SQLite: while a cycle computes (long reads), a grid worker can still file."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the demo's database engine only")
+    from governance.sqlite_backend.base import DatabaseWrapper
+
+    path = tmp_path / "demo.sqlite3"
+    reader = DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="wal-reader")
+    writer = DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="wal-writer")
+    with django_db_blocker.unblock():
+        _read_while_writing(reader, writer)
+
+
+def _read_while_writing(reader, writer) -> None:
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("CREATE TABLE t (n integer)")
+        reader.set_autocommit(False)
+        with reader.cursor() as cursor:  # a read transaction stays open, as a long aggregate does
+            cursor.execute("SELECT count(*) FROM t")
+        with writer.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 0")  # would fail at once if the reader blocked it
+            cursor.execute("INSERT INTO t VALUES (1)")
+    finally:
+        reader.close()
+        writer.close()
