@@ -4,7 +4,7 @@ results are read-only: they change only through the services."""
 
 from django.contrib import admin, messages
 
-from governance.admin import ScopedAdminMixin
+from governance.admin import ReadOnlyScopedAdmin, ScopedAdminMixin
 
 from . import catalogue
 from .models import (
@@ -99,23 +99,6 @@ class UnitResultAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Records that change only through their services (decisions, checks, jobs): the admin
-    reads them, scoped like every list, and never edits them."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

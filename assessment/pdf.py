@@ -27,13 +27,12 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from governance.pdf_fonts import cjk_font
+from governance.pdf_fonts import cjk_font, paragraph_styles
 from grids.models import Region
 
 from .choices import DIMENSION_POINTS, Dimension, RectificationStatus
@@ -47,16 +46,7 @@ PEER_COLOUR = colors.HexColor("#b0b7c3")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=cjk_font(), fontSize=10.5, leading=17, wordWrap="CJK")
-    return {
-        "title": ParagraphStyle("title", parent=body, fontSize=19, leading=28, alignment=TA_CENTER, spaceAfter=3 * mm),
-        "number": ParagraphStyle("number", parent=body, alignment=TA_RIGHT, spaceAfter=3 * mm),
-        "h2": ParagraphStyle("h2", parent=body, fontSize=12.5, leading=20, spaceBefore=4 * mm, spaceAfter=2 * mm),
-        "body": body,
-        "indent": ParagraphStyle("indent", parent=body, firstLineIndent=21),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=13),
-        "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
-    }
+    return paragraph_styles(10.5)
 
 
 def _p(text, style) -> Paragraph:

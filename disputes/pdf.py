@@ -12,30 +12,19 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from governance.pdf_fonts import cjk_font
+from governance.pdf_fonts import cjk_font, paragraph_styles
 
 from .choices import PartyKind, PartySide
 from .models import Agreement, Case, JudicialConfirmation
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    font = cjk_font()
-    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK")
-    return {
-        "title": ParagraphStyle("title", parent=body, fontSize=20, leading=28, alignment=TA_CENTER, spaceAfter=4 * mm),
-        "number": ParagraphStyle("number", parent=body, alignment=TA_RIGHT, spaceAfter=4 * mm),
-        "h2": ParagraphStyle("h2", parent=body, fontSize=13, leading=20, spaceBefore=4 * mm, spaceAfter=2 * mm),
-        "body": body,
-        "indent": ParagraphStyle("indent", parent=body, firstLineIndent=22),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=14),
-        "small": ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.HexColor("#555555")),
-    }
+    return paragraph_styles(11)
 
 
 def _p(text, style: ParagraphStyle) -> Paragraph:

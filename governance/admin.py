@@ -17,6 +17,23 @@ class ScopedAdminMixin:
         return super().get_queryset(request).restrict(request.user)
 
 
+class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Records that change only through their services (the trail, decisions, checks, jobs): the
+    admin reads them, scoped like every list, and never edits them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region", "is_active"]
@@ -60,19 +77,10 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["seq", "at", "actor_name", "action", "model", "object_repr", "ip"]
+class AuditLogAdmin(ReadOnlyScopedAdmin):
+    list_display = ["seq", "chain_seq", "at", "actor_name", "action", "model", "object_repr", "ip"]
     list_filter = ["action", "model"]
     search_fields = ["object_id", "object_repr", "actor_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImportJob)

@@ -61,18 +61,13 @@ SQLITE_REMOVE = ["DROP TRIGGER IF EXISTS governance_auditlog_no_update", SQLITE_
 
 
 def install(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_INSTALL)
-    elif vendor == "sqlite":
-        for statement in SQLITE_INSTALL:
-            schema_editor.execute(statement)
+    _execute(schema_editor, {"postgresql": [PG_INSTALL], "sqlite": SQLITE_INSTALL})
 
 
 def remove(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_REMOVE)
-    elif vendor == "sqlite":
-        for statement in SQLITE_REMOVE:
-            schema_editor.execute(statement)
+    _execute(schema_editor, {"postgresql": [PG_REMOVE], "sqlite": SQLITE_REMOVE})
+
+
+def _execute(schema_editor, statements: dict[str, list[str]]) -> None:
+    for statement in statements.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(statement)

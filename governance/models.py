@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.lookups import RegionCodeField
 
-from .audit import AuditedModel, canonical_json
+from .audit import AuditedModel, canonical_json, to_jsonable
+from .audit_guard import CONTENT_COLUMNS
 from .choices import AuditAction, DepartmentKind, ImportStatus, Role
 from .scoping import ScopedModel, ScopedQuerySet
 
@@ -183,21 +184,7 @@ class AuditLog(ScopedModel):
 
     def content_json(self) -> str:
         """The entry's content as canonical JSON: what its seal covers."""
-        return canonical_json(
-            {
-                "seq": self.seq,
-                "at": self.at.isoformat(),
-                "actor_id": self.actor_id,
-                "actor_name": self.actor_name,
-                "ip": self.ip,
-                "action": self.action,
-                "model": self.model,
-                "object_id": self.object_id,
-                "object_repr": self.object_repr,
-                "region_code": self.region_code,
-                "changes": self.changes,
-            }
-        )
+        return canonical_json({name: to_jsonable(getattr(self, name)) for name in CONTENT_COLUMNS})
 
     def save_new(self, using: str | None = None) -> None:
         super().save(force_insert=True, using=using)

@@ -45,3 +45,31 @@ def pdf_response(content: bytes, filename: str, *, attachment: bool = False):
     response["Content-Disposition"] = content_disposition_header(attachment, filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def paragraph_styles(body_size: float = 11) -> dict:
+    """The platform's paragraph styles in the CJK font, scaled from the body text's size, so
+    every notice, report and case file reads alike."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+
+    body = ParagraphStyle(
+        "body", fontName=cjk_font(), fontSize=body_size, leading=round(body_size * 1.62), wordWrap="CJK"
+    )
+    cell_size = body_size - 1.5
+    return {
+        "title": ParagraphStyle(
+            "title", parent=body, fontSize=body_size + 9, leading=28, alignment=TA_CENTER, spaceAfter=4 * mm
+        ),
+        "number": ParagraphStyle("number", parent=body, alignment=TA_RIGHT, spaceAfter=4 * mm),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontSize=body_size + 2, leading=20, spaceBefore=4 * mm, spaceAfter=2 * mm
+        ),
+        "body": body,
+        "indent": ParagraphStyle("indent", parent=body, firstLineIndent=round(body_size * 2)),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=cell_size, leading=round(cell_size * 1.45)),
+        "small": ParagraphStyle("small", parent=body, fontSize=9, leading=13, textColor=colors.HexColor("#555555")),
+        "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
+    }

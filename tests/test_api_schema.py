@@ -32,7 +32,21 @@ schema.app = application
 
 
 @pytest.fixture
-def tokens(world) -> dict[str, str]:
+def in_test_transaction():
+    """The WSGI app closes the database connection when a request ends; inside a test that would
+    close the test's own transaction (on PostgreSQL). Django's test client lifts that the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(world, in_test_transaction) -> dict[str, str]:
     committee = UserFactory(username="committee_schema", role=Role.COMMITTEE_STAFF, region=world.county_a)
     return {
         "committee": Token.objects.create(user=committee).key,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from disputes.models import MediationOrganisation
+from governance.audit_guard import CONTENT_COLUMNS
 from governance.models import AuditLog, Department, User
 from governance.services import user_create
 from grids.models import Region
@@ -90,17 +91,8 @@ class AuditLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditLog
         fields = [
-            "seq",
-            "at",
-            "actor_id",
-            "actor_name",
-            "ip",
-            "action",
-            "model",
-            "object_id",
-            "object_repr",
-            "region_code",
-            "changes",
+            *CONTENT_COLUMNS,  # what the entry says, then its place in the chain
+            "chain_seq",
             "hash",
         ]
 
