@@ -501,6 +501,22 @@ def test_uploads_need_a_part_in_the_event(api, world, file_event, media):
 # --- visits (走访记录) -------------------------------------------------------------------------
 
 
+def test_a_resent_visit_with_its_client_id_returns_the_saved_record(api, world):
+    client = as_user(api, world.worker_a)
+    key = str(uuid.uuid4())
+    body = {"grid": world.grid_a.code, "date": timezone.localdate().isoformat(), "households_visited": 4,
+            "client_uuid": key}  # fmt: skip
+    first = client.post("/api/v1/visits/", body, format="json")
+    again = client.post("/api/v1/visits/", {**body, "households_visited": 5}, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and again.json()["households_visited"] == 4
+    assert VisitRecord.objects.get().client_uuid == uuid.UUID(key)
+    other = as_user(api, UserFactory(username="worker_x", role=Role.GRID_WORKER, region=world.grid_a))
+    stolen = other.post("/api/v1/visits/", body, format="json")  # another worker's id is not theirs to read
+    assert stolen.status_code == 400 and "client_uuid" in stolen.json()["fields"]
+    assert VisitRecord.objects.count() == 1
+
+
 def test_a_grid_worker_records_one_visit_per_grid_and_day(api, world):
     client = as_user(api, world.worker_a)
     today = timezone.localdate().isoformat()

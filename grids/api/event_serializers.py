@@ -335,10 +335,15 @@ class VisitRecordSerializer(serializers.ModelSerializer):
     grid = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.grids())
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    client_uuid = serializers.UUIDField(
+        required=False, allow_null=True, help_text=_("客户端生成的编号：重发时返回已保存的记录（200）。")
+    )
 
     class Meta:
         model = VisitRecord
-        fields = ["id", "grid", "grid_name", "worker", "date", "households_visited", "notes", "created_at"]
+        fields = [
+            "id", "grid", "grid_name", "worker", "date", "households_visited", "notes", "created_at", "client_uuid",
+        ]  # fmt: skip
         read_only_fields = ["created_at"]
         validators: list = []  # the unique (worker, grid, date) rule is checked below, in Chinese
 

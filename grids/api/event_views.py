@@ -324,12 +324,35 @@ class VisitRecordViewSet(ScopedModelViewSet):
     filterset_fields = {"grid__code": ["exact"], "worker__username": ["exact"], "date": ["exact", "gte", "lte"]}
     ordering_fields = ["date", "households_visited", "id"]
 
+    def create(self, request, *args, **kwargs):
+        """Record a visit. Re-sending the same client_uuid returns the saved record (200)."""
+        resent = self._resent(request.data.get("client_uuid"))
+        if resent is not None:
+            return Response(self.get_serializer(resent).data, status=status.HTTP_200_OK)
+        try:
+            return super().create(request, *args, **kwargs)
+        except ValidationError:
+            resent = self._resent(request.data.get("client_uuid"))  # the same visit sent twice at once
+            if resent is None:
+                raise
+            return Response(self.get_serializer(resent).data, status=status.HTTP_200_OK)
+
+    def _resent(self, value) -> VisitRecord | None:
+        try:
+            key = uuid.UUID(str(value))
+        except (TypeError, ValueError):
+            return None
+        return self.get_queryset().filter(client_uuid=key, worker=self.request.user).first()
+
     def perform_create(self, serializer):
         try:
             with transaction.atomic():
                 instance = serializer.save(worker=self.request.user)
                 self._check_still_visible(instance)
-        except IntegrityError as exc:  # the same visit sent twice at once
+        except IntegrityError as exc:  # the same visit sent twice at once, or another's client id
+            key = serializer.validated_data.get("client_uuid")
+            if key and VisitRecord.objects.filter(client_uuid=key).exclude(worker=self.request.user).exists():
+                raise ValidationError({"client_uuid": [_("该客户端编号已被使用。")]}) from exc
             raise ValidationError({"date": [duplicate_visit_message()]}) from exc
 
     def perform_update(self, serializer):

@@ -420,6 +420,14 @@ class VisitRecord(ScopedModel, AuditedModel):
     households_visited = models.PositiveSmallIntegerField(_("走访户数"))
     notes = models.TextField(_("走访情况"), max_length=2000, blank=True)
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    client_uuid = models.UUIDField(
+        _("客户端编号"),
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_("记录方生成的编号：同一编号重发时返回已保存的记录，不会重复记录。"),
+    )
 
     scope_path = "grid__code"
 
