@@ -34,13 +34,20 @@ def redis_down(settings):
             "OPTIONS": {"socket_connect_timeout": 0.5},
         }
     }
-    caches._settings = None
-    app.conf.update(task_always_eager=False, broker_url=CLOSED_PORT_URL)
-    app._pool = None
+    caches._settings = None  # Django reads CACHES again on the next access
+
+    def use(conf):
+        from kombu import pools
+
+        app.conf.update(conf)
+        pools.reset()  # kombu keeps its connection and producer pools per process: drop them,
+        app._pool = None  # so that publishing follows broker_url again
+        app.amqp._producer_pool = None
+
+    use({"task_always_eager": False, "broker_url": CLOSED_PORT_URL})
 
     def back_up():
-        app.conf.update(saved)
-        app._pool = None
+        use(saved)
 
     yield back_up
     back_up()

@@ -360,7 +360,7 @@ def test_the_page_sees_the_workers_write_pass_as_it_goes(client, world, celery_w
     """The worker's cache entries carry no per-test key prefix: read them as the web process would."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": ""}}
     client.force_login(world.user_a)
-    rows = [HEADER, worker_row(world), *[event_row(world, n) for n in range(1500)]]
+    rows = [HEADER, worker_row(world), *[event_row(world, n) for n in range(6000)]]  # a write pass of seconds
     upload(client, rows)
     job = ImportJob.objects.get()
     url = reverse("interchange:job-progress", args=[job.pk])
@@ -368,7 +368,7 @@ def test_the_page_sees_the_workers_write_pass_as_it_goes(client, world, celery_w
     assert 33 <= writing["progress"] < 100 and writing["note"].startswith("第2步")
     assert ImportJob.objects.get().status != ImportStatus.WRITING  # the row cannot show it (transaction)
     wait_for(lambda: not client.get(url).json()["running"], timeout=300)
-    assert ImportJob.objects.get().status == ImportStatus.DONE and GridEvent.objects.count() == 1500
+    assert ImportJob.objects.get().status == ImportStatus.DONE and GridEvent.objects.count() == 6000
 
 
 # --- In the browser ----------------------------------------------------------------------------------------
