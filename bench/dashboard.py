@@ -157,8 +157,8 @@ County outlines of the province ({counties} counties): {sent / 1024:.0f} KB sent
 {refreshed}With a load average far above the number of cores, a p95 mostly measures waiting for a core; the
 medians are the better guide to the code.
 
-Machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores shared with three
-other engineers' test runs; load average (1 min) {load[0]:.1f} at start, {load[1]:.1f} at end.
+Machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores; load average
+(1 min) {load[0]:.1f} at start, {load[1]:.1f} at end.
 """
 
 
