@@ -461,6 +461,19 @@ REPORT_VALUE_FIELDS = (
 )
 
 
+class UnitCode(models.Model):
+    """An input of one assessed unit keeps the unit's code (`region_code`), by which it is scoped,
+    filled from `unit` when it is first saved."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.unit_id and not self.region_code:
+            self.region_code = self.unit.code
+        super().save(*args, **kwargs)
+
+
 class MonthlyReport(ScopedModel, AuditedModel):
     """综治考核核心指标表: one per township per month, due by the 5th of the next month."""
 
@@ -585,7 +598,7 @@ class AssessorGroup(ScopedModel, AuditedModel):
         super().save(*args, **kwargs)
 
 
-class AssessorScore(ScopedModel, AuditedModel):
+class AssessorScore(UnitCode, ScopedModel, AuditedModel):
     """A group's 0–100 score of one qualitative indicator for one unit."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="scores")
@@ -613,13 +626,8 @@ class AssessorScore(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.region_code} {self.indicator}：{self.score}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class ScoreReview(ScopedModel, AuditedModel):
+class ScoreReview(UnitCode, ScopedModel, AuditedModel):
     """A reviewer's decision that unblocks finalisation: accept a spread > 15 as it is, or
     mark an assessed indicator not applicable for a unit."""
 
@@ -648,13 +656,8 @@ class ScoreReview(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.region_code} {self.indicator}：{self.get_kind_display()}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class VetoRuling(ScopedModel, AuditedModel):
+class VetoRuling(UnitCode, ScopedModel, AuditedModel):
     """一票否决 ruling on one unit (V01–V03, V05), with evidence and an appeal path."""
 
     unit = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
@@ -679,13 +682,8 @@ class VetoRuling(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.indicator} {self.region_code} {self.occurred_on}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class InnovationAward(ScopedModel, AuditedModel):
+class InnovationAward(UnitCode, ScopedModel, AuditedModel):
     """创新加分: 0–3 points per unit and year, with a reason."""
 
     unit = models.ForeignKey("grids.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
@@ -710,13 +708,8 @@ class InnovationAward(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.region_code} {self.year}：+{self.points}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class ToleranceClaim(ScopedModel, AuditedModel):
+class ToleranceClaim(UnitCode, ScopedModel, AuditedModel):
     """容错: before finalisation a unit claims tolerance for one indicator; on approval half
     of the points lost on it are restored."""
 
@@ -745,13 +738,8 @@ class ToleranceClaim(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.region_code} {self.indicator}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class RectificationItem(ScopedModel, AuditedModel):
+class RectificationItem(UnitCode, ScopedModel, AuditedModel):
     """问题清单—整改台账—复查销号: an indicator where a unit's r < 0.6 in a finalised cycle."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="rectifications")
@@ -787,13 +775,8 @@ class RectificationItem(ScopedModel, AuditedModel):
     def __str__(self) -> str:
         return f"{self.region_code} {self.indicator}"
 
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
-
-class ScoreAppeal(ScopedModel, AuditedModel):
+class ScoreAppeal(UnitCode, ScopedModel, AuditedModel):
     """申诉: a unit disputes one indicator line of a published cycle; the committee above it
     decides. An upheld appeal is an input of scoring (its adjusted 得分率 replaces the computed
     one at every run), never an edit of the stored result."""
@@ -842,11 +825,6 @@ class ScoreAppeal(ScopedModel, AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.region_code} {self.indicator} {self.get_status_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.unit_id and not self.region_code:
-            self.region_code = self.unit.code
-        super().save(*args, **kwargs)
 
 
 class CredibilityFlag(ScopedModel):
