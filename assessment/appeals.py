@@ -27,8 +27,8 @@ from governance import audit
 from governance.choices import AuditAction, Role
 from governance.models import User
 from grids.choices import CODE_LENGTH, Level
+from grids.events.sla import END_OF_DAY, nth_working_day_after
 from grids.models import Region
-from grids.sla import END_OF_DAY, nth_working_day_after
 
 from .choices import AppealStatus, CycleKind, LineStatus
 from .inputs import ABOVE, UNIT, InputError, Step, _begin, _decimal, _required_text, check_evidence, may
@@ -226,7 +226,7 @@ def _staff(codes, roles=COMMITTEE_ROLES):
 
 
 def _notify_deciders(appeal_id: int) -> None:
-    from grids.services.event_effects import notify
+    from grids.events.services.effects import notify
 
     appeal = ScoreAppeal.objects.select_related("unit").get(pk=appeal_id)
     notify(
@@ -242,7 +242,7 @@ def _notify_deciders(appeal_id: int) -> None:
 
 
 def _notify_unit(appeal_id: int) -> None:
-    from grids.services.event_effects import notify
+    from grids.events.services.effects import notify
 
     appeal = ScoreAppeal.objects.get(pk=appeal_id)
     notify(
@@ -256,7 +256,7 @@ def _notify_unit(appeal_id: int) -> None:
 def sweep_appeal_deadlines(now: dt.datetime | None = None) -> int:
     """督办 every undecided appeal past its limit, once: the level above the deciding committee
     is told. Idempotent (the supervision time is stored, the notification keyed)."""
-    from grids.services.event_effects import notify
+    from grids.events.services.effects import notify
 
     now = now or timezone.now()
     overdue = list(

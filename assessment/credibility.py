@@ -37,7 +37,8 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
 from grids.choices import CODE_LENGTH
-from grids.models import GridEvent, Region
+from grids.events.models import GridEvent
+from grids.models import Region
 
 from .choices import FlagRule
 from .engine.facts import Rollup, key_length

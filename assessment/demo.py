@@ -24,9 +24,11 @@ from disputes.models import Case, FollowUp, MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, Role
 from governance.models import User
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, Region
-from grids.sla import add_limit, limits_for
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent
+from grids.events.sla import add_limit, limits_for
+from grids.models import Region
 
 from .demo_spread import assessor_score, quality
 from .models import (

@@ -40,7 +40,7 @@ def flag_queryset(flag, user):
 
         qs = Case.objects.restrict(user).annotate(session_count=Count("sessions"))
     else:
-        from grids.models import GridEvent
+        from grids.events.models import GridEvent
 
         qs = GridEvent.objects.restrict(user)
     return qs.filter(pk__in=flag.record_ids).order_by("pk")

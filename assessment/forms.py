@@ -12,7 +12,7 @@ from disputes.forms import date_field
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import scope_prefix
-from grids.event_forms import EventFormMixin
+from grids.events.forms import EventFormMixin
 from grids.models import Region
 
 from . import inputs

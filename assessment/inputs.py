@@ -38,8 +38,8 @@ from governance.models import User
 from governance.scoping import in_jurisdiction, scope_prefix
 from governance.uploads import check_upload
 from grids.choices import CODE_LENGTH, Level
+from grids.events.sla import END_OF_DAY, nth_working_day_after
 from grids.models import Region
-from grids.sla import END_OF_DAY, nth_working_day_after
 
 from .choices import (
     AwarenessAnswer,

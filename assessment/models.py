@@ -886,7 +886,7 @@ class ReportBundle(ScopedModel):
 
 def month_deadline(month: dt.date, due_day: int | None = None) -> dt.datetime:
     """The end of the `due_day`-th day of the month after `month` (Asia/Shanghai)."""
-    from grids.sla import END_OF_DAY
+    from grids.events.sla import END_OF_DAY
 
     day = due_day or settings.ASSESSMENT_REPORT_DUE_DAY
     nxt = (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)

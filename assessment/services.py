@@ -27,8 +27,8 @@ from governance.models import User
 from governance.roles import has_capability
 from governance.scoping import in_jurisdiction
 from grids.choices import Level
+from grids.events.sla import nth_working_day_after
 from grids.models import Region
-from grids.sla import nth_working_day_after
 
 from . import catalogue
 from .choices import CycleKind, CycleStatus, LineStatus
@@ -291,7 +291,7 @@ def publish(cycle: Cycle, *, user: User | None) -> Cycle:
 
 
 def _notify_published(cycle_id: int) -> None:
-    from grids.services.event_effects import notify
+    from grids.events.services.effects import notify
 
     from .appeals import APPEAL_WORKING_DAYS
 

@@ -73,7 +73,8 @@ def main() -> None:
     from assessment.engine.run import compute_cycle
     from assessment.models import CredibilityFlag, Cycle
     from assessment.periods import period_for
-    from grids.models import GridEvent, Region
+    from grids.events.models import GridEvent
+    from grids.models import Region
 
     root = Region.objects.filter(parent__isnull=True).order_by("code").first()
     if args.scale == "county":

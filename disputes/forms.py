@@ -13,7 +13,7 @@ from governance.choices import Role
 from governance.models import User
 from governance.uploads import check_upload
 from grids.choices import CODE_LENGTH, Level
-from grids.event_forms import EventFormMixin
+from grids.events.forms import EventFormMixin
 from grids.models import Region
 
 from .choices import (

@@ -10,7 +10,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    from grids.event_views import can_use_queue, is_department_handler, unread_notifications
+    from grids.events.views import can_use_queue, is_department_handler, unread_notifications
 
     items = [(_("工作台"), reverse("home"))]
     if user.can("dashboard.view"):

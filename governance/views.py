@@ -72,7 +72,7 @@ def home(request):
         context["sibling_departments"] = Department.objects.restrict(user).filter(region=user.department.region_id)
     if user.can("user.view"):
         context["users_by_role"] = _users_by_role(user)
-    from grids.event_views import event_card
+    from grids.events.views import event_card
 
     context["event_card"] = event_card(user)  # open / overdue events for the role's queue (one query)
     return render(request, f"governance/home_{_home_template(user)}.html", context)

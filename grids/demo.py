@@ -18,10 +18,9 @@ from disputes.models import MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
 from governance.models import Department, User
-
-from .choices import GridType, Level, Terrain
-from .models import GridWorker, Region
-from .services import recount_fulltime_workers
+from grids.choices import GridType, Level, Terrain
+from grids.models import GridWorker, Region
+from grids.services import recount_fulltime_workers
 
 # Clearly marked demo credential: only this command ever creates accounts with it.
 DEMO_PASSWORD = "Demo#Grid2026"
@@ -338,7 +337,7 @@ class DemoBuilder:
         """Outlines for the dashboard's map (grids.outlines): real cities and counties, generated
         cells below; the benchmark scales stop at the townships (a province's 70,000 grids would
         only slow the build down)."""
-        from .outlines import assign_demo_outlines
+        from grids.outlines import assign_demo_outlines
 
         assign_demo_outlines(self.regions, max_level=Level.GRID if self.scale_name == "small" else Level.TOWNSHIP)
 
@@ -377,9 +376,9 @@ class DemoBuilder:
 
     def build_events(self) -> None:
         """A few dozen events in every state, so the queues and pages have something to show."""
-        from .models import EventCategory
-        from .services import events as svc
-        from .services.event_effects import sweep_deadlines
+        from grids.events.models import EventCategory
+        from grids.events.services import events as svc
+        from grids.events.services.effects import sweep_deadlines
 
         worker = User.objects.get(role=Role.GRID_WORKER)
         leader = User.objects.get(role=Role.GRID_LEADER)
@@ -427,10 +426,9 @@ class DemoBuilder:
         the phone 139 0000 1234, so its progress can be looked up at /report/status/."""
         from disputes import services as cases
         from disputes.validators import uscc_check_char
-
-        from .choices import EventSource, Urgency
-        from .models import EventCategory
-        from .services import events as svc
+        from grids.events.choices import EventSource, Urgency
+        from grids.events.models import EventCategory
+        from grids.events.services import events as svc
 
         mediator = User.objects.get(role=Role.MEDIATOR)
         village = Region.objects.filter(level=Level.VILLAGE, code__startswith=mediator.region.code).order_by("code")[0]

@@ -114,8 +114,8 @@ def restore_indicator_catalogue() -> None:
 
 @pytest.fixture
 def world(db) -> World:
-    from grids.catalogue import install_defaults
-    from grids.models import EventCategory, SlaPolicy
+    from grids.events.catalogue import install_defaults
+    from grids.events.models import EventCategory, SlaPolicy
 
     if not EventCategory.objects.exists():  # a transactional test flushed the migration's rows
         install_defaults(EventCategory, SlaPolicy)
@@ -259,8 +259,8 @@ def people(world):
 @pytest.fixture
 def file_event(world):
     """File an event through the service: file_event(**overrides) -> GridEvent."""
-    from grids.models import EventCategory
-    from grids.services.events import event_file
+    from grids.events.models import EventCategory
+    from grids.events.services.events import event_file
 
     def make(**overrides):
         values = {

@@ -37,8 +37,8 @@ from assessment.models import (
 from assessment.services import AssessmentError
 from governance.choices import Role
 from governance.models import AuditLog
-from grids.models import Notification
-from grids.sla import nth_working_day_after
+from grids.events.models import Notification
+from grids.events.sla import nth_working_day_after
 from tests.factories import UserFactory
 from tests.pdf_checks import cjk_font_is_embedded_subset, pdf_text
 from tests.test_assessment_credibility import events

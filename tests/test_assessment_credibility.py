@@ -18,7 +18,7 @@ from assessment.models import CredibilityFlag, Cycle, UnitResult
 from assessment.periods import period_for
 from assessment.selectors import cycle_flags
 from disputes.models import MediationSession
-from grids.models import EventCategory, GridEvent
+from grids.events.models import EventCategory, GridEvent
 from tests.factories import RegionFactory
 from tests.test_assessment_rules import case, org
 

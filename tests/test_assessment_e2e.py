@@ -47,9 +47,11 @@ from assessment.choices import CycleKind, CycleStatus, Grade, LineStatus
 from assessment.models import AnnualResult, Cycle, IndicatorResult, InnovationAward, UnitResult, VetoRuling
 from disputes.choices import CaseOutcome, OrgKind
 from governance.choices import Role
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, GridWorker, VisitRecord
-from grids.services.events import event_file
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent, VisitRecord
+from grids.events.services.events import event_file
+from grids.models import GridWorker
 from tests.factories import RegionFactory, UserFactory
 from tests.test_assessment_rules import (
     answers,

@@ -20,7 +20,7 @@ from assessment.choices import CycleKind, CycleStatus, LineStatus
 from assessment.models import AnnualResult, Cycle, IndicatorResult, ScoreReview, UnitResult
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog
-from grids.services.events import transition
+from grids.events.services.events import transition
 
 from .factories import RegionFactory, UserFactory
 from .test_event_sweep_and_webhooks import wait_for

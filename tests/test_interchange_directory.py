@@ -15,7 +15,7 @@ from disputes.models import Case, CaseHistory, MediationOrganisation
 from governance.choices import AuditAction
 from governance.interchange.exporter import export_records
 from governance.models import AuditLog, Department
-from grids.models import EventDispatch, EventHistory, GridEvent
+from grids.events.models import EventDispatch, EventHistory, GridEvent
 
 from .test_interchange import HEADER, at, case_row, check_ids, event_row, run, worker_row
 

@@ -19,7 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.base import ScopedReadOnlyViewSet
-from grids.api.event_views import PassthroughNegotiation
+from grids.events.api.views import PassthroughNegotiation
 from grids.filtersets import SubtreeFilter
 
 from .. import appeals

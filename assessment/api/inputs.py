@@ -44,8 +44,8 @@ from governance.api.filters import year_filter
 from governance.choices import Role
 from governance.models import User
 from governance.pdf_fonts import pdf_response
-from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
+from grids.events.api.views import PassthroughNegotiation, drf_error
 from grids.filtersets import SubtreeFilter
 from grids.models import Region
 

@@ -25,8 +25,8 @@ from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.filters import id_filter, year_filter
 from governance.api.permissions import RoleCapability
 from governance.pdf_fonts import pdf_response
-from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
+from grids.events.api.views import PassthroughNegotiation, drf_error
 from grids.filtersets import SubtreeFilter
 
 from .. import catalogue, services

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.pdf_fonts import pdf_response
-from grids.event_views import apply_errors
+from grids.events.views import apply_errors
 
 from .. import appeals, services
 from ..choices import AppealStatus

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from governance import ratelimit
 from governance.pdf_fonts import pdf_response
 from grids.choices import Level
-from grids.event_views import apply_errors
+from grids.events.views import apply_errors
 from grids.models import Region
 
 from .. import inputs

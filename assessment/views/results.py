@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from governance.scoping import in_jurisdiction
 from grids.choices import Level
-from grids.event_views import apply_errors
+from grids.events.views import apply_errors
 from grids.models import Region
 
 from .. import appeals, exports, inputs, services

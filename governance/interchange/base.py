@@ -423,7 +423,7 @@ class Context:
 
     # the same rules as live entry, memoised per import
     def limits(self, category, urgency: str):
-        from grids.sla import limits_for
+        from grids.events.sla import limits_for
 
         key = (category.pk, urgency)
         if key not in self._limits:
@@ -431,10 +431,10 @@ class Context:
         return self._limits[key]
 
     def deadline(self, start: dt.datetime, limit) -> dt.datetime:
-        """grids.sla.add_limit; day-based limits depend only on the local start date, so they are
+        """grids.events.sla.add_limit; day-based limits depend only on the local start date, so they are
         computed once per date (each computation reads the calendar exceptions)."""
-        from grids.choices import LimitUnit
-        from grids.sla import add_limit
+        from grids.events.choices import LimitUnit
+        from grids.events.sla import add_limit
 
         if limit.unit == LimitUnit.HOURS:
             return add_limit(start, limit)

@@ -148,7 +148,7 @@ def _worker_ids(user_ids) -> dict[int, str]:
 
 
 def _visits(code, user, start, end):
-    from grids.models import VisitRecord
+    from grids.events.models import VisitRecord
 
     qs = _restricted(VisitRecord, user).filter(grid__code__under=code, date__range=(start, end)).select_related("grid")
     for chunk in _chunks(qs):
@@ -169,7 +169,7 @@ def _department(pk, cache):
 
 
 def _event_timeline(event, history, departments, merged) -> list[dict]:
-    from grids.transitions import TRANSITIONS
+    from grids.events.transitions import TRANSITIONS
 
     from .records_grids import level_word
 
@@ -226,7 +226,7 @@ def _level_at(history, resolve) -> int:
 
 def _events(code, user, lo, hi, reveal):
     from governance.models import User
-    from grids.models import EventHistory, GridEvent
+    from grids.events.models import EventHistory, GridEvent
 
     qs = _restricted(GridEvent, user).filter(region_code__under=code, reported_at__gte=lo, reported_at__lt=hi)
     departments: dict = {}

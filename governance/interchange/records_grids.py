@@ -12,17 +12,10 @@ from django.utils.translation import gettext as _
 from governance.bulk import write_rows
 from governance.choices import Role
 from governance.personal_data import blind_index, encrypt
-from grids.choices import (
-    CODE_LENGTH,
-    DispatchRole,
-    DispatchState,
-    EventSource,
-    EventStatus,
-    Level,
-    Urgency,
-)
+from grids.choices import CODE_LENGTH, Level
+from grids.events.choices import DispatchRole, DispatchState, EventSource, EventStatus, Urgency
+from grids.events.transitions import TRANSITIONS
 from grids.models import Region
-from grids.transitions import TRANSITIONS
 
 from .base import Context, Prepared, RecordType, Rejected, Unchanged, day, integer, moment, register, text, word
 
@@ -280,7 +273,7 @@ class VisitRecordType(RecordType):
         return Prepared("", "", "", grid if isinstance(grid, str) else grid.code, 0, values)
 
     def write(self, batch, ctx):
-        from grids.models import VisitRecord
+        from grids.events.models import VisitRecord
 
         rows = [
             VisitRecord(
@@ -323,7 +316,7 @@ def _department(ctx: Context, value, key: str):
 
 
 class MemoryDispatches(list):
-    """An imported event's dispatches, kept in memory until the event is written (grids.lifecycle)."""
+    """An imported event's dispatches, kept in memory until the event is written (grids.events.lifecycle)."""
 
     def close_open(self) -> None:
         for d in self:
@@ -336,7 +329,7 @@ class MemoryDispatches(list):
                 d.state = DispatchState.CLOSED
 
     def add(self, department, role: str, at) -> None:
-        from grids.models import EventDispatch
+        from grids.events.models import EventDispatch
 
         self.append(EventDispatch(department=department, role=role, dispatched_at=at, state=DispatchState.PENDING))
 
@@ -405,11 +398,11 @@ def history_row(action, before, after, at, step, note, data) -> dict:
 
 
 def replay_event(event, timeline, ctx: Context):
-    """Walk an event's timeline through grids.transitions, each step applied by grids.lifecycle
+    """Walk an event's timeline through grids.events.transitions, each step applied by grids.events.lifecycle
     (the effects the live services have) at the step's moment. Fills the unsaved `event` and
     returns its history rows, its dispatches, the event it was merged into (external id) and the
     resolutions its reopenings withdrew."""
-    from grids import lifecycle
+    from grids.events import lifecycle
 
     history, dispatches, merged_into, withdrawn = [], MemoryDispatches(), "", []
     for index, key, step, action, at in timeline_steps(timeline, "report"):
@@ -475,7 +468,7 @@ class EventRecord(RecordType):
         _load_workers(ctx, (text(r, "reporter") for r in rows))
 
     def validate(self, row, ctx):
-        from grids.models import EventCategory, GridEvent
+        from grids.events.models import EventCategory, GridEvent
 
         region = ctx.region(row, "region", levels=[Level.VILLAGE, Level.GRID])
         code = region if isinstance(region, str) else region.code
@@ -535,7 +528,7 @@ class EventRecord(RecordType):
         return Prepared("", "", "", code, 0, values)
 
     def write(self, batch, ctx):
-        from grids.models import EventDispatch, EventHistory, GridEvent, WithdrawnResolution
+        from grids.events.models import EventDispatch, EventHistory, GridEvent, WithdrawnResolution
 
         events = [p.values["event"] for p in batch]
         GridEvent.objects.bulk_create(events)
@@ -560,7 +553,7 @@ class EventRecord(RecordType):
     @staticmethod
     def _absorbed(batch) -> list:
         """The target's side of each merge ("absorb", as event_merge records it)."""
-        from grids.models import GridEvent
+        from grids.events.models import GridEvent
 
         merges = [p for p in batch if p.values["merged_into"]]
         if not merges:

@@ -19,11 +19,12 @@ from rest_framework.authtoken.models import Token
 
 from governance.choices import Role
 from governance.models import User
-
-from ..choices import EventSource, Level, Urgency
-from ..models import EventCategory, GridEvent, Region
-from .formats import Open311Error
-from .serializers import CLOSED, OPEN, statuses_for
+from grids.choices import Level
+from grids.events.choices import EventSource, Urgency
+from grids.events.models import EventCategory, GridEvent
+from grids.events.open311.formats import Open311Error
+from grids.events.open311.serializers import CLOSED, OPEN, statuses_for
+from grids.models import Region
 
 MAX_REQUESTS = 1000
 MAX_SPAN = dt.timedelta(days=90)
@@ -110,7 +111,7 @@ def _when(value: str | None, name: str, *, end_of_day: bool = False) -> dt.datet
 
 
 def filing(user: User, params: QueryDict) -> dict:
-    """The keyword arguments of grids.services.events.event_file for this POST."""
+    """The keyword arguments of grids.events.services.events.event_file for this POST."""
     if not user.can("event.file"):
         raise Open311Error(403, _("该 api_key 的账号无权提交服务请求。"))
     category = _category(params.get("service_code"))

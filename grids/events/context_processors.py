@@ -31,7 +31,7 @@ def calendar_warning(request):
     today = timezone.localdate()
     if today.month < 11:
         return {}
-    from .sla import coverage_message, uncovered_year
+    from grids.events.sla import coverage_message, uncovered_year
 
     # One query a day, not one a page view; the text is translated per request (the cache holds the year).
     year = cache.get_or_set(_coverage_key(today), lambda: uncovered_year(today) or 0, 3600)

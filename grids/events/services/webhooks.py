@@ -17,7 +17,7 @@ import urllib.request
 
 from django.utils import timezone
 
-from ..models import WebhookDelivery
+from grids.events.models import WebhookDelivery
 
 TIMEOUT_SECONDS = 10
 
@@ -80,7 +80,7 @@ def requeue_undelivered(*, now: dt.datetime | None = None) -> int:
     drop repeats by X-Grid-Delivery. Returns how many were queued; stops if the broker is still down."""
     from kombu.exceptions import OperationalError as BrokerUnavailable
 
-    from ..tasks import deliver_webhook
+    from grids.events.tasks import deliver_webhook
 
     cutoff = (now or timezone.now()) - REQUEUE_AFTER
     pending = WebhookDelivery.objects.filter(

@@ -2,7 +2,7 @@
 
 Reads are limited to the caller's jurisdiction by ScopedModelViewSet (anything outside
 answers 404, including transitions, attachments and downloads). Writes go through
-grids.services.events only: POST /events/ files an event (idempotent by client_uuid),
+grids.events.services.events only: POST /events/ files an event (idempotent by client_uuid),
 and each transition of grids/transitions.py is a POST action named after it
 (/events/{id}/department-accept/ …); the state machine decides who may do what.
 """
@@ -31,13 +31,7 @@ from rest_framework.response import Response
 
 from governance import personal_data
 from governance.api.base import ScopedModelViewSet
-
-from ..choices import OPEN_STATUSES
-from ..filtersets import EventFilterSet
-from ..models import EventAttachment, EventDispatch, EventHistory, GridEvent, VisitRecord
-from ..services.events import TRANSITION_SERVICES, actor_kinds, event_attach, event_file, transition
-from ..transitions import TRANSITIONS
-from .event_serializers import (
+from grids.events.api.serializers import (
     AttachmentUploadSerializer,
     EventAttachmentSerializer,
     EventDetailSerializer,
@@ -49,6 +43,17 @@ from .event_serializers import (
     VisitRecordSerializer,
     duplicate_visit_message,
 )
+from grids.events.choices import OPEN_STATUSES
+from grids.events.filtersets import EventFilterSet
+from grids.events.models import EventAttachment, EventDispatch, EventHistory, GridEvent, VisitRecord
+from grids.events.services.events import (
+    TRANSITION_SERVICES,
+    actor_kinds,
+    event_attach,
+    event_file,
+    transition,
+)
+from grids.events.transitions import TRANSITIONS
 
 # Text inputs a transition service may take, read from the request body when it takes them.
 TEXT_INPUTS = ("reason", "note", "resolution", "feedback")

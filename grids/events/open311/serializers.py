@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import AuditLog
-
-from ..choices import UNRESOLVED_STATUSES, EventStatus, Urgency
-from ..models import EventAttachment, EventCategory, EventHistory, GridEvent, Region
+from grids.events.choices import UNRESOLVED_STATUSES, EventStatus, Urgency
+from grids.events.models import EventAttachment, EventCategory, EventHistory, GridEvent
+from grids.models import Region
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When the shape of this endpoint (services, definitions) last changed; category edits move it later.

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from governance.choices import Role
 from governance.models import User
-
-from ..choices import CODE_LENGTH, UNRESOLVED_STATUSES, DeadlineKind, EventStatus, Level
-from ..models import EventHistory, GridEvent, Notification, Region, Supervision, Webhook, WebhookDelivery
+from grids.choices import CODE_LENGTH, Level
+from grids.events.choices import UNRESOLVED_STATUSES, DeadlineKind, EventStatus
+from grids.events.models import EventHistory, GridEvent, Notification, Supervision, Webhook, WebhookDelivery
+from grids.models import Region
 
 CENTRE_ROLES = (Role.CENTRE_STAFF, Role.GRID_LEADER)
 
@@ -70,7 +71,7 @@ def queue_webhooks(event: GridEvent, history: EventHistory, department_ids: list
         targets.add(event.lead_department_id)
     if not targets:
         return
-    from ..tasks import deliver_webhook
+    from grids.events.tasks import deliver_webhook
 
     payload = webhook_payload(event, history)
     for webhook in Webhook.objects.filter(department_id__in=targets, is_active=True):

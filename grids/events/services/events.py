@@ -23,29 +23,27 @@ from governance.choices import Role
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
-
-from .. import lifecycle
-from ..choices import (
-    CODE_LENGTH,
+from grids.choices import CODE_LENGTH, Level
+from grids.events import lifecycle
+from grids.events.choices import (
     UNRESOLVED_STATUSES,
     AttachmentStage,
     DispatchRole,
     DispatchState,
     EventStatus,
-    Level,
 )
-from ..lifecycle import TransitionError
-from ..models import (
+from grids.events.lifecycle import TransitionError
+from grids.events.models import (
     EventAttachment,
     EventCategory,
     EventDispatch,
     EventHistory,
     GridEvent,
-    Region,
     WithdrawnResolution,
 )
-from ..sla import add_limit, limits_for
-from ..transitions import TRANSITIONS, Transition
+from grids.events.sla import add_limit, limits_for
+from grids.events.transitions import TRANSITIONS, Transition
+from grids.models import Region
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_DISTANCE_M = 100
@@ -117,7 +115,7 @@ def _locked(event: GridEvent) -> GridEvent:
 
 
 def _after_commit(event: GridEvent, history: EventHistory, departments: Iterable[Department] = ()) -> None:
-    from .event_effects import on_event_changed
+    from grids.events.services.effects import on_event_changed
 
     department_ids = [d.pk for d in departments]
     transaction.on_commit(lambda: on_event_changed(event.pk, history.pk, department_ids))
@@ -283,7 +281,7 @@ def _respond(event: GridEvent, now: dt.datetime) -> list[str]:
 
 
 class RowDispatches:
-    """The dispatch rows of a locked event, for grids.lifecycle."""
+    """The dispatch rows of a locked event, for grids.events.lifecycle."""
 
     def __init__(self, event: GridEvent):
         self.event = event
@@ -306,7 +304,7 @@ class RowDispatches:
 
 
 def _step(event: GridEvent, name: str, user: User, **inputs) -> GridEvent:
-    """Lock, check, apply the step's effects (grids.lifecycle) now, save, record, notify on commit."""
+    """Lock, check, apply the step's effects (grids.events.lifecycle) now, save, record, notify on commit."""
     event, _t, before = _begin(event, name, user)
     step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event), **inputs)
     if step.withdrawn:
@@ -334,8 +332,8 @@ def event_dispatch(
     *, event: GridEvent, user: User, lead: Department, collaborators: Iterable[Department] = (), note: str = ""
 ) -> GridEvent:
     """中心吹哨、部门报到: send the event to one lead department and any collaborating ones
-    among those whose jurisdiction covers the event (grids.selectors.dispatch_departments)."""
-    from ..selectors import dispatch_departments
+    among those whose jurisdiction covers the event (grids.events.selectors.dispatch_departments)."""
+    from grids.events.selectors import dispatch_departments
 
     collaborators = list(collaborators)
     offered = set(dispatch_departments(event=event, user=user).values_list("pk", flat=True))
@@ -373,7 +371,7 @@ def event_verify(*, event: GridEvent, user: User, note: str = "") -> GridEvent:
 
 @transaction.atomic
 def event_reopen(*, event: GridEvent, user: User, reason: str) -> GridEvent:
-    """核查不通过: back to handling (see grids.lifecycle.reopen)."""
+    """核查不通过: back to handling (see grids.events.lifecycle.reopen)."""
     return _step(event, "reopen", user, reason=reason)
 
 

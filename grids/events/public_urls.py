@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import public_views as views
+from grids.events import public_views as views
 
 urlpatterns = [
     path("", views.report, name="report"),

@@ -1,6 +1,6 @@
 """Serializers of /api/v1/events/ and /api/v1/visits/.
 
-Events are written only through grids.services.events (filing and the named transitions);
+Events are written only through grids.events.services.events (filing and the named transitions);
 these serializers validate the input of those services and render events for reading.
 The contact phone is never rendered in plain text: lists and details show it masked, and
 the unmasked value is returned only by the audited `reveal_contact` action.
@@ -22,13 +22,21 @@ from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
 from governance.models import Department
-
-from ..choices import AttachmentStage, EventSource, EventStatus, Feedback, Level, Urgency
-from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region, VisitRecord
-from ..selectors import dispatch_departments
-from ..services.events import actor_kinds
-from ..sla import clock_state
-from ..transitions import TRANSITIONS, allowed_from
+from grids.choices import Level
+from grids.events.choices import AttachmentStage, EventSource, EventStatus, Feedback, Urgency
+from grids.events.models import (
+    EventAttachment,
+    EventCategory,
+    EventDispatch,
+    EventHistory,
+    GridEvent,
+    VisitRecord,
+)
+from grids.events.selectors import dispatch_departments
+from grids.events.services.events import actor_kinds
+from grids.events.sla import clock_state
+from grids.events.transitions import TRANSITIONS, allowed_from
+from grids.models import Region
 
 phone_validator = RegexValidator(r"^\+?[0-9][0-9 \-]{4,19}$", _("请输入有效的联系电话（数字，可含空格或短横线）。"))
 
@@ -58,7 +66,7 @@ def masked_phone(event: GridEvent) -> str:
 
 def allowed_actions(event: GridEvent, user) -> list[str]:
     """The transitions open from the event's state that this user may perform (the same
-    rules as grids.services.events._check: actor kinds, and a worker resolves only 自办)."""
+    rules as grids.events.services.events._check: actor kinds, and a worker resolves only 自办)."""
     if user is None or not user.is_authenticated:
         return []
     kinds = actor_kinds(user, event)

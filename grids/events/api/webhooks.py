@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from governance.api.base import ScopedModelViewSet
 from governance.api.fields import ScopedPrimaryKeyRelatedField
 from governance.models import Department
-from grids.models import Webhook, WebhookDelivery
+from grids.events.models import Webhook, WebhookDelivery
 
 
 class WebhookSerializer(serializers.ModelSerializer):

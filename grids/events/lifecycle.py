@@ -1,10 +1,10 @@
 """What each step of an event's life does to the event and to its dispatches.
 
 This is the one statement of those effects. The live transition services
-(grids.services.events) apply a step at the present moment to the locked row and to the dispatch
+(grids.events.services.events) apply a step at the present moment to the locked row and to the dispatch
 rows in the database. The historical import (governance.interchange) applies the same steps, at
 the moments the old system recorded, to an unsaved row and to dispatches held in memory. Which
-moves are legal is grids.transitions; who may make them stays with the services.
+moves are legal is grids.events.transitions; who may make them stays with the services.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .choices import DispatchRole, DispatchState, Feedback, Level
-from .sla import add_limit, limits_for
-from .transitions import TRANSITIONS
+from grids.choices import Level
+from grids.events.choices import DispatchRole, DispatchState, Feedback
+from grids.events.sla import add_limit, limits_for
+from grids.events.transitions import TRANSITIONS
 
 
 class TransitionError(ValidationError):

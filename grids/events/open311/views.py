@@ -18,13 +18,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from governance import audit
 from governance.middleware import context_for
-
-from ..models import GridEvent
-from ..services.events import event_file
-from . import serializers
-from .formats import MEDIA_TYPES, Open311Error, error_response, render
-from .inputs import MAX_REQUESTS, api_user, filing, filter_requests
-from .serializers import (
+from grids.events.models import GridEvent
+from grids.events.open311 import serializers
+from grids.events.open311.formats import MEDIA_TYPES, Open311Error, error_response, render
+from grids.events.open311.inputs import MAX_REQUESTS, api_user, filing, filter_requests
+from grids.events.open311.serializers import (
     SPECIFICATION,
     active_services,
     changeset,
@@ -34,6 +32,7 @@ from .serializers import (
     w3c,
     with_request_fields,
 )
+from grids.events.services.events import event_file
 
 
 def open311_view(*methods: str):

@@ -19,7 +19,7 @@ from functools import lru_cache
 import chinese_calendar
 from django.utils import timezone
 
-from .choices import LimitUnit, Urgency
+from grids.events.choices import LimitUnit, Urgency
 
 END_OF_DAY = dt.time(23, 59, 59)
 AMBER_AT = 0.8  # share of a limit after which an item turns amber (预警)
@@ -66,7 +66,7 @@ def _package_is_workday(day: dt.date) -> bool | None:
 
 
 def _exceptions(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    from .models import CalendarException
+    from grids.events.models import CalendarException
 
     return dict(CalendarException.objects.filter(date__range=(start, end)).values_list("date", "is_workday"))
 
@@ -107,7 +107,7 @@ def limits_for(category, urgency: str) -> Limits:
     """The policy for category × urgency: the category's own, its parent's, the default row, the built-in default."""
     from django.db.models import Q
 
-    from .models import SlaPolicy
+    from grids.events.models import SlaPolicy
 
     candidates = [category.pk] + ([category.parent_id] if category.parent_id else [])
     rows = SlaPolicy.objects.filter(Q(category_id__in=candidates) | Q(category__isnull=True), urgency=urgency)
@@ -143,7 +143,7 @@ def amber_at(start: dt.datetime, deadline: dt.datetime) -> dt.datetime:
 
 def uncovered_year(today: dt.date | None = None) -> int | None:
     """From 1 November, next year while its holidays are neither in the package nor entered by staff."""
-    from .models import CalendarException
+    from grids.events.models import CalendarException
 
     today = today or timezone.localdate()
     if today.month < 11:

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from grids.events.open311 import views
 
 FORMAT = r"\.(?P<fmt>json|xml)$"
 

@@ -15,10 +15,11 @@ from disputes.models import MediationOrganisation
 from governance.choices import Role
 from governance.models import Department
 from governance.uploads import PHOTO_TYPES, check_upload
-
-from .choices import EventSource, Feedback, Level, Urgency
-from .models import EventCategory, GridEvent, Region, VisitRecord
-from .selectors import dispatch_departments
+from grids.choices import Level
+from grids.events.choices import EventSource, Feedback, Urgency
+from grids.events.models import EventCategory, GridEvent, VisitRecord
+from grids.events.selectors import dispatch_departments
+from grids.models import Region
 
 MAX_PHOTOS = 9
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位手机号码（1开头，第二位为3至9）。"))

@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.scoping import ScopedModel, ScopedQuerySet
-
-from ..choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, SizingFlag, Terrain
-from ..lookups import RegionCodeField
+from grids.choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, SizingFlag, Terrain
+from grids.lookups import RegionCodeField
 
 # Sizing rules of SPEC §2.
 RURAL_HOUSEHOLDS = (80, 120)

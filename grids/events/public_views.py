@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import personal_data, ratelimit
-
-from .choices import PUBLIC_STATUS, AttachmentStage, EventSource, Level, PublicStatus, Urgency
-from .event_forms import PublicReportForm, PublicStatusForm
-from .event_views import apply_errors
-from .models import GridEvent, Region
-from .services.events import event_attach, event_file
+from grids.choices import Level
+from grids.events.choices import PUBLIC_STATUS, AttachmentStage, EventSource, PublicStatus, Urgency
+from grids.events.forms import PublicReportForm, PublicStatusForm
+from grids.events.models import GridEvent
+from grids.events.services.events import event_attach, event_file
+from grids.events.views import apply_errors
+from grids.models import Region
 
 REPORT_LIMIT = 5  # reports per address …
 REPORT_WINDOW = 600  # … per 10 minutes

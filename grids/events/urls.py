@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import event_views as views
+from grids.events import views as views
 
 urlpatterns = [
     path("", views.index, name="index"),

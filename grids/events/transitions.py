@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .choices import EventStatus as S
+from grids.events.choices import EventStatus as S
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from governance.audit import AuditedModel
 from governance.choices import DepartmentKind, Role
 from governance.scoping import ScopedModel, ScopedQuerySet
-
-from ..choices import (
+from grids.choices import Level
+from grids.events.choices import (
     AttachmentStage,
     DeadlineKind,
     DispatchRole,
@@ -21,11 +21,10 @@ from ..choices import (
     EventSource,
     EventStatus,
     Feedback,
-    Level,
     LimitUnit,
     Urgency,
 )
-from ..lookups import RegionCodeField
+from grids.lookups import RegionCodeField
 
 
 class EventCategory(AuditedModel):
@@ -46,6 +45,7 @@ class EventCategory(AuditedModel):
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("事件类别")
         verbose_name_plural = _("事件类别")
         ordering = ["sort_order", "code"]
@@ -89,6 +89,7 @@ class SlaPolicy(AuditedModel):
     feedback_unit = models.CharField(_("回访时限单位"), max_length=16, choices=LimitUnit.choices)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("时限规则")
         verbose_name_plural = _("时限规则")
         constraints = [
@@ -111,6 +112,7 @@ class CalendarException(AuditedModel):
     note = models.CharField(_("说明"), max_length=100, blank=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("节假日调整")
         verbose_name_plural = _("节假日调整")
         ordering = ["date"]
@@ -211,6 +213,7 @@ class GridEvent(ScopedModel, AuditedModel):
     audit_exclude = ("updated_at", "contact_phone", "contact_phone_index")
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("网格事件")
         verbose_name_plural = _("网格事件")
         ordering = ["-reported_at", "-pk"]
@@ -241,13 +244,13 @@ class GridEvent(ScopedModel, AuditedModel):
 
     @property
     def is_open(self) -> bool:
-        from ..choices import OPEN_STATUSES
+        from grids.events.choices import OPEN_STATUSES
 
         return self.status in OPEN_STATUSES
 
     def handling_region_code(self) -> str:
         """The code of the region whose centre currently holds the event."""
-        from ..choices import CODE_LENGTH
+        from grids.choices import CODE_LENGTH
 
         return self.region_code[: CODE_LENGTH[Level(self.handling_level)]]
 
@@ -277,6 +280,7 @@ class EventHistory(_EventChild):
     data = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("事件流转记录")
         verbose_name_plural = _("事件流转记录")
         ordering = ["at", "pk"]
@@ -290,7 +294,7 @@ class WithdrawnResolution(_EventChild):
     """被重新办理的办结: a resolution that a failed check (核查不通过) took back. It stood from
     `resolved_at` until `reopened_at`; the resolution standing now is on the event itself.
 
-    Written by the same lifecycle step (grids.lifecycle.reopen) for the live services and the
+    Written by the same lifecycle step (grids.events.lifecycle.reopen) for the live services and the
     historical import, append-only. The assessment reads an event's state at any period end
     from these rows and the event (SPEC §5.2, reopenings)."""
 
@@ -302,6 +306,7 @@ class WithdrawnResolution(_EventChild):
     reopened_at = models.DateTimeField(_("重新办理时间"))
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("被重新办理的办结")
         verbose_name_plural = _("被重新办理的办结")
         ordering = ["event", "resolved_at", "pk"]
@@ -324,6 +329,7 @@ class EventDispatch(_EventChild, AuditedModel):
     return_reason = models.CharField(_("退回理由"), max_length=200, blank=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("事件分派")
         verbose_name_plural = _("事件分派")
         ordering = ["dispatched_at", "pk"]
@@ -351,6 +357,7 @@ class EventAttachment(_EventChild, AuditedModel):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("事件附件")
         verbose_name_plural = _("事件附件")
         ordering = ["uploaded_at", "pk"]
@@ -376,6 +383,7 @@ class Supervision(_EventChild, AuditedModel):
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("督办")
         verbose_name_plural = _("督办")
         ordering = ["-created_at"]
@@ -396,6 +404,7 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
@@ -432,6 +441,7 @@ class VisitRecord(ScopedModel, AuditedModel):
     scope_path = "grid__code"
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
         ordering = ["-date", "-pk"]
@@ -458,6 +468,7 @@ class Webhook(ScopedModel, AuditedModel):
     audit_redact = ("secret",)
 
     class Meta:
+        app_label = "grids"
         verbose_name = _("回调地址")
         verbose_name_plural = _("回调地址")
 
@@ -478,6 +489,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        app_label = "grids"
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["webhook", "key"], name="delivery_once_per_key")]
 

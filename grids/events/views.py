@@ -32,8 +32,8 @@ from django.views.decorators.http import require_POST
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
 from governance.models import Department
-
-from .choices import (
+from grids.choices import Level
+from grids.events.choices import (
     OPEN_STATUSES,
     UNRESOLVED_STATUSES,
     AttachmentStage,
@@ -42,10 +42,10 @@ from .choices import (
     EventSource,
     EventStatus,
     Feedback,
-    Level,
     Urgency,
 )
-from .event_forms import (
+from grids.events.filtersets import EventFilterSet
+from grids.events.forms import (
     TRANSITION_FORMS,
     EventFileForm,
     VisitForm,
@@ -53,11 +53,18 @@ from .event_forms import (
     category_choices,
     transition_form,
 )
-from .filtersets import EventFilterSet
-from .models import EventAttachment, EventDispatch, GridEvent, Notification, Region, Supervision, VisitRecord
-from .services.events import actor_kinds, event_attach, event_file, transition
-from .sla import clock_state
-from .transitions import TRANSITIONS, allowed_from
+from grids.events.models import (
+    EventAttachment,
+    EventDispatch,
+    GridEvent,
+    Notification,
+    Supervision,
+    VisitRecord,
+)
+from grids.events.services.events import actor_kinds, event_attach, event_file, transition
+from grids.events.sla import clock_state
+from grids.events.transitions import TRANSITIONS, allowed_from
+from grids.models import Region
 
 PAGE_SIZE = 50
 QUEUE_ROLES = frozenset({Role.CENTRE_STAFF, Role.GRID_LEADER, Role.COMMITTEE_STAFF})
