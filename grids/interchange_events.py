@@ -113,7 +113,10 @@ class SlaRules:
 
 
 def sla_rules(ctx: Context) -> SlaRules:
-    return ctx.memo.setdefault("sla", SlaRules())
+    rules = ctx.memo.get("sla")
+    if rules is None:
+        rules = ctx.memo["sla"] = SlaRules()
+    return rules
 
 
 class MemoryDispatches(list):
