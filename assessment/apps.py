@@ -7,3 +7,6 @@ class AssessmentConfig(AppConfig):
 
     name = "assessment"
     verbose_name = _("综治考核")
+
+    def ready(self) -> None:
+        from . import interchange  # noqa: F401  (the interchange's record types)

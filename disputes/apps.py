@@ -7,3 +7,6 @@ class DisputesConfig(AppConfig):
 
     name = "disputes"
     verbose_name = _("矛盾纠纷调解")
+
+    def ready(self) -> None:
+        from . import interchange  # noqa: F401  (the interchange's record types)

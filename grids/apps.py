@@ -7,4 +7,4 @@ class GridsConfig(AppConfig):
     verbose_name = _("区划与网格")
 
     def ready(self) -> None:
-        from grids import signals  # noqa: F401  (grid worker counts)
+        from grids import interchange, signals  # noqa: F401  (record types; worker counts)

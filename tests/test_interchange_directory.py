@@ -69,7 +69,7 @@ def test_a_department_already_on_the_platform_with_other_content_is_refused(worl
 
 
 def _kinds():
-    from governance.interchange.records_grids import DEPARTMENT_KINDS
+    from governance.interchange.department import DEPARTMENT_KINDS
 
     return DEPARTMENT_KINDS
 

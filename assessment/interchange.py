@@ -1,5 +1,6 @@
-"""Record types of the assessment inputs: monthly core tables, survey answers, veto rulings and
-innovation awards, assessor scores of existing cycles (rectification items: see the doc)."""
+"""The assessment's record types of the interchange (docs/import-format.md): monthly core tables,
+survey answers, veto rulings and innovation awards, assessor scores of existing cycles and the
+rectification items of finalised ones. Registered by AssessmentConfig.ready()."""
 
 from __future__ import annotations
 
@@ -7,19 +8,55 @@ import hashlib
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.choices import AwarenessAnswer, RulingStatus, SafetyAnswer, SatisfactionAnswer, SurveyChannel
-from assessment.models import REPORT_VALUE_FIELDS, month_deadline
+from assessment.choices import (
+    AwarenessAnswer,
+    CycleKind,
+    Rule,
+    RulingStatus,
+    SafetyAnswer,
+    SatisfactionAnswer,
+    SurveyChannel,
+)
+from assessment.inputs import RECTIFICATION_STEPS, rectification_step
+from assessment.models import (
+    REPORT_VALUE_FIELDS,
+    AssessorGroup,
+    AssessorScore,
+    Cycle,
+    Indicator,
+    InnovationAward,
+    MonthlyReport,
+    RectificationItem,
+    SurveyResponse,
+    VetoRuling,
+    month_deadline,
+)
+from assessment.services import rectification_dates
+from disputes.services import deadline_end
 from governance import audit
 from governance.choices import AuditAction
-from grids.choices import Level
+from governance.interchange.base import (
+    Context,
+    Prepared,
+    RecordType,
+    Rejected,
+    day,
+    decimal,
+    integer,
+    moment,
+    register,
+    text,
+    word,
+)
+from governance.interchange.exporter import iso
+from governance.interchange.records import rejected_step, timeline_steps
+from governance.models import User
 
-from .base import Context, Prepared, RecordType, Rejected, day, decimal, integer, moment, register, text, word
-from .records_grids import rejected_step, timeline_steps
-
-UNIT_LEVELS = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP]
+UNIT_LEVELS = ["province", "city", "county", "township"]
 
 
 def _code(region) -> str:
@@ -27,8 +64,6 @@ def _code(region) -> str:
 
 
 def _user(ctx: Context, row: dict, key: str):
-    from governance.models import User
-
     username = text(row, key)
     if not username:
         if ctx.user is None:
@@ -45,13 +80,12 @@ class MonthlyReportRecord(RecordType):
     """综治考核核心指标表 of a township; deadline and lateness as the platform derives them."""
 
     kind = "monthly_report"
-    model_label = "assessment.monthlyreport"
+    model = MonthlyReport
+    position = 80
     region_keys = ("township",)
 
     def validate(self, row, ctx):
-        from assessment.models import MonthlyReport
-
-        township = ctx.region(row, "township", levels=[Level.TOWNSHIP])
+        township = ctx.region(row, "township", levels=["township"])
         month_text = text(row, "month", required=True)
         month = day({"month": f"{month_text}-01"}, "month") if len(month_text) == 7 else None
         if month is None:
@@ -75,17 +109,31 @@ class MonthlyReportRecord(RecordType):
                   "submitted_at": submitted_at, "is_late": submitted_at > deadline, **numbers}  # fmt: skip
         return Prepared("", "", "", _code(township), 0, values)
 
+    def export(self, scope):
+        # a table counts where it is due: December's table is due (and assessed) in January
+        reports = scope.restricted(MonthlyReport).filter(
+            Q(month__range=(scope.start.replace(day=1), scope.end)) | Q(deadline__gte=scope.lo, deadline__lt=scope.hi),
+            region_code__under=scope.code,
+        )
+        for chunk in scope.chunks(reports):
+            for r in chunk:
+                values = {name: getattr(r, name) for name in REPORT_VALUE_FIELDS}
+                values["funding_yuan"] = str(values["funding_yuan"])
+                yield {"id": f"{r.region_code}-{r.month:%Y-%m}", "township": r.region_code, "month": f"{r.month:%Y-%m}",
+                       "submitted_at": iso(r.submitted_at), "values": values}  # fmt: skip
+
 
 @register
 class SurveyAnswerRecord(RecordType):
     """One answer sheet of the public survey (online or offline)."""
 
     kind = "survey_answer"
-    model_label = "assessment.surveyresponse"
+    model = SurveyResponse
+    position = 90
     region_keys = ("village",)
 
     def validate(self, row, ctx):
-        village = ctx.region(row, "village", levels=[Level.VILLAGE])
+        village = ctx.region(row, "village", levels=["village"])
         values = {
             "village": village, "region_code": _code(village), "channel": word(row, "channel", SurveyChannel.values),
             "answered_at": moment(row, "answered_at"),
@@ -100,18 +148,27 @@ class SurveyAnswerRecord(RecordType):
         values["client_key"] = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return Prepared("", "", "", _code(village), 0, values)
 
+    def export(self, scope):
+        answers = scope.restricted(SurveyResponse).filter(
+            region_code__under=scope.code, answered_at__gte=scope.lo, answered_at__lt=scope.hi
+        )
+        for chunk in scope.chunks(answers):
+            for a in chunk:
+                yield {"id": a.client_key, "village": a.region_code, "channel": a.channel,
+                       "answered_at": iso(a.answered_at), "safety": a.safety, "satisfaction": a.satisfaction,
+                       "awareness": a.awareness, "household": a.household}  # fmt: skip
+
 
 @register
 class VetoRulingRecord(RecordType):
     """一票否决 ruling on one unit."""
 
     kind = "veto_ruling"
-    model_label = "assessment.vetoruling"
+    model = VetoRuling
+    position = 100
     region_keys = ("unit",)
 
     def validate(self, row, ctx):
-        from assessment.models import Indicator
-
         unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
         indicator = text(row, "indicator", required=True)
         vetoes = ctx.cached(
@@ -128,18 +185,28 @@ class VetoRulingRecord(RecordType):
         }  # fmt: skip
         return Prepared("", "", "", _code(unit), 0, values)
 
+    def export(self, scope):
+        vetoes = scope.restricted(VetoRuling).filter(
+            region_code__under=scope.code, occurred_on__range=(scope.start, scope.end)
+        )
+        for chunk in scope.chunks(vetoes.select_related("recorded_by")):
+            for v in chunk:
+                yield {"id": f"veto-{v.pk}", "unit": v.region_code, "indicator": v.indicator,
+                       "occurred_on": iso(v.occurred_on), "description": v.description, "status": v.status,
+                       "appeal_reason": v.appeal_reason, "decision_note": v.decision_note,
+                       "recorded_by": v.recorded_by.username, "recorded_at": iso(v.recorded_at)}  # fmt: skip
+
 
 @register
 class InnovationAwardRecord(RecordType):
     """创新加分: 0–3 points per unit and year."""
 
     kind = "innovation_award"
-    model_label = "assessment.innovationaward"
+    model = InnovationAward
+    position = 110
     region_keys = ("unit",)
 
     def validate(self, row, ctx):
-        from assessment.models import InnovationAward
-
         unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
         year = integer(row, "year", minimum=2000)
         points = decimal(row, "points")
@@ -152,12 +219,18 @@ class InnovationAwardRecord(RecordType):
                   "awarded_by": _user(ctx, row, "awarded_by")}  # fmt: skip
         return Prepared("", "", "", _code(unit), 0, values)
 
+    def export(self, scope):
+        awards = scope.restricted(InnovationAward).filter(
+            region_code__under=scope.code, year__range=(scope.start.year, scope.end.year)
+        )
+        for chunk in scope.chunks(awards.select_related("awarded_by")):
+            for a in chunk:
+                yield {"id": f"{a.region_code}-{a.year}", "unit": a.region_code, "year": a.year,
+                       "points": str(a.points), "reason": a.reason, "awarded_by": a.awarded_by.username}  # fmt: skip
+
 
 def _cycle(ctx: Context, row: dict, *, finalised: bool = False):
     """The cycle a row names as {kind, year, quarter, root}; cycles are not imported, they must exist."""
-    from assessment.choices import CycleKind
-    from assessment.models import Cycle
-
     spec = row.get("cycle")
     if not isinstance(spec, dict):
         raise Rejected({"cycle": [_("考核周期应写作{kind, year, quarter, root}。")]})
@@ -186,13 +259,11 @@ class AssessorScoreRecord(RecordType):
     unit among the group's units, an indicator scored by assessors)."""
 
     kind = "assessor_score"
-    model_label = "assessment.assessorscore"
+    model = AssessorScore
+    position = 120
     region_keys = ("unit",)
 
     def validate(self, row, ctx):
-        from assessment.choices import Rule
-        from assessment.models import AssessorGroup, AssessorScore, Indicator
-
         cycle = _cycle(ctx, row)
         unit = ctx.region(row, "unit")
         name = text(row, "group", required=True)
@@ -225,6 +296,17 @@ class AssessorScoreRecord(RecordType):
                   "scored_by": _user(ctx, row, "scored_by"), "scored_at": moment(row, "scored_at")}  # fmt: skip
         return Prepared("", "", "", unit.code, 0, values)
 
+    def export(self, scope):
+        scores = scope.restricted(AssessorScore).filter(
+            region_code__under=scope.code, cycle__year__range=(scope.start.year, scope.end.year)
+        )
+        for chunk in scope.chunks(scores.select_related("cycle__root", "group", "scored_by")):
+            for s in chunk:
+                yield {"id": f"score-{s.pk}", "cycle": _cycle_key(s.cycle), "group": s.group.name,
+                       "unit": s.region_code, "indicator": s.indicator, "score": str(s.score), "note": s.note,
+                       "scored_by": s.scored_by.username if s.scored_by_id else "",
+                       "scored_at": iso(s.scored_at)}  # fmt: skip
+
 
 @register
 class RectificationItemRecord(RecordType):
@@ -233,14 +315,11 @@ class RectificationItemRecord(RecordType):
     checked against assessment.inputs.RECTIFICATION_STEPS and applied by rectification_step."""
 
     kind = "rectification_item"
-    model_label = "assessment.rectificationitem"
+    model = RectificationItem
+    position = 130
     region_keys = ("unit",)
 
     def validate(self, row, ctx):
-        from assessment.inputs import RECTIFICATION_STEPS, rectification_step
-        from assessment.models import Indicator, RectificationItem
-        from assessment.services import rectification_dates
-
         cycle = _cycle(ctx, row, finalised=True)
         unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
         indicator = text(row, "indicator", required=True)
@@ -279,8 +358,6 @@ class RectificationItemRecord(RecordType):
         return Prepared("", "", "", unit.code, 0, {"item": item, "returns": returns})
 
     def write(self, batch, ctx):
-        from assessment.models import RectificationItem
-
         items = [p.values["item"] for p in batch]
         lines = {(i.region_code, i.indicator) for i in items}
         opened = set(
@@ -297,3 +374,33 @@ class RectificationItemRecord(RecordType):
             for note in p.values["returns"]:
                 audit.record(AuditAction.UPDATE, instance=p.values["item"], changes={"return_note": [None, note]})
         return [i.pk for i in items]
+
+    def export(self, scope):
+        items = scope.restricted(RectificationItem).filter(
+            region_code__under=scope.code, cycle__year__range=(scope.start.year, scope.end.year)
+        )
+        for chunk in scope.chunks(items.select_related("cycle__root", "closed_by")):
+            for item in chunk:
+                yield _rectification(item)
+
+
+def _cycle_key(cycle) -> dict:
+    """How a row names a cycle: {kind, year, quarter, root}."""
+    return {"kind": cycle.kind, "year": cycle.year, "quarter": cycle.quarter, "root": cycle.root.code}
+
+
+def _rectification(item) -> dict:
+    """An item with its ledger as the fields keep it (a return leaves only its audit entry)."""
+    cycle = item.cycle
+    ledger = []
+    if item.reported_at:
+        ledger.append({"action": "report", "at": iso(item.reported_at), "report": item.report})
+    if item.closed_on:
+        closed = min(deadline_end(item.closed_on), timezone.now())
+        ledger.append(
+            {"action": "close", "at": iso(closed), "by": item.closed_by.username if item.closed_by_id else ""}
+        )
+    return {"id": f"rectification-{item.pk}", "cycle": _cycle_key(cycle), "unit": item.region_code,
+            "indicator": item.indicator, "ratio": str(item.ratio),
+            "opened_on": iso(timezone.localtime(cycle.finalised_at).date()) if cycle.finalised_at else None,
+            "ledger": ledger}  # fmt: skip

@@ -1,5 +1,6 @@
-"""The mediation-case record type: a case with its parties, timeline, sessions, agreement,
-follow-ups and judicial confirmation."""
+"""The disputes' record types of the interchange (docs/import-format.md): mediation_organisation,
+and case with its parties, timeline, sessions, agreement, follow-ups and judicial confirmation.
+Registered by DisputesConfig.ready()."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from disputes import lifecycle
 from disputes.choices import (
     CaseOutcome,
     CaseStatus,
@@ -20,16 +22,54 @@ from disputes.choices import (
     RiskLevel,
     Satisfaction,
 )
-from disputes.services import confirmation_deadline, mass_and_risk, refresh_repeat_flags
+from disputes.models import (
+    Agreement,
+    Case,
+    CaseHistory,
+    CaseTransfer,
+    FollowUp,
+    JudicialConfirmation,
+    MediationOrganisation,
+    MediationSession,
+    Party,
+)
+from disputes.services import (
+    case_number_prefix,
+    confirmation_deadline,
+    deadline_end,
+    mass_and_risk,
+    note_case_numbers,
+    refresh_repeat_flags,
+    take_case_numbers,
+)
 from disputes.transitions import TRANSITIONS
 from disputes.validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 from governance.bulk import write_rows
-from governance.personal_data import blind_index, encrypt, mask_phone
-from grids.choices import Level
+from governance.interchange.base import (
+    Context,
+    Prepared,
+    RecordType,
+    Rejected,
+    day,
+    decimal,
+    integer,
+    register,
+    text,
+    word,
+)
+from governance.interchange.department import department
+from governance.interchange.exporter import iso
+from governance.interchange.records import (
+    HISTORY_COLUMNS,
+    DirectoryRecord,
+    check_move,
+    history_row,
+    rejected_step,
+    timeline_steps,
+)
+from governance.models import User
+from governance.personal_data import blind_index, decrypt, encrypt, mask_phone
 from grids.models import Region
-
-from .base import Context, Prepared, RecordType, Rejected, day, decimal, integer, register, text, word
-from .records_grids import HISTORY_COLUMNS, DirectoryRecord, check_move, history_row, rejected_step, timeline_steps
 
 RISK_WORDS = {"general": RiskLevel.GENERAL, "major": RiskLevel.MAJOR, "serious": RiskLevel.SERIOUS,
               "extreme": RiskLevel.EXTREME}  # fmt: skip
@@ -37,8 +77,8 @@ RISK_NAMES = {v: k for k, v in RISK_WORDS.items()}
 
 
 def organisation(ctx: Context, value, key: str):
-    from disputes.models import MediationOrganisation
-
+    """The mediation organisation a row names as {"region", "name"}: on the platform, or
+    (validation) earlier in the file."""
     if not isinstance(value, dict):
         raise Rejected({key: [_('调解组织应写作{"region": 区划代码, "name": 名称}。')]})
     region, name = str(value.get("region", "")), str(value.get("name", ""))
@@ -47,7 +87,7 @@ def organisation(ctx: Context, value, key: str):
         lambda: MediationOrganisation.objects.select_related("region").filter(region__code=region, name=name).first(),
     )
     if org is None and ctx.phase == "validate":
-        org = ctx.placeholder("organisation", region, name)
+        org = ctx.placeholder("organisation", region, name, MediationOrganisation)
     if org is None:
         raise Rejected({key: [_("调解组织“%(name)s”（%(code)s）不存在。") % {"name": name, "code": region}]})
     return org
@@ -90,8 +130,6 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
     """Walk a case's timeline through disputes.transitions, each step applied by
     disputes.lifecycle (the effects the live services have) at the step's moment. Fills the
     unsaved `case` and returns its history rows and its transfers (CaseTransfer fields)."""
-    from disputes import lifecycle
-
     history, transfers = [], []
     for index, key, step, action, at in timeline_steps(timeline, "register"):
         note = text(step, "note")
@@ -127,8 +165,6 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
 
 
 def _mediator(ctx: Context, username: str, key: str, case):
-    from governance.models import User
-
     if not username:
         raise Rejected({key: [_("请填写调解员账号。")]})
     mediator = ctx.cached(("user", username), lambda: User.objects.filter(username=username).first())
@@ -142,20 +178,34 @@ class OrganisationRecord(DirectoryRecord):
     """调解组织: `region, name, kind, trade, department? {region, name}, host? {region, name}, active`."""
 
     kind = "mediation_organisation"
-    model_label = "disputes.mediationorganisation"
+    model = MediationOrganisation
+    position = 30
     placeholder = "organisation"
-    levels = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]
+    levels = ["province", "city", "county", "township", "village"]
 
     def fields(self, row, ctx, region):
-        from .records_grids import _department
-
         values = {"kind": word(row, "kind", OrgKind.values), "trade": text(row, "trade", max_length=50),
                   "is_active": bool(row.get("active", True)), "department": None, "host": None}  # fmt: skip
         if row.get("department"):
-            values["department"] = _department(ctx, row["department"], "department")
+            values["department"] = department(ctx, row["department"], "department")
         if row.get("host"):
             values["host"] = organisation(ctx, row["host"], "host")
         return values
+
+    def export(self, scope):
+        orgs = scope.restricted(MediationOrganisation).filter(region__code__under=scope.code)
+        hosts_first = sorted(
+            (o for chunk in scope.chunks(orgs.select_related("region", "department__region", "host__region"))
+             for o in chunk),
+            key=lambda o: (o.host_id is not None, o.pk),
+        )  # fmt: skip
+        for o in hosts_first:
+            row = {"region": o.region.code, "name": o.name, "kind": o.kind, "trade": o.trade, "active": o.is_active}
+            if o.department_id:
+                row["department"] = {"region": o.department.region.code, "name": o.department.name}
+            if o.host_id:
+                row["host"] = _org(o.host)
+            yield row
 
 
 @register
@@ -163,18 +213,18 @@ class CaseRecord(RecordType):
     """矛盾纠纷案件."""
 
     kind = "case"
-    model_label = "disputes.case"
+    model = Case
+    position = 70
     region_keys = ("origin_region",)
+    reveal_capability = "case.reveal_party"
 
     def prefetch(self, rows, ctx):
         super().prefetch(rows, ctx)
         ctx.load_refs("event", (text(r, "origin_event") for r in rows))
 
     def validate(self, row, ctx):
-        from disputes.models import Case
-
         org = organisation(ctx, row.get("organisation"), "organisation")
-        origin = ctx.region(row, "origin_region", levels=[Level.TOWNSHIP, Level.VILLAGE, Level.GRID])
+        origin = ctx.region(row, "origin_region", levels=["township", "village", "grid"])
         people, largest = (
             integer(row, "people_involved", default=2, minimum=1),
             integer(row, "largest_side", default=1, minimum=1),
@@ -227,7 +277,6 @@ class CaseRecord(RecordType):
     def _record_history(case, sessions, follow_ups, confirmation) -> list[dict]:
         """The history rows session_log, follow_up_record and the confirmation services write,
         dated at the end of the day the record names (the old system kept no time)."""
-        from disputes.services import deadline_end
 
         def row(action, day, **data):
             return {"action": action, "from_status": case.status, "to_status": case.status, "at": deadline_end(day),
@@ -258,12 +307,10 @@ class CaseRecord(RecordType):
             return None
         if not isinstance(value, dict):
             raise Rejected({"agreement": [_("调解协议应为一个对象。")]})
-        from disputes.lifecycle import check_agreement
-
         signed_on = day(value, "signed_on")
         deadline = day(value, "performance_deadline", required=False)
         try:
-            terms = check_agreement(text(value, "terms", max_length=8000), signed_on, deadline)
+            terms = lifecycle.check_agreement(text(value, "terms", max_length=8000), signed_on, deadline)
         except ValidationError as exc:
             raise rejected_step(exc, "agreement") from exc
         return {"terms": terms, "amount": decimal(value, "amount", required=False), "signed_on": signed_on,
@@ -291,18 +338,6 @@ class CaseRecord(RecordType):
                 "deadline": confirmation_deadline(applied_on), "decided_on": decided_on, "decision": decision}  # fmt: skip
 
     def write(self, batch, ctx):
-        from disputes.models import (
-            Agreement,
-            Case,
-            CaseHistory,
-            CaseTransfer,
-            FollowUp,
-            JudicialConfirmation,
-            MediationSession,
-            Party,
-        )
-        from disputes.services import case_number_prefix, note_case_numbers, take_case_numbers
-
         cases = [p.values["case"] for p in batch]
         wanted: dict[str, list] = {}
         for case, p in zip(cases, batch, strict=True):
@@ -341,8 +376,6 @@ class CaseRecord(RecordType):
         """disputes.services.refresh_repeat_flags on every case a new party may concern: the
         imported cases and the platform's cases sharing one of their parties (ID number or credit code)
         (an earlier case imported later makes a later one a repeat, as if entered live)."""
-        from disputes.models import Case, Party
-
         indexes = {p.id_number_index for p in parties if p.kind == PartyKind.PERSON and p.id_number_index}
         codes = {p.credit_code for p in parties if p.kind == PartyKind.ORGANISATION and p.credit_code}
         if not indexes and not codes:
@@ -352,5 +385,108 @@ class CaseRecord(RecordType):
         )
         refresh_repeat_flags(Case.objects.filter(pk__in=Party.objects.filter(same).values("case_id")))
 
+    def export(self, scope):
+        reveal = scope.may(self.reveal_capability)
+        cases = scope.restricted(Case).filter(
+            region_code__under=scope.code, registered_at__gte=scope.lo, registered_at__lt=scope.hi
+        )
+        cases = cases.select_related("organisation__region", "origin_region", "origin_event").prefetch_related(
+            "parties", "sessions", "follow_ups", "agreement", "confirmation"
+        )
+        for chunk in scope.chunks(cases):
+            yield from _case_rows(chunk, reveal)
 
-RISK_EXPORT = RISK_NAMES
+
+# --- Export --------------------------------------------------------------------------------------------------
+
+
+def _org(org) -> dict:
+    return {"region": org.region.code, "name": org.name}
+
+
+def _case_rows(chunk, reveal: bool):
+    history: dict[int, list] = {}
+    for h in CaseHistory.objects.filter(case__in=chunk).order_by("at", "pk"):
+        history.setdefault(h.case_id, []).append(h)
+    all_steps = [h for hs in history.values() for h in hs]
+    org_ids = {h.data["to_org"] for h in all_steps if h.action == "transfer"} | {c.organisation_id for c in chunk}
+    orgs = {o.pk: _org(o) for o in MediationOrganisation.objects.filter(pk__in=org_ids).select_related("region")}
+    user_ids = {h.data.get("mediator") for h in all_steps if h.action == "assign"} - {None}
+    users = dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    for c in chunk:
+        steps = history.get(c.pk, [])
+        first_org = next((h.data["from_org"] for h in steps if h.action == "transfer"), c.organisation_id)
+        if first_org not in orgs:
+            orgs[first_org] = _org(MediationOrganisation.objects.select_related("region").get(pk=first_org))
+        row = {"id": c.number, "number": c.number, "organisation": orgs[first_org],
+               "origin_region": c.origin_region.code,
+               "origin_event": str(c.origin_event.client_uuid) if c.origin_event_id else "",
+               "dispute_type": c.dispute_type, "risk": RISK_NAMES[c.risk_level],
+               "people_involved": c.people_involved, "largest_side": c.largest_side, "title": c.title,
+               "facts": c.facts, "parties": [_party_row(p, reveal) for p in c.parties.all()],
+               "timeline": _case_timeline(c, steps, orgs, users),
+               "sessions": [{"held_on": iso(s.held_on), "place": s.place, "attendees": s.attendees,
+                             "notes": s.notes} for s in c.sessions.all()],
+               "follow_ups": [{"visited_on": iso(f.visited_on), "fulfilment": f.fulfilment,
+                               "satisfaction": f.satisfaction, "notes": f.notes} for f in c.follow_ups.all()]}  # fmt: skip
+        agreement = getattr(c, "agreement", None) if hasattr(c, "agreement") else None
+        if agreement is not None:
+            row["agreement"] = {"terms": agreement.terms, "signed_on": iso(agreement.signed_on),
+                                "amount": str(agreement.amount) if agreement.amount is not None else None,
+                                "performance_deadline": iso(agreement.performance_deadline)}  # fmt: skip
+        confirmation = getattr(c, "confirmation", None) if hasattr(c, "confirmation") else None
+        if confirmation is not None:
+            row["confirmation"] = {"court": confirmation.court, "applied_on": iso(confirmation.applied_on),
+                                   "decided_on": iso(confirmation.decided_on), "decision": confirmation.decision}  # fmt: skip
+        yield row
+
+
+def _case_timeline(case, history, orgs, users) -> list[dict]:
+    # sessions, follow-ups and confirmations travel as their own lists, not as timeline steps
+    history = [h for h in history if h.action == "register" or h.action in TRANSITIONS]
+    steps = []
+    concludes = [h for h in history if h.action in ("agree", "fail")]
+    for h in history:
+        step = {"action": h.action, "at": h.at}
+        if h.action == "register":
+            step["at"] = case.registered_at
+        elif h.action == "accept" and case.accepted_at:
+            step["at"] = case.accepted_at
+        elif h.action in ("agree", "fail"):
+            if h is concludes[0] and case.first_concluded_at:
+                step["at"] = case.first_concluded_at
+            if h is concludes[-1] and case.concluded_at:
+                step["at"] = case.concluded_at
+        elif h.action == "decline" and case.concluded_at:
+            step["at"] = case.concluded_at
+        elif h.action == "close" and case.closed_at:
+            step["at"] = case.closed_at
+        elif h.action == "transfer":
+            step["to"] = orgs[h.data["to_org"]]
+        if h.action == "assign" and h.data.get("mediator"):
+            step["mediator"] = users.get(h.data["mediator"], "")
+        if h.action == "refer":
+            step["referral"] = case.referral
+        if h.note:
+            step["note"] = h.note
+        if h.actor_name:
+            step["by"] = h.actor_name
+        step["at"] = iso(step["at"])
+        steps.append(step)
+    transfers = [s for s, h in zip(steps, history, strict=True) if h.action == "transfer"]
+    if transfers and case.transferred_at:
+        transfers[-1]["at"] = iso(case.transferred_at)
+    return steps
+
+
+def _party_row(p, reveal: bool) -> dict:
+    row = {"side": p.side, "kind": p.kind, "name": p.name, "address": p.address}
+    if p.credit_code:
+        row["credit_code"] = p.credit_code
+    if p.legal_representative:
+        row["legal_representative"] = p.legal_representative
+    if p.id_number:
+        row.update({"id_number": decrypt(p.id_number)} if reveal else {"id_number_masked": p.id_number_masked})
+    if p.phone:
+        row.update({"phone": decrypt(p.phone)} if reveal else {"phone_masked": p.phone_masked})
+    return row
