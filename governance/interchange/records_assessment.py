@@ -182,7 +182,7 @@ def _cycle(ctx: Context, row: dict, *, finalised: bool = False):
 @register
 class AssessorScoreRecord(RecordType):
     """考核组评分: a group's 0–100 score of one qualitative indicator for one unit of an existing,
-    not yet finalised cycle; the same checks as assessment.inputs.score_record (group of the cycle,
+    not yet finalised cycle; the same checks as assessment.services.score_record (group of the cycle,
     unit among the group's units, an indicator scored by assessors)."""
 
     kind = "assessor_score"
@@ -230,16 +230,16 @@ class AssessorScoreRecord(RecordType):
 class RectificationItemRecord(RecordType):
     """整改事项 of a finalised cycle with its ledger (report, return, close), for the lines the old
     system opened. Dates and the recurring flag as finalisation derives them; each ledger step
-    checked against assessment.inputs.RECTIFICATION_STEPS and applied by rectification_step."""
+    checked against assessment.transitions.RECTIFICATIONS and applied by rectification_step."""
 
     kind = "rectification_item"
     model_label = "assessment.rectificationitem"
     region_keys = ("unit",)
 
     def validate(self, row, ctx):
-        from assessment.inputs import RECTIFICATION_STEPS, rectification_step
         from assessment.models import Indicator, RectificationItem
-        from assessment.services import rectification_dates
+        from assessment.services import rectification_dates, rectification_step
+        from assessment.transitions import RECTIFICATIONS
 
         cycle = _cycle(ctx, row, finalised=True)
         unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
@@ -263,7 +263,7 @@ class RectificationItemRecord(RecordType):
                                  notice_due_on=notice_due_on, due_on=due_on)  # fmt: skip
         returns = []
         for _i, key, step, action, at in timeline_steps(row.get("ledger"), None, field="ledger"):
-            move = RECTIFICATION_STEPS.get(action)
+            move = RECTIFICATIONS.transitions.get(action)
             if move is None or item.status not in move.sources:
                 raise Rejected({key: [_("状态“%(s)s”下不能执行“%(a)s”。") % {"s": item.status, "a": action}]})
             if timezone.localtime(at).date() < opened_on:

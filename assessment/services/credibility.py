@@ -39,11 +39,11 @@ from django.utils import timezone
 from grids.choices import CODE_LENGTH
 from grids.models import GridEvent, Region
 
-from .choices import FlagRule
-from .engine.facts import Rollup, key_length
-from .engine.measures import instant_resolution_filters
-from .models import CredibilityFlag
-from .periods import Period
+from ..choices import FlagRule
+from ..engine.facts import Rollup, key_length
+from ..engine.measures import instant_resolution_filters
+from ..models import CredibilityFlag
+from ..periods import Period
 
 SPIKE_HISTORY_MONTHS = 6
 SPIKE_SIGMAS = 3
