@@ -14,12 +14,8 @@ from django.views.decorators.http import require_http_methods
 from grids.event_views import apply_errors
 
 from .. import services
-from ..forms import (
-    AwardForm,
-)
-from ..models import (
-    InnovationAward,
-)
+from ..forms import AwardForm
+from ..models import InnovationAward
 from .inputs import PAGE_SIZE, _require, _year, can_view
 
 

@@ -18,9 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import (
-    Indicator,
-)
+from ..models import Indicator
 
 PAGE_SIZE = 50
 

@@ -20,14 +20,8 @@ from grids.event_views import apply_errors
 from grids.models import Region
 
 from .. import selectors, services
-from ..forms import (
-    MonthlyReportForm,
-)
-from ..models import (
-    REPORT_VALUE_FIELDS,
-    MonthlyReport,
-    month_deadline,
-)
+from ..forms import MonthlyReportForm
+from ..models import REPORT_VALUE_FIELDS, MonthlyReport, month_deadline
 from .inputs import PAGE_SIZE, _require, _under, _year, can_view
 
 

@@ -18,13 +18,8 @@ from grids.event_views import apply_errors
 
 from .. import services, transitions
 from ..choices import RectificationStatus
-from ..forms import (
-    RectificationReportForm,
-    RectificationReturnForm,
-)
-from ..models import (
-    RectificationItem,
-)
+from ..forms import RectificationReportForm, RectificationReturnForm
+from ..models import RectificationItem
 from .inputs import _download, _indicator_names, _require, _status_list, can_view
 
 

@@ -18,11 +18,7 @@ from grids.event_views import apply_errors
 from grids.models import Region
 
 from .. import selectors, services
-from ..forms import (
-    GroupForm,
-    ReviewForm,
-    ScoreUnitForm,
-)
+from ..forms import GroupForm, ReviewForm, ScoreUnitForm
 from ..models import (
     AssessorGroup,
     AssessorScore,

@@ -30,13 +30,8 @@ from grids.models import Region
 
 from .. import services
 from ..choices import SurveyChannel
-from ..forms import (
-    OfflineSurveyForm,
-    SurveyForm,
-)
-from ..models import (
-    SurveyResponse,
-)
+from ..forms import OfflineSurveyForm, SurveyForm
+from ..models import SurveyResponse
 from .inputs import PAGE_SIZE, _int, _require, _under, _year, can_view
 
 QR_PAGE_SIZE = 24

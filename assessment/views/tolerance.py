@@ -12,13 +12,8 @@ from grids.event_views import apply_errors
 
 from .. import services, transitions
 from ..choices import ClaimStatus
-from ..forms import (
-    ClaimDecisionForm,
-    ClaimForm,
-)
-from ..models import (
-    ToleranceClaim,
-)
+from ..forms import ClaimDecisionForm, ClaimForm
+from ..models import ToleranceClaim
 from .inputs import _download, _indicator_names, _require, _status_list, can_view
 
 

@@ -13,14 +13,8 @@ from grids.event_views import apply_errors
 
 from .. import services, transitions
 from ..choices import RulingStatus
-from ..forms import (
-    AppealForm,
-    VetoDecisionForm,
-    VetoForm,
-)
-from ..models import (
-    VetoRuling,
-)
+from ..forms import AppealForm, VetoDecisionForm, VetoForm
+from ..models import VetoRuling
 from .inputs import _download, _indicator_names, _require, _status_list, can_view
 
 

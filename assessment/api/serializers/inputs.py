@@ -19,11 +19,7 @@ from grids.choices import Level
 from grids.models import Region
 
 from ... import selectors, services
-from ...choices import (
-    AwarenessAnswer,
-    SafetyAnswer,
-    SatisfactionAnswer,
-)
+from ...choices import AwarenessAnswer, SafetyAnswer, SatisfactionAnswer
 from ...filtersets import MONTH_RE
 from ...models import (
     REPORT_VALUE_FIELDS,
