@@ -21,7 +21,6 @@ from assessment.choices import (
     SatisfactionAnswer,
     SurveyChannel,
 )
-from assessment.inputs import RECTIFICATION_STEPS, rectification_step
 from assessment.models import (
     REPORT_VALUE_FIELDS,
     AssessorGroup,
@@ -35,7 +34,8 @@ from assessment.models import (
     VetoRuling,
     month_deadline,
 )
-from assessment.services import rectification_dates
+from assessment.services import rectification_dates, rectification_step
+from assessment.transitions import RECTIFICATIONS
 from disputes.services import deadline_end
 from governance import audit
 from governance.choices import AuditAction
@@ -255,7 +255,7 @@ def _cycle(ctx: Context, row: dict, *, finalised: bool = False):
 @register
 class AssessorScoreRecord(RecordType):
     """考核组评分: a group's 0–100 score of one qualitative indicator for one unit of an existing,
-    not yet finalised cycle; the same checks as assessment.inputs.score_record (group of the cycle,
+    not yet finalised cycle; the same checks as assessment.services.score_record (group of the cycle,
     unit among the group's units, an indicator scored by assessors)."""
 
     kind = "assessor_score"
@@ -312,7 +312,7 @@ class AssessorScoreRecord(RecordType):
 class RectificationItemRecord(RecordType):
     """整改事项 of a finalised cycle with its ledger (report, return, close), for the lines the old
     system opened. Dates and the recurring flag as finalisation derives them; each ledger step
-    checked against assessment.inputs.RECTIFICATION_STEPS and applied by rectification_step."""
+    checked against assessment.transitions.RECTIFICATIONS and applied by rectification_step."""
 
     kind = "rectification_item"
     model = RectificationItem
@@ -342,7 +342,7 @@ class RectificationItemRecord(RecordType):
                                  notice_due_on=notice_due_on, due_on=due_on)  # fmt: skip
         returns = []
         for _i, key, step, action, at in timeline_steps(row.get("ledger"), None, field="ledger"):
-            move = RECTIFICATION_STEPS.get(action)
+            move = RECTIFICATIONS.transitions.get(action)
             if move is None or item.status not in move.sources:
                 raise Rejected({key: [_("状态“%(s)s”下不能执行“%(a)s”。") % {"s": item.status, "a": action}]})
             if timezone.localtime(at).date() < opened_on:

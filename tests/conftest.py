@@ -71,6 +71,17 @@ def audit_checkpoint(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (zh-Hans): a request in English leaves English active in the
+    thread, which would otherwise leak into the next test's messages."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
     (tests/test_login_security.py checks that the real settings hash with Argon2)."""

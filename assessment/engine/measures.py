@@ -52,7 +52,7 @@ WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxono
 ACTIVITY_PER_MONTH = 20
 RESIDENTS_PER_WORKER = 500
 RADIUS_KM = {True: 0.5, False: 2.0}  # urban, rural
-# The data-credibility checks (assessment.credibility) count two sets of events in the engine's
+# The data-credibility checks (assessment.services.credibility) count two sets of events in the engine's
 # event scan instead of scanning the events again: reported in the period (with the likely
 # duplicates), and first resolved in the period (with those resolved within 10 minutes).
 CREDIBILITY_REPORTED = "~reported"

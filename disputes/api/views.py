@@ -34,9 +34,9 @@ from grids.events.api.views import PassthroughNegotiation, drf_error
 
 from .. import services
 from ..choices import OPEN_CASE_STATUSES
+from ..filtersets import CaseFilterSet, MediationOrganisationFilterSet
 from ..models import Case, CaseHistory, MediationOrganisation, MediationSession, Party
 from ..transitions import TRANSITIONS
-from .filtersets import CaseFilterSet, MediationOrganisationFilterSet
 from .serializers import (
     AcceptSerializer,
     AgreeSerializer,

@@ -21,7 +21,6 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from governance import audit
 from governance.choices import AuditAction, Role
@@ -30,32 +29,16 @@ from grids.choices import CODE_LENGTH, Level
 from grids.events.sla import END_OF_DAY, nth_working_day_after
 from grids.models import Region
 
-from .choices import AppealStatus, CycleKind, LineStatus
-from .inputs import ABOVE, UNIT, InputError, Step, _begin, _decimal, _required_text, check_evidence, may
-from .models import Cycle, IndicatorResult, ScoreAppeal
+from ..choices import AppealStatus, CycleKind, LineStatus
+from ..models import Cycle, IndicatorResult, ScoreAppeal
+from ..transitions import APPEALS, UNIT, InputError, may
+from .base import _begin, _decimal, _required_text, check_evidence
 
 APPEAL_WORKING_DAYS = 15  # from the publication date
 DECISION_WORKING_DAYS = 10  # from the filing date
 # Lines a unit can appeal: those that carry points (a not-applicable line weighs nothing).
 APPEALABLE_LINES = (LineStatus.SCORED, LineStatus.MISSING_REPORT, LineStatus.UNSCORED)
 COMMITTEE_ROLES = (Role.COMMITTEE_STAFF,)
-
-APPEAL_STEPS = {
-    "uphold": Step(
-        frozenset({AppealStatus.FILED}),
-        AppealStatus.UPHELD,
-        gettext_lazy("认定申诉成立并调整得分"),
-        "assessment.rule",
-        ABOVE,
-    ),
-    "dismiss": Step(
-        frozenset({AppealStatus.FILED}),
-        AppealStatus.DISMISSED,
-        gettext_lazy("认定申诉不成立"),
-        "assessment.rule",
-        ABOVE,
-    ),
-}
 
 
 def end_of_working_day(start: dt.date, n: int) -> dt.datetime:
@@ -141,7 +124,7 @@ def appeal_file(
 def appeal_decide(*, user: User, appeal: ScoreAppeal, uphold: bool, note: str, adjusted_percent=None) -> ScoreAppeal:
     """申诉处理 by committee staff above the unit: uphold with the 得分率 found right (0–100 %),
     or dismiss; both with a written reason. Upholding queues the re-computation."""
-    appeal, step = _begin(ScoreAppeal, appeal, APPEAL_STEPS, "uphold" if uphold else "dismiss", user)
+    appeal, step = _begin(ScoreAppeal, appeal, APPEALS, "uphold" if uphold else "dismiss", user)
     errors: dict[str, list[str]] = {}
     note = _required_text(note, "decision_note", _("请填写处理意见（调整理由）。"), errors, max_length=4000)
     percent = None
@@ -184,7 +167,7 @@ def _text(value) -> str | None:
 
 
 def _queue_rescore(cycle_id: int) -> None:
-    from .tasks import rescore_cycle_task
+    from ..tasks import rescore_cycle_task
 
     rescore_cycle_task.delay(cycle_id)
 
@@ -206,7 +189,7 @@ def rescore(cycle_id: int) -> list[int]:
 
 
 def _recompute(cycle_id: int) -> bool:
-    from .engine.run import compute_cycle
+    from ..engine.run import compute_cycle
 
     with transaction.atomic():
         cycle = (

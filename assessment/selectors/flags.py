@@ -1,13 +1,17 @@
-"""The records behind a data-credibility flag, opened like a trace (数据来源透明): the rows the
-caller may see among those the check counted, with the columns that show why."""
+"""Reads of the data-credibility flags (智能预警): a cycle's flags for the dashboard and the API, and
+the records behind one flag, opened like a trace (数据来源透明): the rows the caller may see among
+those the check counted, with the columns that show why."""
 
 from __future__ import annotations
 
-from django.db.models import Count
+from collections.abc import Iterable
+
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import FlagRule
+from ..choices import FlagRule
+from ..models import CredibilityFlag, Cycle
 
 EVENT_COLUMNS = [
     ("id", _("编号")),
@@ -64,3 +68,21 @@ def flag_records(flag, user, pks: list[int] | None = None) -> list[dict]:
         ]
         rows.append({"raw": raw, "cells": cells, "id": values["id"]})
     return rows
+
+
+def cycle_flags(
+    *, cycle: Cycle, unit_codes: Iterable[str] | None = None, under: str | None = None
+) -> QuerySet[CredibilityFlag]:
+    """The data-credibility flags (智能预警) of a cycle for the given units (or every unit under a
+    region), in one query: the checks run over the cycle's period, and the monthly mediation
+    spikes inside it."""
+    period = cycle.period
+    spikes = Q(rule=FlagRule.MEDIATION_SPIKE, first__gte=period.first, last__lte=period.last)
+    whole = ~Q(rule=FlagRule.MEDIATION_SPIKE) & Q(first=period.first, last=period.last)
+    flags = CredibilityFlag.objects.filter(spikes | whole)
+    if unit_codes is not None:
+        codes = unit_codes if isinstance(unit_codes, QuerySet) else list(unit_codes)
+        flags = flags.filter(region_code__in=codes)
+    if under is not None:
+        flags = flags.filter(region_code__under=under)
+    return flags.order_by("region_code", "rule", "first")

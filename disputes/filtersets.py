@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from governance.api.filters import id_filter
 from grids.filtersets import SubtreeFilter
 
-from ..choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
-from ..models import Case, MediationOrganisation
+from .choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
+from .models import Case, MediationOrganisation
 
 
 class MediationOrganisationFilterSet(django_filters.FilterSet):

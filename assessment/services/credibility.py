@@ -40,11 +40,11 @@ from grids.choices import CODE_LENGTH
 from grids.events.models import GridEvent
 from grids.models import Region
 
-from .choices import FlagRule
-from .engine.facts import Rollup, key_length
-from .engine.measures import instant_resolution_filters
-from .models import CredibilityFlag
-from .periods import Period
+from ..choices import FlagRule
+from ..engine.facts import Rollup, key_length
+from ..engine.measures import instant_resolution_filters
+from ..models import CredibilityFlag
+from ..periods import Period
 
 SPIKE_HISTORY_MONTHS = 6
 SPIKE_SIGMAS = 3

@@ -23,9 +23,9 @@ from governance.models import User
 from governance.scoping import scope_prefix
 from grids.models import Region
 
-from .choices import JobStatus
-from .models import Cycle, ReportBundle, UnitResult
-from .pdf import diagnoses, diagnostic_pdf, notice_items, notice_pdf
+from ..choices import JobStatus
+from ..models import Cycle, ReportBundle, UnitResult
+from ..pdf import diagnoses, diagnostic_pdf, notice_items, notice_pdf
 
 BATCH = 50  # units read and rendered per step (progress is written after each)
 
@@ -54,7 +54,7 @@ def bundle_region(user: User, cycle: Cycle) -> str:
 def request_bundle(*, user: User, cycle: Cycle) -> ReportBundle:
     """Queue (again) the ZIP of the cycle's reports for the user's region; a job already queued
     or running is returned as it is, so repeated clicks start one job."""
-    from .tasks import build_bundle_task
+    from ..tasks import build_bundle_task
 
     code = bundle_region(user, cycle)
     bundle, _created = ReportBundle.objects.select_for_update().get_or_create(

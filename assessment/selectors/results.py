@@ -29,11 +29,11 @@ from governance.scoping import in_jurisdiction
 from grids.choices import CODE_LENGTH, Level
 from grids.models import Region
 
-from .choices import DIMENSION_POINTS, CycleStatus, Dimension, LineStatus, Source
-from .engine import scoring
-from .engine.facts import SURVEY_QUESTIONS
-from .engine.trace import trace
-from .models import AnnualResult, Cycle, IndicatorResult, UnitResult
+from ..choices import DIMENSION_POINTS, CycleStatus, Dimension, LineStatus, Source
+from ..engine import scoring
+from ..engine.facts import SURVEY_QUESTIONS
+from ..engine.trace import trace
+from ..models import AnnualResult, Cycle, IndicatorResult, UnitResult
 
 CENT = Decimal("0.01")
 ACTIVE_STATUSES = (CycleStatus.QUEUED, CycleStatus.RUNNING)
@@ -175,7 +175,7 @@ def progress_payload(cycle: Cycle) -> dict:
 def blocking_for(cycle: Cycle, user) -> list[dict]:
     """services.blocking_items limited to the units inside the user's jurisdiction (items about
     the cycle as a whole stay)."""
-    from .services import blocking_items
+    from ..services import blocking_items
 
     return [item for item in blocking_items(cycle) if not item.get("unit") or in_jurisdiction(user, item["unit"])]
 
@@ -348,7 +348,7 @@ def ranking_rows(units, annual: dict[str, AnnualResult], start: int = 1) -> list
 
 def failing_units(user, cycle: Cycle, scope: RankingScope) -> list[AnnualResult]:
     """不合格 units at the ranked level under the parent, for the report to the party committee."""
-    from .choices import Grade
+    from ..choices import Grade
 
     return list(
         annual_queryset(user, cycle, scope)

@@ -1,4 +1,4 @@
-"""Writes of the dashboard: only the monthly activity counts it reads (`MonthlyActivity`)."""
+"""The monthly activity counts (`MonthlyActivity`) the dashboard reads, refreshed from the events and cases."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from grids.choices import CODE_LENGTH, Level
 from grids.events.choices import OPEN_STATUSES
 from grids.events.models import GridEvent
 
-from .models import ActivityKind, MonthlyActivity
+from ..models import ActivityKind, MonthlyActivity
 
 COLUMNS = ("region_code", "parent_code", "month", "kind", "count", "flagged", "refreshed_at")
 

@@ -11,8 +11,8 @@ from rest_framework import serializers
 from governance.api.fields import ScopedSlugRelatedField
 from grids.models import Region
 
-from ..choices import CycleKind, Source
-from ..models import AnnualResult, Cycle, Indicator, IndicatorResult, UnitResult, WeightProfile
+from ...choices import CycleKind, Source
+from ...models import AnnualResult, Cycle, Indicator, IndicatorResult, UnitResult, WeightProfile
 
 
 # "kind" and "source" already name other choice sets in the API (departments, mediation

@@ -10,7 +10,6 @@ again; its refusals answer {"detail", "fields"}.
 
 from __future__ import annotations
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy
@@ -22,17 +21,15 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
-from governance.api.filters import id_filter, year_filter
 from governance.api.permissions import RoleCapability
 from governance.pdf_fonts import pdf_response
-from grids.choices import Level
 from grids.events.api.views import PassthroughNegotiation, drf_error
-from grids.filtersets import SubtreeFilter
 
-from .. import catalogue, services
-from ..choices import CycleKind, CycleStatus, Grade
-from ..models import AnnualResult, Cycle, Indicator, UnitResult, WeightProfile
-from ..results import (
+from ... import catalogue, services
+from ...choices import CycleKind
+from ...filtersets import AnnualResultFilterSet, CycleFilterSet, UnitResultFilterSet
+from ...models import AnnualResult, Cycle, Indicator, UnitResult, WeightProfile
+from ...selectors.results import (
     blocking_for,
     counts_comparable,
     fmt_count,
@@ -43,7 +40,7 @@ from ..results import (
     trace_blocks,
     trace_check,
 )
-from .serializers import (
+from ..serializers.results import (
     AnnualResultSerializer,
     BlockingItemSerializer,
     CatalogueValidationSerializer,
@@ -65,9 +62,6 @@ def service_error(exc: DjangoValidationError):
     if getattr(exc, "code", None) == "forbidden":
         return PermissionDenied(" ".join(exc.messages))
     return drf_error(exc, detail_from_messages=True)
-
-
-# --- Catalogue -------------------------------------------------------------------------------------------
 
 
 class CatalogueViewSet(viewsets.ReadOnlyModelViewSet):
@@ -105,20 +99,6 @@ class CatalogueViewSet(viewsets.ReadOnlyModelViewSet):
             "nature_split": result.nature_split,
         }
         return Response(CatalogueValidationSerializer(data).data)
-
-
-# --- Cycles ----------------------------------------------------------------------------------------------
-
-
-class CycleFilterSet(django_filters.FilterSet):
-    under = SubtreeFilter(field_name="region_code")
-    kind = django_filters.ChoiceFilter(choices=CycleKind.choices)
-    status = django_filters.ChoiceFilter(choices=CycleStatus.choices)
-    year = year_filter()
-
-    class Meta:
-        model = Cycle
-        fields = ["under", "kind", "status", "year", "quarter"]
 
 
 class CycleViewSet(ScopedModelViewSet):
@@ -217,8 +197,8 @@ class CycleViewSet(ScopedModelViewSet):
     def report_bundle(self, request, pk=None):
         """The ZIP of every unit's diagnostic report under the caller's region: POST starts (or
         restarts) the Celery job, GET shows its progress (`download` once done)."""
-        from ..models import ReportBundle
-        from ..reports import bundle_payload, bundle_region, request_bundle
+        from ...models import ReportBundle
+        from ...services.reports import bundle_payload, bundle_region, request_bundle
 
         cycle = self.get_object()
         if request.method == "POST":
@@ -311,20 +291,6 @@ class CycleViewSet(ScopedModelViewSet):
         )
 
 
-# --- Results ---------------------------------------------------------------------------------------------
-
-
-class UnitResultFilterSet(django_filters.FilterSet):
-    under = SubtreeFilter(field_name="region_code")
-    cycle = id_filter(field_name="cycle_id")
-    level = django_filters.TypedChoiceFilter(choices=Level.choices, coerce=int)
-    parent_code = django_filters.CharFilter()
-
-    class Meta:
-        model = UnitResult
-        fields = ["cycle", "level", "parent_code", "under", "profile"]
-
-
 class VisibleCycleMixin:
     """Results only of cycles the caller may see (spot-check hiding), on top of the region scope."""
 
@@ -353,7 +319,7 @@ class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def report(self, request, pk=None):
         """绩效诊断报告 (PDF) of this unit in its cycle."""
-        from ..reports import report_for
+        from ...services.reports import report_for
 
         unit = self.get_object()
         cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=unit.cycle_id)
@@ -363,19 +329,11 @@ class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def notice(self, request, pk=None):
         """整改通知书 (PDF) of this unit, once the cycle is published and the unit has problem items."""
-        from ..reports import notice_for
+        from ...services.reports import notice_for
 
         unit = self.get_object()
         cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=unit.cycle_id)
         return pdf_response(notice_for(cycle, unit.region), f"notice-{cycle.pk}-{unit.region_code}.pdf")
-
-
-class AnnualResultFilterSet(UnitResultFilterSet):
-    grade = django_filters.ChoiceFilter(choices=Grade.choices)
-
-    class Meta:
-        model = AnnualResult
-        fields = ["cycle", "level", "parent_code", "under", "grade"]
 
 
 class AnnualResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):

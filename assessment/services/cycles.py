@@ -30,9 +30,9 @@ from grids.choices import Level
 from grids.events.sla import nth_working_day_after
 from grids.models import Region
 
-from . import catalogue
-from .choices import CycleKind, CycleStatus, LineStatus
-from .models import (
+from .. import catalogue
+from ..choices import CycleKind, CycleStatus, LineStatus
+from ..models import (
     AssessorScore,
     Cycle,
     IndicatorResult,
@@ -41,7 +41,7 @@ from .models import (
     ScoreReview,
     ToleranceClaim,
 )
-from .periods import period_for
+from ..periods import period_for
 
 SAMPLE_SHARE = Decimal("0.2")
 RECTIFY_BELOW = Decimal("0.6")
@@ -159,7 +159,7 @@ def set_check_date(cycle: Cycle, *, user: User, check_date: dt.date) -> Cycle:
 
 def start_run(cycle: Cycle, *, user: User | None = None) -> Cycle:
     """Queue a (re-)computation on the Celery worker; returns at once."""
-    from .tasks import run_cycle_task
+    from ..tasks import run_cycle_task
 
     _may(user, "assessment.run", cycle.region_code)
     with transaction.atomic():
@@ -189,8 +189,8 @@ def progress_recorder(cycle_id: int):
 def run_cycle(cycle_id: int, progress=None):
     """The worker's side: freeze the catalogue version, compute, store (see engine.run), then
     run the data-credibility checks over the cycle's period (they never change a score)."""
+    from ..engine.run import compute_cycle
     from .credibility import run_checks
-    from .engine.run import compute_cycle
 
     cycle = Cycle.objects.select_related("root").get(pk=cycle_id)
     if cycle.is_frozen:
@@ -349,7 +349,7 @@ def _open_rectifications(cycle: Cycle, published_on: dt.date) -> None:
 def start_due_cycles(today: dt.date | None = None) -> list[int]:
     """Create and start every cycle whose scheduled start (the 10th day after its period) has
     come, for each top-level region; cycles that already exist are left alone."""
-    from .periods import due_periods
+    from ..periods import due_periods
 
     today = today or timezone.localdate()
     started = []
