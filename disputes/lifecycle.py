@@ -11,21 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from grids.choices import LimitUnit
 from grids.sla import Limit, add_limit
 
 from .choices import CaseOutcome, CaseStatus, Referral
-from .transitions import TRANSITIONS
+from .transitions import TRANSITIONS, CaseError
 
 CONCLUSION_DAYS = 30
 WARNING_DAYS = 20
-
-
-class CaseError(ValidationError):
-    """A refused step: wrong state, wrong actor or missing input."""
 
 
 @dataclass

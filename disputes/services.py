@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from governance import personal_data
 from governance.choices import Role
 from governance.models import User
-from governance.scoping import in_jurisdiction
+from governance.transitions import may_act as may_act_on
 from governance.uploads import check_upload_field
 from grids.choices import Level
 from grids.sla import END_OF_DAY, nth_working_day_after
@@ -35,7 +35,7 @@ from .models import (
     MediationSession,
     Party,
 )
-from .transitions import TRANSITIONS
+from .transitions import CASES, case_handler
 from .validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 
 CONFIRMATION_WORKING_DAYS = 7
@@ -55,29 +55,15 @@ def _record(case: Case, action: str, before: str, user: User | None, note: str =
 
 
 def may_act(user: User, case: Case) -> bool:
-    """Mediators of the case's organisation and centre/committee staff whose jurisdiction holds it."""
-    if user.is_superuser:
-        return True
-    if user.role == Role.MEDIATOR:
-        return user.mediation_org_id == case.organisation_id
-    return user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF) and in_jurisdiction(user, case.region_code)
-
-
-ASSIGNED_ONLY = {"agree", "fail"}  # a mediator concludes only the cases assigned to them
+    """Whether the user handles this case at all (records that change no state: parties, sessions,
+    follow-ups, confirmation): the case-handler rule of disputes.transitions."""
+    return may_act_on(user, "case.handle", case_handler, case)
 
 
 def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
-    transition = TRANSITIONS[name]
+    """Lock the row and check the move on it (disputes.transitions.CASES: state, then actor)."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.status not in transition.sources:
-        raise CaseError(
-            _("案件当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"status": locked.get_status_display(), "action": transition.label},
-            code="illegal_transition",
-        )
-    assigned_elsewhere = name in ASSIGNED_ONLY and user.role == Role.MEDIATOR and locked.mediator_id != user.pk
-    if not may_act(user, locked) or (assigned_elsewhere and not user.is_superuser):
-        raise CaseError(_("您无权对该案件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
+    CASES.check(user, locked, name)
     return locked, locked.status
 
 

@@ -40,7 +40,7 @@ from . import services as svc
 from .choices import CaseStatus, DisputeType, RiskLevel
 from .forms import RECORD_FORMS, TRANSITION_FORMS, CaseRegisterForm, action_form
 from .models import Agreement, Case, CaseSupervision, JudicialConfirmation, MediationOrganisation, MediationSession
-from .transitions import TRANSITIONS, allowed_from
+from .transitions import CASES, TRANSITIONS
 
 PAGE_SIZE = 50
 CASE_ROLES = frozenset({Role.MEDIATOR, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF})
@@ -312,7 +312,7 @@ def available_actions(user, case: Case) -> tuple[list[str], list[str]]:
     """The transitions and the records this user may perform on this case now."""
     if not svc.may_act(user, case):
         return [], []
-    transitions = sorted((t.name for t in allowed_from(case.status)), key=ORDER.index)
+    transitions = sorted(CASES.allowed_names(user, case), key=ORDER.index)
     records = []
     if case.status in PARTY_STATES:
         records.append("party")

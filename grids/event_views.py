@@ -55,9 +55,9 @@ from .event_forms import (
 )
 from .filtersets import EventFilterSet
 from .models import EventAttachment, EventDispatch, GridEvent, Notification, Region, Supervision, VisitRecord
-from .services.events import actor_kinds, event_attach, event_file, transition
+from .services.events import event_attach, event_file, transition
 from .sla import clock_state
-from .transitions import TRANSITIONS, allowed_from
+from .transitions import EVENTS, TRANSITIONS
 
 PAGE_SIZE = 50
 QUEUE_ROLES = frozenset({Role.CENTRE_STAFF, Role.GRID_LEADER, Role.COMMITTEE_STAFF})
@@ -381,6 +381,8 @@ def department_queue(request):
         my_pending=Exists(pending),
     )
     context = _filter_context(request, base, with_department=False, first=("-my_pending",))
+    for event in context["page_obj"].object_list:
+        event.allowed = EVENTS.allowed_names(user, event)  # the row's buttons (签收)
     context["can_export"] = user.can("event.export")
     context["department"] = user.department
     context["dispatch_states"] = dict(DispatchState.choices)
@@ -401,16 +403,9 @@ ACTION_ORDER = [
 
 
 def available_transitions(user, event: GridEvent):
-    """The transitions this user may perform on this event now (state machine × actor kinds)."""
-    kinds = actor_kinds(user, event)
-    result = []
-    for t in allowed_from(event.status):
-        acting = kinds & t.actors
-        if t.name == "resolve" and acting == {"worker"} and not event.self_handled:
-            acting = set()  # a grid worker resolves only what was left to them (自办)
-        if acting:
-            result.append(t)
-    return sorted(result, key=lambda t: ACTION_ORDER.index(t.name) if t.name in ACTION_ORDER else 99)
+    """The transitions this user may perform on this event now (grids.transitions.EVENTS), in page order."""
+    allowed = EVENTS.allowed_transitions(user, event)
+    return sorted(allowed, key=lambda t: ACTION_ORDER.index(t.name) if t.name in ACTION_ORDER else 99)
 
 
 def _detail_queryset(user):

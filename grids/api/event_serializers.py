@@ -26,9 +26,8 @@ from governance.models import Department
 from ..choices import AttachmentStage, EventSource, EventStatus, Feedback, Level, Urgency
 from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region, VisitRecord
 from ..selectors import dispatch_departments
-from ..services.events import actor_kinds
 from ..sla import clock_state
-from ..transitions import TRANSITIONS, allowed_from
+from ..transitions import EVENTS, TRANSITIONS
 
 phone_validator = RegexValidator(r"^\+?[0-9][0-9 \-]{4,19}$", _("请输入有效的联系电话（数字，可含空格或短横线）。"))
 
@@ -57,21 +56,8 @@ def masked_phone(event: GridEvent) -> str:
 
 
 def allowed_actions(event: GridEvent, user) -> list[str]:
-    """The transitions open from the event's state that this user may perform (the same
-    rules as grids.services.events._check: actor kinds, and a worker resolves only 自办)."""
-    if user is None or not user.is_authenticated:
-        return []
-    kinds = actor_kinds(user, event)
-    names = []
-    for transition in allowed_from(event.status):
-        roles = kinds & transition.actors
-        if transition.name == "resolve" and roles == {"worker"} and not event.self_handled:
-            continue
-        if transition.name == "escalate" and event.handling_level <= Level.PROVINCE:
-            continue
-        if roles:
-            names.append(transition.name)
-    return names
+    """The transitions this user may perform on the event now (grids.transitions.EVENTS)."""
+    return EVENTS.allowed_names(user, event)
 
 
 def event_clocks(event: GridEvent, now=None) -> dict[str, str]:

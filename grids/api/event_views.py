@@ -35,8 +35,8 @@ from governance.api.base import ScopedModelViewSet
 from ..choices import OPEN_STATUSES
 from ..filtersets import EventFilterSet
 from ..models import EventAttachment, EventDispatch, EventHistory, GridEvent, VisitRecord
-from ..services.events import TRANSITION_SERVICES, actor_kinds, event_attach, event_file, transition
-from ..transitions import TRANSITIONS
+from ..services.events import TRANSITION_SERVICES, event_attach, event_file, transition
+from ..transitions import TRANSITIONS, plays_a_part
 from .event_serializers import (
     AttachmentUploadSerializer,
     EventAttachmentSerializer,
@@ -257,7 +257,7 @@ class EventViewSet(ScopedModelViewSet):
             return Response(EventAttachmentSerializer(event.attachments.all(), many=True, context=context).data)
         if event.status not in OPEN_STATUSES:
             raise PermissionDenied(_("事件已结束，不能再上传附件。"))
-        if event.reporter_id != request.user.pk and not actor_kinds(request.user, event):
+        if event.reporter_id != request.user.pk and not plays_a_part(request.user, event):
             raise PermissionDenied(_("您无权为该事件上传附件。"))
         body = AttachmentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)

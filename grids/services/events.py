@@ -1,7 +1,7 @@
 """Writes to grid events: filing, every transition of the state machine, attachments, merging.
 
-Each transition locks the event row, checks the table in grids/transitions.py and who is
-acting, writes the event (its audit entry comes from AuditedModel) and one EventHistory
+Each transition locks the event row, asks grids.transitions.EVENTS whether this user may take it
+(the one place that decides; pages, API and templates ask the same machine), writes the event (its audit entry comes from AuditedModel) and one EventHistory
 row in the same transaction, and queues notifications and webhooks with on_commit.
 """
 
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import personal_data
-from governance.choices import Role
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
@@ -45,45 +44,10 @@ from ..models import (
     WithdrawnResolution,
 )
 from ..sla import add_limit, limits_for
-from ..transitions import TRANSITIONS, Transition
+from ..transitions import EVENTS, Transition
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_DISTANCE_M = 100
-
-
-# --- Who is acting ---------------------------------------------------------------------------
-
-
-def actor_kinds(user: User, event: GridEvent) -> set[str]:
-    """The parts of the state-machine table this user may play on this event."""
-    if user.is_superuser:
-        return {"centre", "department", "worker"}
-    kinds: set[str] = set()
-    region_code = user.region.code if user.region_id else ""
-    inside = bool(region_code) and event.region_code.startswith(region_code)
-    # Centre staff act at the level that holds the event, or above it (a higher centre may take over).
-    holds = bool(region_code) and event.handling_region_code().startswith(region_code)
-    if user.role in (Role.CENTRE_STAFF, Role.GRID_LEADER) and holds:
-        kinds.add("centre")
-    if user.role == Role.GRID_WORKER and inside:
-        kinds.add("worker")
-    if user.role == Role.DEPARTMENT_HANDLER and event.lead_department_id == user.department_id:
-        kinds.add("department")
-    return kinds
-
-
-def _check(event: GridEvent, transition: Transition, user: User) -> None:
-    if event.status not in transition.sources:
-        raise TransitionError(
-            _("事件当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"status": event.get_status_display(), "action": transition.label},
-            code="illegal_transition",
-        )
-    kinds = actor_kinds(user, event) & transition.actors
-    if transition.name == "resolve" and kinds == {"worker"} and not event.self_handled:
-        kinds = set()  # a grid worker resolves only what was left to them (自办)
-    if not kinds:
-        raise TransitionError(_("您无权对该事件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
 
 
 def _actor_name(user: User | None) -> str:
@@ -260,9 +224,9 @@ def event_attach(
 
 
 def _begin(event: GridEvent, name: str, user: User) -> tuple[GridEvent, Transition, str]:
-    transition = TRANSITIONS[name]
+    """Lock the row and check the move on it (grids.transitions.EVENTS: state, actor, conditions)."""
     locked = _locked(event)
-    _check(locked, transition, user)
+    transition = EVENTS.check(user, locked, name)
     return locked, transition, locked.status
 
 
