@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import personal_data
+from governance import audit, personal_data
 from governance.choices import Role
 from governance.models import User
 from governance.transitions import may_act as may_act_on
@@ -305,10 +305,11 @@ def same_parties(parties):
 
 
 def _step(case: Case, name: str, user: User, **inputs) -> Case:
-    """Lock, check, apply the step's effects (disputes.lifecycle) now, save and record."""
+    """Lock, check, apply the step's effects (disputes.lifecycle) now, save with its audit entry
+    (governance.audit.save_and_record, naming the transition) and record the history row."""
     case, before = _begin(case, name, user)
     step = lifecycle.apply(case, name, at=timezone.now(), **inputs)
-    case.save(update_fields=[*step.fields, "status", "updated_at"])
+    audit.save_and_record(case, transition=name, update_fields=[*step.fields, "status", "updated_at"])
     if step.transfer:
         CaseTransfer.objects.create(case=case, **step.transfer)
     _record(case, name, before, user, step.note, **step.data)

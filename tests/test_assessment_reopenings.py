@@ -63,6 +63,7 @@ from grids.models import EventCategory, GridEvent, Region, WithdrawnResolution
 from grids.services import events
 from tests.factories import RegionFactory, UserFactory
 
+from .factories import arrange
 from .test_assessment_rules import check_line, half_year
 from .test_interchange import HEADER
 from .test_interchange import run as run_import
@@ -429,7 +430,7 @@ def test_the_back_fill_rebuilds_from_the_history_what_the_steps_wrote(played):
     written = stored()
     WithdrawnResolution.objects.all().delete()
     CaseTransfer.objects.all().delete()
-    Case.objects.update(transferred_at=None)
+    arrange(Case.objects, transferred_at=None)
     import_module("grids.migrations.0008_withdrawn_resolutions").backfill(apps, None)
     import_module("disputes.migrations.0005_case_transfers").backfill(apps, None)
     assert stored() == written

@@ -1,7 +1,8 @@
 """Writes to grid events: filing, every transition of the state machine, attachments, merging.
 
 Each transition locks the event row, asks grids.transitions.EVENTS whether this user may take it
-(the one place that decides; pages, API and templates ask the same machine), writes the event (its audit entry comes from AuditedModel) and one EventHistory
+(the one place that decides; pages, API and templates ask the same machine), writes the event
+with its audit entry (governance.audit.save_and_record, naming the transition) and one EventHistory
 row in the same transaction, and queues notifications and webhooks with on_commit.
 """
 
@@ -18,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import personal_data
+from governance import audit, personal_data
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
@@ -233,7 +234,7 @@ def _begin(event: GridEvent, name: str, user: User) -> tuple[GridEvent, Transiti
 def _finish(
     event: GridEvent, name: str, from_status: str, user: User, fields: list[str], note: str = "", departments=(), **data
 ):
-    event.save(update_fields=[*fields, "status", "updated_at"])
+    audit.save_and_record(event, transition=name, update_fields=[*fields, "status", "updated_at"])
     history = _record(event, name, from_status, user, note, **data)
     _after_commit(event, history, departments)
     return event
@@ -249,15 +250,18 @@ def _respond(event: GridEvent, now: dt.datetime) -> list[str]:
 class RowDispatches:
     """The dispatch rows of a locked event, for grids.lifecycle."""
 
-    def __init__(self, event: GridEvent):
+    def __init__(self, event: GridEvent, transition: str):
         self.event = event
         self.open = EventDispatch.objects.filter(event=event)
+        self.reason = f"event {event.pk}: {transition}"  # the bulk audit entry of closed dispatches
 
     def close_open(self) -> None:
-        self.open.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(state=DispatchState.CLOSED)
+        self.open.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).audited_update(
+            reason=self.reason, state=DispatchState.CLOSED
+        )
 
     def close_pending(self) -> None:
-        self.open.filter(state=DispatchState.PENDING).update(state=DispatchState.CLOSED)
+        self.open.filter(state=DispatchState.PENDING).audited_update(reason=self.reason, state=DispatchState.CLOSED)
 
     def add(self, department: Department, role: str, at: dt.datetime) -> None:
         EventDispatch.objects.create(event=self.event, department=department, role=role, dispatched_at=at)
@@ -272,7 +276,7 @@ class RowDispatches:
 def _step(event: GridEvent, name: str, user: User, **inputs) -> GridEvent:
     """Lock, check, apply the step's effects (grids.lifecycle) now, save, record, notify on commit."""
     event, _t, before = _begin(event, name, user)
-    step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event), **inputs)
+    step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event, name), **inputs)
     if step.withdrawn:
         WithdrawnResolution.objects.create(event=event, **step.withdrawn)
     return _finish(event, name, before, user, step.fields, step.note, departments=step.departments, **step.data)
@@ -384,7 +388,7 @@ def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: s
         origin_event=event,
         **case_fields,
     )
-    step = lifecycle.apply(event, "convert", at=timezone.now(), dispatches=RowDispatches(event), note=note)
+    step = lifecycle.apply(event, "convert", at=timezone.now(), dispatches=RowDispatches(event, "convert"), note=note)
     return _finish(event, "convert", before, user, step.fields, note, case=case.pk, case_number=case.number)
 
 
