@@ -33,12 +33,12 @@ from governance.choices import AuditAction, Role
 from governance.models import User
 from grids.event_views import apply_errors
 from grids.models import GridEvent
-from grids.sla import clock_state
 
 from . import pdf
 from . import services as svc
 from .choices import CaseStatus, DisputeType, RiskLevel
 from .forms import RECORD_FORMS, TRANSITION_FORMS, CaseRegisterForm, action_form
+from .lifecycle import case_clock_state
 from .models import Agreement, Case, CaseSupervision, JudicialConfirmation, MediationOrganisation, MediationSession
 from .transitions import CASES, TRANSITIONS
 
@@ -110,9 +110,7 @@ class CaseClock:
 def case_clock(case: Case, now: dt.datetime) -> CaseClock:
     if case.accepted_at is None or case.conclusion_deadline is None:
         return CaseClock("none")
-    state = clock_state(case.accepted_at, case.conclusion_deadline, case.concluded_at, now)
-    if state == "ok" and case.conclusion_warn_at and now >= case.conclusion_warn_at:
-        state = "amber"  # SPEC §4: amber from day 20, not at 80 % of the limit
+    state = case_clock_state(case, now)
     deadline_day = timezone.localtime(case.conclusion_deadline).date()
     moment = timezone.localtime(case.concluded_at or now).date()
     days = (moment - deadline_day).days if state == "red" else (deadline_day - moment).days

@@ -56,7 +56,7 @@ from .event_forms import (
 from .filtersets import EventFilterSet
 from .models import EventAttachment, EventDispatch, GridEvent, Notification, Region, Supervision, VisitRecord
 from .services.events import event_attach, event_file, transition
-from .sla import clock_state
+from .sla import clock_state, current_clock, event_clocks, overdue_q
 from .transitions import EVENTS, TRANSITIONS
 
 PAGE_SIZE = 50
@@ -97,32 +97,11 @@ class Clock:
 
 
 def event_clock(event: GridEvent, now: dt.datetime) -> Clock:
-    status = event.status
-    if status == EventStatus.REPORTED and event.responded_at is None:
-        return Clock(
-            clock_state(event.reported_at, event.respond_deadline, None, now),
-            DeadlineKind.RESPOND,
-            event.respond_deadline,
-        )
-    if status in UNRESOLVED_STATUSES:
-        return Clock(
-            clock_state(event.reported_at, event.resolve_deadline, None, now),
-            DeadlineKind.RESOLVE,
-            event.resolve_deadline,
-        )
-    if status in (EventStatus.RESOLVED, EventStatus.VERIFIED):
-        return Clock(
-            clock_state(event.resolved_at, event.feedback_deadline, None, now),
-            DeadlineKind.FEEDBACK,
-            event.feedback_deadline,
-        )
-    if status in (EventStatus.FEEDBACK, EventStatus.CLOSED) and event.resolved_at:
-        return Clock(
-            clock_state(event.reported_at, event.resolve_deadline, event.resolved_at, now),
-            DeadlineKind.RESOLVE,
-            event.resolve_deadline,
-        )
-    return Clock("none")
+    """The limit that matters now and its state (grids.sla.current_clock, event_clocks)."""
+    kind = current_clock(event)
+    if not kind:
+        return Clock("none")
+    return Clock(event_clocks(event, now)[kind], kind, getattr(event, f"{kind}_deadline"))
 
 
 def with_clocks(events, now: dt.datetime | None = None) -> list[GridEvent]:
@@ -298,11 +277,7 @@ def _filter_context(request, base, *, with_department: bool, first: tuple[str, .
     count_data.pop("status", None)
     count_base = EventFilterSet(count_data or None, queryset=GridEvent.objects.restrict(user), request=request)
     now = timezone.now()
-    rows = (
-        count_base.qs.order_by()
-        .values("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(resolve_deadline__lt=now)))
-    )
+    rows = count_base.qs.order_by().values("status").annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(now)))
     by_status = {row["status"]: row for row in rows}
     status_counts = [
         (value, label, by_status[value]["n"]) for value, label in EventStatus.choices if value in by_status
@@ -628,10 +603,11 @@ class LedgerRows:
             phone = personal_data.mask_phone(personal_data.decrypt(e["contact_phone"]))
         except ValueError:
             phone = ""
-        if e["status"] in UNRESOLVED_STATUSES:
-            timing = self.timing["overdue_open" if e["resolve_deadline"] < self.now else "open"]
-        elif e["resolved_at"]:
-            timing = self.timing["overdue_done" if e["resolved_at"] > e["resolve_deadline"] else "done"]
+        unresolved = e["status"] in UNRESOLVED_STATUSES
+        if unresolved or e["resolved_at"]:
+            done_at = None if unresolved else e["resolved_at"]
+            late = clock_state(e["reported_at"], e["resolve_deadline"], done_at, self.now) == "red"
+            timing = self.timing[("overdue_" if late else "") + ("open" if unresolved else "done")]
         else:
             timing = ""
         return [
@@ -753,16 +729,14 @@ def event_card(user) -> dict | None:
     now = timezone.now()
     counts = {
         "open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        "overdue": Count("pk", filter=Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=now)),
+        "overdue": Count("pk", filter=overdue_q(now)),
     }
     events = GridEvent.objects.restrict(user)
     if user.role == Role.GRID_WORKER:
         # Own reports (open / overdue) and what waits for the worker on site in their grids.
         card = {"kind": "worker", "url": reverse("events:mine"), "new_url": reverse("events:event-new")}
         counts["open"] = Count("pk", filter=Q(status__in=OPEN_STATUSES, reporter=user))
-        counts["overdue"] = Count(
-            "pk", filter=Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=now, reporter=user)
-        )
+        counts["overdue"] = Count("pk", filter=overdue_q(now) & Q(reporter=user))
         counts["todo"] = Count(
             "pk",
             filter=Q(status=EventStatus.HANDLING, self_handled=True)

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.api.filters import id_filter
 
-from .choices import UNRESOLVED_STATUSES, EventSource, EventStatus, GridType, Level, SizingFlag, Terrain, Urgency
+from .choices import EventSource, EventStatus, GridType, Level, SizingFlag, Terrain, Urgency
 from .models import GridEvent, Region, sizing_conditions
+from .sla import overdue_q
 
 code_validator = RegexValidator(r"^\d{2,15}$", _("请输入2至15位数字的区划代码。"))
 
@@ -84,7 +85,7 @@ class EventFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         from django.utils import timezone
 
-        overdue = Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=timezone.now())
+        overdue = overdue_q(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def search(self, queryset, name, value):

@@ -10,7 +10,6 @@ and details show the stored masked forms, and the plain values come only from th
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -22,7 +21,6 @@ from governance.choices import Role
 from governance.models import Department
 from governance.uploads import check_upload
 from grids.models import Region
-from grids.sla import clock_state
 
 from ..choices import (
     ConfirmationDecision,
@@ -35,6 +33,7 @@ from ..choices import (
     RiskLevel,
     Satisfaction,
 )
+from ..lifecycle import case_clock_state
 from ..models import (
     Agreement,
     Case,
@@ -68,15 +67,6 @@ def action_label(name: str) -> str:
 def allowed_actions(case: Case, user) -> list[str]:
     """The transitions this user may perform on the case now (disputes.transitions.CASES; no query)."""
     return CASES.allowed_names(user, case)
-
-
-def case_clock(case: Case, now=None) -> str:
-    """ok | amber | red | done | none for the 30-day limit; amber from day 20 (conclusion_warn_at)."""
-    now = now or timezone.now()
-    state = clock_state(case.accepted_at, case.conclusion_deadline, case.concluded_at, now)
-    if state == "ok" and case.conclusion_warn_at and now >= case.conclusion_warn_at:
-        return "amber"
-    return state
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -273,7 +263,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "enum": ["ok", "amber", "red", "done", "none"]})
     def get_clock(self, case: Case) -> str:
-        return case_clock(case, self.context.get("now"))
+        return case_clock_state(case, self.context.get("now"))
 
     def get_allowed_actions(self, case: Case) -> list[str]:
         request = self.context.get("request")

@@ -23,19 +23,16 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.choices import Role
 from governance.models import Department
 
-from ..choices import AttachmentStage, EventSource, EventStatus, Feedback, Level, Urgency
+from ..choices import AttachmentStage, EventSource, Feedback, Level, Urgency
 from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region, VisitRecord
 from ..selectors import dispatch_departments
-from ..sla import clock_state
+from ..sla import event_clocks
 from ..transitions import EVENTS, TRANSITIONS
 
 phone_validator = RegexValidator(r"^\+?[0-9][0-9 \-]{4,19}$", _("请输入有效的联系电话（数字，可含空格或短横线）。"))
 
 # History actions that are not transitions of the table.
 EXTRA_ACTION_LABELS = {"report": _("上报"), "absorb": _("并入重复事件")}
-
-# Ended without being dealt with: their clocks no longer run.
-STOPPED_STATUSES = frozenset({EventStatus.RETURNED, EventStatus.MERGED, EventStatus.CONVERTED})
 
 # Roles whose events come from their own patrol when they do not name a source.
 PATROL_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER)
@@ -58,24 +55,6 @@ def masked_phone(event: GridEvent) -> str:
 def allowed_actions(event: GridEvent, user) -> list[str]:
     """The transitions this user may perform on the event now (grids.transitions.EVENTS)."""
     return EVENTS.allowed_names(user, event)
-
-
-def event_clocks(event: GridEvent, now=None) -> dict[str, str]:
-    """ok | amber | red | done | none for the three limits. A limit that was never met on an
-    event that no longer runs (returned, merged, converted) is 'none': nobody owes it any more."""
-    now = now or timezone.now()
-    stopped = event.status in STOPPED_STATUSES
-
-    def state(start, deadline, done_at):
-        if stopped and done_at is None:
-            return "none"
-        return clock_state(start, deadline, done_at, now)
-
-    return {
-        "respond": state(event.reported_at, event.respond_deadline, event.responded_at),
-        "resolve": state(event.reported_at, event.resolve_deadline, event.resolved_at),
-        "feedback": state(event.resolved_at, event.feedback_deadline, event.feedback_at),
-    }
 
 
 # --- Reading ---------------------------------------------------------------------------------
