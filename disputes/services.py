@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from governance.models import User
 from governance.transitions import may_act as may_act_on
 from governance.uploads import check_upload_field
 from grids.choices import Level
+from grids.conversion import LinkedCase
 from grids.sla import END_OF_DAY, nth_working_day_after
 
 from . import lifecycle
@@ -65,6 +67,19 @@ def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
     locked = Case.objects.select_for_update().get(pk=case.pk)
     CASES.check(user, locked, name)
     return locked, locked.status
+
+
+def linked_case(event) -> LinkedCase | None:
+    """The case registered from a converted grid event, as the event's page and API show it."""
+    case = Case.objects.select_related("organisation").filter(origin_event=event).first()
+    if case is None:
+        return None
+    return LinkedCase(
+        number=case.number,
+        organisation=case.organisation.name,
+        status=str(case.get_status_display()),
+        url=reverse("disputes:detail", args=[case.pk]),
+    )
 
 
 def mass_and_risk(people_on_largest_side: int, risk_level: int) -> tuple[bool, int]:

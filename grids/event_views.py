@@ -45,6 +45,7 @@ from .choices import (
     Level,
     Urgency,
 )
+from .conversion import conversion
 from .event_forms import (
     TRANSITION_FORMS,
     EventFileForm,
@@ -444,11 +445,10 @@ def _detail_context(request, event: GridEvent, *, bound=None, revealed_phone: st
 
 
 def _mediation_case(event: GridEvent):
-    from disputes.models import Case
-
+    """The case registered from a converted event (grids.conversion: number, organisation, status, url)."""
     if event.status != "converted":
         return None
-    return Case.objects.select_related("organisation").filter(origin_event=event).first()
+    return conversion().linked(event)
 
 
 def _back_url(user) -> str:

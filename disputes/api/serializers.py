@@ -455,3 +455,20 @@ class ConfirmationDecideSerializer(serializers.Serializer):
 
 class RevealSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+# --- Converting a grid event (grids.conversion) ---------------------------------------------------
+
+
+def convert_api_fields() -> dict[str, serializers.Field]:
+    """What an event's transition body accepts for 转矛盾纠纷 (POST /events/<id>/convert/)."""
+    return {
+        "organisation": ScopedPrimaryKeyRelatedField(
+            queryset=MediationOrganisation.objects.filter(is_active=True),
+            required=False,
+            help_text=_("转矛盾纠纷：调解组织ID"),
+        ),
+        "dispute_type": serializers.ChoiceField(
+            choices=DisputeType.choices, required=False, help_text=_("转矛盾纠纷：纠纷类型")
+        ),
+    }

@@ -16,14 +16,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from disputes.choices import DisputeType
-from disputes.models import MediationOrganisation
 from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
 from governance.models import Department
 
 from ..choices import AttachmentStage, EventSource, Feedback, Level, Urgency
+from ..conversion import conversion
 from ..models import EventAttachment, EventCategory, EventDispatch, EventHistory, GridEvent, Region, VisitRecord
 from ..selectors import dispatch_departments
 from ..sla import event_clocks
@@ -203,9 +202,8 @@ class EventDetailSerializer(EventSerializer):
         read_only_fields = fields
 
     def get_mediation_case(self, event) -> str | None:
-        from disputes.models import Case
-
-        return Case.objects.filter(origin_event=event).values_list("number", flat=True).first()
+        linked = conversion().linked(event)
+        return linked.number if linked else None
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -274,14 +272,11 @@ class TransitionSerializer(serializers.Serializer):
         help_text=_("协办部门ID列表"),
     )
     into = ScopedPrimaryKeyRelatedField(queryset=GridEvent.objects.all(), required=False, help_text=_("合并目标事件ID"))
-    organisation = ScopedPrimaryKeyRelatedField(
-        queryset=MediationOrganisation.objects.filter(is_active=True),
-        required=False,
-        help_text=_("转矛盾纠纷：调解组织ID"),
-    )
-    dispute_type = serializers.ChoiceField(
-        choices=DisputeType.choices, required=False, help_text=_("转矛盾纠纷：纠纷类型")
-    )
+
+    def get_fields(self):
+        """The fields above, and what a conversion needs (organisation, dispute_type), declared by the
+        app that takes converted events (grids.conversion)."""
+        return {**super().get_fields(), **conversion().api_fields()}
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

@@ -34,6 +34,7 @@ from ..choices import (
     EventStatus,
     Level,
 )
+from ..conversion import conversion
 from ..lifecycle import TransitionError
 from ..models import (
     EventAttachment,
@@ -374,11 +375,10 @@ def event_merge(*, event: GridEvent, into: GridEvent, user: User) -> GridEvent:
 
 @transaction.atomic
 def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: str, note: str = "", **case_fields):
-    """转矛盾纠纷: register a mediation case at `organisation` that links back to this event."""
-    from disputes.services import case_register
-
+    """转矛盾纠纷: register a mediation case at `organisation` that links back to this event (through
+    the app registered in grids.conversion: events never import the cases above them)."""
     event, _t, before = _begin(event, "convert", user)
-    case = case_register(
+    case = conversion().register(
         user=user,
         organisation=organisation,
         origin_region=event.region,
