@@ -9,4 +9,31 @@ class DisputesConfig(AppConfig):
     verbose_name = _("矛盾纠纷调解")
 
     def ready(self) -> None:
+        from grids.events.conversion import ConversionTarget, register_conversion
+
         from . import interchange  # noqa: F401  (the interchange's record types)
+
+        def form_fields(user):
+            from .forms import convert_form_fields
+
+            return convert_form_fields(user)
+
+        def api_fields():
+            from .api.serializers import convert_api_fields
+
+            return convert_api_fields()
+
+        def register(**fields):
+            from .services import case_register
+
+            return case_register(**fields)
+
+        def linked(event):
+            from .services import linked_case
+
+            return linked_case(event)
+
+        # Grid events are converted into mediation cases here (events never import disputes).
+        register_conversion(
+            ConversionTarget(register=register, form_fields=form_fields, api_fields=api_fields, linked=linked)
+        )
