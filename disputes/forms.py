@@ -8,10 +8,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from governance.choices import Role
 from governance.models import User
-from governance.uploads import check_upload
+from governance.uploads import UploadField, upload_help
 from grids.choices import CODE_LENGTH, Level
 from grids.event_forms import EventFormMixin
 from grids.models import Region
@@ -438,10 +439,10 @@ class SessionForm(CaseActionForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("请填写调解情况。"), "max_length": _("最多4000个字。")},
     )
-    file = forms.FileField(
+    file = UploadField(
         label=_("附件（选填）"),
         required=False,
-        help_text=_("调解笔录、现场照片等，不超过10MB。"),
+        help_text=upload_help(gettext_noop("调解笔录、现场照片等，不超过%(mb)sMB。")),
         error_messages={"invalid": _("请选择有效的文件。")},
     )
 
@@ -450,12 +451,6 @@ class SessionForm(CaseActionForm):
         if day > timezone.localdate():
             raise ValidationError(_("调解日期不能晚于今天。"))
         return day
-
-    def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        if upload:
-            check_upload(upload)
-        return upload
 
 
 class FollowUpForm(CaseActionForm):

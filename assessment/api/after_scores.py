@@ -19,6 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.base import ScopedReadOnlyViewSet
+from governance.files import stored_file_response
 from grids.api.event_views import PassthroughNegotiation
 from grids.filtersets import SubtreeFilter
 
@@ -27,7 +28,7 @@ from ..choices import AppealStatus, FlagRule
 from ..flags import flag_records
 from ..models import CredibilityFlag, Cycle, ScoreAppeal
 from ..selectors import cycle_flags
-from .inputs import InputViewSet, _cycle_field, _download, _unit_field
+from .inputs import InputViewSet, _cycle_field, _unit_field
 
 
 class ScoreAppealSerializer(serializers.ModelSerializer):
@@ -107,7 +108,7 @@ class ScoreAppealViewSet(InputViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 class FlagSerializer(serializers.ModelSerializer):

@@ -26,10 +26,10 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -42,8 +42,9 @@ from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.api.filters import year_filter
 from governance.choices import Role
+from governance.files import pdf_response, stored_file_response
 from governance.models import User
-from governance.pdf_fonts import pdf_response
+from governance.uploads import upload_help
 from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
 from grids.filtersets import SubtreeFilter
@@ -111,18 +112,6 @@ def _run(write, *, check=None):
         if not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "not_allowed":
             raise PermissionDenied(" ".join(exc.messages)) from exc
         raise drf_error(exc) from exc
-
-
-def _download(field_file):
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=field_file.name.rsplit("/", 1)[-1])
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 class StepMixin:
@@ -765,7 +754,7 @@ class VetoRulingViewSet(InputViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
         """The evidence file (404 outside the jurisdiction)."""
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 # --- Innovation awards -----------------------------------------------------------------------------------
@@ -933,7 +922,7 @@ class ToleranceClaimViewSet(InputViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 # --- Rectification ---------------------------------------------------------------------------------------
@@ -981,7 +970,9 @@ class RectificationReportSerializer(serializers.Serializer):
     report = serializers.CharField(
         max_length=8000, error_messages={"required": _("请填写整改报告。"), "blank": _("请填写整改报告。")}
     )
-    evidence = serializers.FileField(required=False, help_text=_("整改佐证材料（照片、PDF或Word，不超过10MB）。"))
+    evidence = serializers.FileField(
+        required=False, help_text=upload_help(gettext_noop("整改佐证材料（照片、PDF或Word，不超过%(mb)sMB）。"))
+    )
 
 
 class RectificationReturnSerializer(serializers.Serializer):
@@ -1034,7 +1025,7 @@ class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
         """The rectification report's evidence file."""
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)

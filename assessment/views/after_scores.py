@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from governance.pdf_fonts import pdf_response
+from governance.files import pdf_response, stored_file_response
 from grids.event_views import apply_errors
 
 from .. import appeals, services
@@ -31,7 +31,6 @@ from ..pdf import flag_summary
 from ..reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
 from ..results import get_cycle, get_line, get_unit, indicator_name, indicators_of
 from ..services import AssessmentError
-from .inputs import _download
 from .results import _cycle_action
 
 PAGE_SIZE = 50
@@ -144,7 +143,7 @@ def appeal_detail(request, pk: int):
 
 @login_required
 def appeal_evidence(request, pk: int):
-    return _download(get_object_or_404(_appeals(request.user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(_appeals(request.user), pk=pk).evidence)
 
 
 # --- Flags -----------------------------------------------------------------------------------------------
@@ -223,4 +222,4 @@ def bundle_download(request, pk: int):
     bundle = _bundle(request.user, get_cycle(request.user, pk))
     if bundle is None:
         raise Http404
-    return _download(bundle.file)
+    return stored_file_response(bundle.file)

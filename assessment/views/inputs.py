@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from governance import ratelimit
-from governance.pdf_fonts import pdf_response
+from governance.files import SVG, content_response, pdf_response, stored_file_response
 from grids.choices import Level
 from grids.event_views import apply_errors
 from grids.models import Region
@@ -411,9 +411,7 @@ def survey_qr_svg(request, code: str):
     village = get_object_or_404(Region.objects.restrict(user), code=code, level=Level.VILLAGE)
     buffer = io.BytesIO()
     segno.make(survey_url(request, village.code), error="m").save(buffer, kind="svg", scale=10, border=4)
-    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="survey-{village.code}.svg"'
-    return response
+    return content_response(buffer.getvalue(), f"survey-{village.code}.svg", SVG)
 
 
 def _evaluator_village(user, code: str) -> Region:
@@ -812,23 +810,11 @@ def veto_act(request, pk: int, step: str):
     raise Http404
 
 
-def _download(field_file) -> FileResponse:
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=field_file.name.rsplit("/", 1)[-1])
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 @login_required
 def veto_evidence(request, pk: int):
     user = request.user
     _require(can_view(user))
-    return _download(get_object_or_404(VetoRuling.objects.restrict(user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(VetoRuling.objects.restrict(user), pk=pk).evidence)
 
 
 # --- Innovation awards -----------------------------------------------------------------------------------
@@ -951,7 +937,7 @@ def claim_detail(request, pk: int):
 def claim_evidence(request, pk: int):
     user = request.user
     _require(can_view(user))
-    return _download(get_object_or_404(ToleranceClaim.objects.restrict(user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(ToleranceClaim.objects.restrict(user), pk=pk).evidence)
 
 
 # --- Rectification ---------------------------------------------------------------------------------------
@@ -1053,7 +1039,7 @@ def rectification_act(request, pk: int, step: str):
 def rectification_evidence(request, pk: int):
     """The rectification report's evidence file (404 outside the jurisdiction)."""
     _require(can_view(request.user))
-    return _download(get_object_or_404(_items(request.user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(_items(request.user), pk=pk).evidence)
 
 
 @login_required

@@ -20,7 +20,7 @@ from rest_framework.reverse import reverse
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
 from governance.models import Department
-from governance.uploads import check_upload
+from governance.uploads import UploadSerializerField
 from grids.models import Region
 from grids.sla import clock_state
 
@@ -436,16 +436,7 @@ class SessionInputSerializer(serializers.Serializer):
     place = serializers.CharField(max_length=100)
     attendees = serializers.CharField(max_length=300)
     notes = serializers.CharField(max_length=4000)
-    file = serializers.FileField(required=False, allow_null=True, default=None)
-
-    def validate_file(self, upload):
-        if upload is None:
-            return None
-        try:
-            check_upload(upload)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return upload
+    file = UploadSerializerField(required=False, allow_null=True, default=None)
 
 
 class FollowUpInputSerializer(serializers.Serializer):
