@@ -33,9 +33,8 @@ from grids.sla import END_OF_DAY, nth_working_day_after
 from .choices import AppealStatus, CycleKind, LineStatus
 from .inputs import ABOVE, UNIT, InputError, Step, _begin, _decimal, _required_text, check_evidence, may
 from .models import Cycle, IndicatorResult, ScoreAppeal
+from .rules import APPEAL_WORKING_DAYS, DECISION_WORKING_DAYS
 
-APPEAL_WORKING_DAYS = 15  # from the publication date
-DECISION_WORKING_DAYS = 10  # from the filing date
 # Lines a unit can appeal: those that carry points (a not-applicable line weighs nothing).
 APPEALABLE_LINES = (LineStatus.SCORED, LineStatus.MISSING_REPORT, LineStatus.UNSCORED)
 COMMITTEE_ROLES = (Role.COMMITTEE_STAFF,)

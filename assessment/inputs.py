@@ -54,6 +54,7 @@ from .choices import (
     SatisfactionAnswer,
     SurveyChannel,
 )
+from .engine.scoring import SPREAD_LIMIT_POINTS
 from .models import (
     REPORT_VALUE_FIELDS,
     AssessorGroup,
@@ -69,6 +70,7 @@ from .models import (
     VetoRuling,
     month_deadline,
 )
+from .rules import APPEAL_WORKING_DAYS
 
 
 class InputError(ValidationError):
@@ -620,7 +622,7 @@ def survey_record_offline(
 
 # --- Assessor groups and scores --------------------------------------------------------------------------
 
-SPREAD_LIMIT = Decimal(15)
+SPREAD_LIMIT = Decimal(SPREAD_LIMIT_POINTS)
 
 
 @transaction.atomic
@@ -831,7 +833,6 @@ def review_record(*, user: User, cycle: Cycle, unit: Region, indicator: str, kin
 # --- Veto rulings (一票否决) ------------------------------------------------------------------------------
 
 RULED_VETOES = ("V01", "V02", "V03", "V05")  # V04 is computed from the survey
-APPEAL_WORKING_DAYS = 15
 
 
 def veto_indicators() -> list[Indicator]:

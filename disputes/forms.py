@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from governance.choices import Role
+from governance.i18n import lazy_message
 from governance.models import User
 from governance.uploads import UploadField, upload_help
 from grids.choices import CODE_LENGTH, Level
@@ -28,6 +29,7 @@ from .choices import (
     Satisfaction,
 )
 from .models import Case, MediationOrganisation
+from .services import MASS_THRESHOLD
 from .validators import validate_citizen_id, validate_credit_code, validate_mobile
 
 DATE_WIDGET = {"type": "date"}
@@ -167,7 +169,9 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
         min_value=1,
         max_value=100000,
         initial=1,
-        help_text=_("一方达到5人及以上即为群体性纠纷，风险等级至少为“较大”。"),
+        help_text=lazy_message(
+            gettext_noop("一方达到%(n)s人及以上即为群体性纠纷，风险等级至少为“较大”。"), n=MASS_THRESHOLD
+        ),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={
             "required": _("请填写单方最多人数。"),

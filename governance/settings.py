@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
                 "grids.context_processors.calendar_warning",
+                "governance.rules.rules",
             ],
         },
     },

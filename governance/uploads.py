@@ -12,10 +12,11 @@ import zipfile
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from rest_framework import serializers
+
+from .i18n import lazy_message
 
 JPEG, PNG, WEBP = "image/jpeg", "image/png", "image/webp"
 PDF = "application/pdf"
@@ -73,13 +74,10 @@ def check_upload_field(upload, *, field: str = "file", allowed: frozenset[str] =
 DOCUMENT_HELP = gettext_noop("照片（JPG、PNG、WEBP）或PDF、Word文件，不超过%(mb)sMB。")
 
 
-def _upload_help(message: str = DOCUMENT_HELP, **values) -> str:
-    return _(message) % {"mb": settings.UPLOAD_MAX_MB, **values}
-
-
-upload_help = lazy(_upload_help, str)
-"""A field's help text naming the size limit of the setting: `message` is a msgid (marked with
-gettext_noop) with %(mb)s and any other `values`; translated and filled in when shown."""
+def upload_help(message: str = DOCUMENT_HELP, **values):
+    """A field's help text naming the size limit of the setting: `message` is a msgid (marked with
+    gettext_noop) with %(mb)s and any other `values`; translated and filled in when shown."""
+    return lazy_message(message, mb=lambda: settings.UPLOAD_MAX_MB, **values)
 
 
 class UploadField(forms.FileField):

@@ -43,6 +43,7 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.api.filters import year_filter
 from governance.choices import Role
 from governance.files import pdf_response, stored_file_response
+from governance.i18n import lazy_message
 from governance.models import User
 from governance.uploads import upload_help
 from grids.api.event_views import PassthroughNegotiation, drf_error
@@ -72,6 +73,7 @@ from ..models import (
     ToleranceClaim,
     VetoRuling,
 )
+from ..rules import APPEAL_WORKING_DAYS
 
 READ = "assessment.inputs"
 
@@ -648,7 +650,9 @@ class VetoRulingSerializer(serializers.ModelSerializer):
     has_evidence = serializers.SerializerMethodField()
     recorded_by = serializers.StringRelatedField(read_only=True)
     appeal_deadline = serializers.SerializerMethodField(
-        help_text=_("申诉期限：裁定后第15个工作日（列表中不计算，为 null）。")
+        help_text=lazy_message(
+            gettext_noop("申诉期限：裁定后第%(days)s个工作日（列表中不计算，为 null）。"), days=APPEAL_WORKING_DAYS
+        )
     )
 
     class Meta:

@@ -33,6 +33,7 @@ from .. import catalogue, services
 from ..choices import CycleKind, CycleStatus, Grade
 from ..models import AnnualResult, Cycle, Indicator, UnitResult, WeightProfile
 from ..results import (
+    TRACE_PAGE_SIZE,
     blocking_for,
     counts_comparable,
     fmt_count,
@@ -267,7 +268,7 @@ class CycleViewSet(ScopedModelViewSet):
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.STR, required=True, description="区划代码"),
             OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description="指标编号"),
-            OpenApiParameter("page", OpenApiTypes.INT, description="每个记录集的页码（每页50条）"),
+            OpenApiParameter("page", OpenApiTypes.INT, description=f"每个记录集的页码（每页{TRACE_PAGE_SIZE}条）"),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )

@@ -30,6 +30,7 @@ from ..models import CredibilityFlag, ReportBundle, ScoreAppeal
 from ..pdf import flag_summary
 from ..reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
 from ..results import get_cycle, get_line, get_unit, indicator_name, indicators_of
+from ..rules import DECISION_WORKING_DAYS
 from ..services import AssessmentError
 from .results import _cycle_action
 
@@ -86,7 +87,9 @@ def appeal_new(request, pk: int, code: str, indicator: str):
         except appeals.InputError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("申诉已提交，上级政法委将在10个工作日内答复。"))
+            messages.success(
+                request, _("申诉已提交，上级政法委将在%(days)s个工作日内答复。") % {"days": DECISION_WORKING_DAYS}
+            )
             return redirect("assessment:appeal-detail", pk=appeal.pk)
     return render(
         request,
