@@ -238,7 +238,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_one_address_may_try_only_so_often_a_minute(client, world, settings, password):
+def test_one_address_may_try_only_so_often_a_minute(client, world, settings, password, one_minute):
     settings.LOGIN_RATE_PER_MINUTE = 3
     for _ in range(3):
         assert login(client, "centre_a", "wrong").status_code == 200
