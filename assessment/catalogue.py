@@ -33,6 +33,15 @@ EXPECTED_CATEGORY_SPLIT = {"basic": 24, "characteristic": 12, "innovation": 4}
 EXPECTED_NATURE_SPLIT = {"quantitative": 21, "qualitative": 14}
 
 
+def _split(expected: dict[str, int]) -> dict[str, str]:
+    """24/12/4 and 60%/30%/10% for a message naming the expected split."""
+    total = sum(expected.values())
+    return {
+        "want": "/".join(str(n) for n in expected.values()),
+        "shares": "/".join(f"{round(100 * n / total)}%" for n in expected.values()),
+    }
+
+
 def _dec(text: str) -> Decimal | None:
     text = (text or "").strip()
     return Decimal(text) if text else None
@@ -134,13 +143,19 @@ def validate(data: dict | None = None) -> Validation:
     result.nature_split = dict(Counter(ind["nature"] for ind in scored))
     if result.category_split != EXPECTED_CATEGORY_SPLIT:
         result.warnings.append(
-            _("基础/特色/创新指标个数为 %(got)s，偏离 24/12/4（60%%/30%%/10%%）。")
-            % {"got": "/".join(str(result.category_split.get(k, 0)) for k in EXPECTED_CATEGORY_SPLIT)}
+            _("基础/特色/创新指标个数为 %(got)s，偏离 %(want)s（%(shares)s）。")
+            % {
+                "got": "/".join(str(result.category_split.get(k, 0)) for k in EXPECTED_CATEGORY_SPLIT),
+                **_split(EXPECTED_CATEGORY_SPLIT),
+            }
         )
     if result.nature_split != EXPECTED_NATURE_SPLIT:
         result.warnings.append(
-            _("计分指标中定量/定性个数为 %(got)s，偏离 21/14（60%%/40%%）。")
-            % {"got": "/".join(str(result.nature_split.get(k, 0)) for k in EXPECTED_NATURE_SPLIT)}
+            _("计分指标中定量/定性个数为 %(got)s，偏离 %(want)s（%(shares)s）。")
+            % {
+                "got": "/".join(str(result.nature_split.get(k, 0)) for k in EXPECTED_NATURE_SPLIT),
+                **_split(EXPECTED_NATURE_SPLIT),
+            }
         )
     return result
 

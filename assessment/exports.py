@@ -8,64 +8,24 @@ user (restricted to their jurisdiction), rounded to 2 decimals; every export is 
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from governance import audit
 from governance.choices import AuditAction
+from governance.files import xlsx_response
+from governance.xlsx import Sheet, safe_text, workbook_bytes
 
 from .choices import DIMENSION_POINTS, CycleKind, Dimension
 from .models import Cycle, UnitResult
 from .selectors.results import RankingRow, RankingScope, percent, round2
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_text(value) -> str:
-    """Text cells never start a formula (spreadsheet formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 def _number(value) -> Decimal | None:
     return round2(value)
-
-
-def sheet_with_headers(workbook, title: str, headers: list[str], widths: list[int]):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = workbook.create_sheet(title[:31])
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    row = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
-        row.append(cell)
-    sheet.append(row)
-    return sheet
-
-
-def workbook_bytes(workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- Ranking ---------------------------------------------------------------------------------------------
@@ -134,32 +94,29 @@ def ranking_row(row: RankingRow, annual: bool) -> list:
 
 
 def ranking_workbook(cycle: Cycle, scope: RankingScope, rows: list[RankingRow], failing: list) -> bytes:
-    from openpyxl import Workbook
-
     annual = cycle.kind == CycleKind.YEAR_END
-    workbook = Workbook(write_only=True)
-    headers = ranking_headers(annual)
-    sheet = sheet_with_headers(workbook, _("排名"), headers, [6, 22, 14, 10, 9, 12, 12, 12, 12, 9, 9, 9, 14] + [12] * 9)
-    for row in rows:
-        sheet.append(ranking_row(row, annual))
+    widths = [6, 22, 14, 10, 9, 12, 12, 12, 12, 9, 9, 9, 14] + [12] * 9
+    sheets = [Sheet(_("排名"), ranking_headers(annual), [ranking_row(row, annual) for row in rows], widths)]
     if annual:
-        sheet = sheet_with_headers(
-            workbook,
-            _("不合格单位"),
-            [_("单位"), _("区划代码"), _("年度结果"), _("否决事项"), _("说明")],
-            [22, 14, 10, 16, 40],
-        )
-        for a in failing:
-            sheet.append(
-                [
-                    safe_text(a.region.name),
-                    a.region_code,
-                    _number(a.result),
-                    "、".join(a.vetoes or []),
-                    safe_text("；".join(a.notes or [])),
-                ]
+        failing_rows = [
+            [
+                safe_text(a.region.name),
+                a.region_code,
+                _number(a.result),
+                "、".join(a.vetoes or []),
+                safe_text("；".join(a.notes or [])),
+            ]
+            for a in failing
+        ]
+        sheets.append(
+            Sheet(
+                _("不合格单位"),
+                [_("单位"), _("区划代码"), _("年度结果"), _("否决事项"), _("说明")],
+                failing_rows,
+                [22, 14, 10, 16, 40],
             )
-    return workbook_bytes(workbook)
+        )
+    return workbook_bytes(sheets)
 
 
 def _audit_region(user, cycle: Cycle) -> str:
@@ -207,15 +164,10 @@ def line_headers() -> list[str]:
 
 
 def unit_workbook(cycle: Cycle, unit: UnitResult, rows, dimensions: list[dict], departments) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = sheet_with_headers(
-        workbook, _("指标得分"), line_headers(), [9, 26, 6, 12, 12, 10, 10, 12, 8, 11, 9, 9, 11, 14, 36]
-    )
+    lines = []
     for r in rows:
         line = r.line
-        sheet.append(
+        lines.append(
             [
                 r.code,
                 safe_text(r.name),
@@ -234,18 +186,28 @@ def unit_workbook(cycle: Cycle, unit: UnitResult, rows, dimensions: list[dict], 
                 safe_text(line.note),
             ]
         )
-    sheet = sheet_with_headers(
-        workbook, _("分维度得分"), [_("维度"), _("满分"), _("调整后权重"), _("得分"), _("失分")], [16, 8, 12, 10, 10]
+    by_dimension = [
+        [f"{d['code']} {d['label']}", d["full"], Decimal(d["effective"]), Decimal(d["points"]), Decimal(d["lost"])]
+        for d in dimensions
+    ]
+    by_dimension.append([_("合计"), 100, None, round2(unit.total), None])
+    return workbook_bytes(
+        [
+            Sheet(_("指标得分"), line_headers(), lines, [9, 26, 6, 12, 12, 10, 10, 12, 8, 11, 9, 9, 11, 14, 36]),
+            Sheet(
+                _("分维度得分"),
+                [_("维度"), _("满分"), _("调整后权重"), _("得分"), _("失分")],
+                by_dimension,
+                [16, 8, 12, 10, 10],
+            ),
+            Sheet(
+                _("部门责任"),
+                [_("部门"), _("应承担失分")],
+                [[safe_text(dept), Decimal(lost)] for dept, lost in departments],
+                [20, 14],
+            ),
+        ]
     )
-    for d in dimensions:
-        sheet.append(
-            [f"{d['code']} {d['label']}", d["full"], Decimal(d["effective"]), Decimal(d["points"]), Decimal(d["lost"])]
-        )
-    sheet.append([_("合计"), 100, None, round2(unit.total), None])
-    sheet = sheet_with_headers(workbook, _("部门责任"), [_("部门"), _("应承担失分")], [20, 14])
-    for dept, lost in departments:
-        sheet.append([safe_text(dept), Decimal(lost)])
-    return workbook_bytes(workbook)
 
 
 def export_unit(user, cycle: Cycle, unit: UnitResult, rows, dimensions, departments) -> HttpResponse:

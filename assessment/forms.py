@@ -12,6 +12,7 @@ from disputes.forms import date_field
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import scope_prefix
+from governance.uploads import upload_help
 from grids.events.forms import EventFormMixin
 from grids.models import Region
 
@@ -51,10 +52,11 @@ def _text(label, *, max_length: int, required_message, rows: int = 3, required: 
 
 
 def _evidence(label=None, required: bool = True) -> forms.FileField:
+    """Checked by the service (governance.uploads.check_upload), with every other field's error."""
     return forms.FileField(
         label=label or _("证明材料"),
         required=required,
-        help_text=_("照片（JPG、PNG、WEBP）或PDF、Word文件，不超过10MB。"),
+        help_text=upload_help(),
         error_messages={"required": _("请上传证明材料。"), "invalid": _("请选择有效的文件。")},
     )
 

@@ -33,12 +33,16 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from governance.pdf_fonts import cjk_font, paragraph_styles
+from governance.rules import percent
 from grids.models import Region
 
 from .choices import DIMENSION_POINTS, Dimension, RectificationStatus
+from .engine.measures import INSTANT_WINDOW
 from .models import AnnualResult, Cycle, Indicator, IndicatorResult, RectificationItem, UnitResult
 from .selectors import cycle_flags
 from .selectors.results import fmt2, fmt_count, fmt_percent, fmt_value, indicators_of
+from .services import RECTIFY_BELOW
+from .services.credibility import SPIKE_HISTORY_MONTHS
 
 MOST_LOST_SHOWN = 5
 UNIT_COLOUR = colors.HexColor("#1f5fa8")
@@ -116,11 +120,17 @@ def notice_pdf(cycle: Cycle, unit: Region, items: list[RectificationItem]) -> by
         _p(_("%(unit)s：") % {"unit": unit.name}, s["body"]),
         _p(
             _(
-                "根据%(cycle)s结果（%(day)s公布），你单位以下%(n)s项指标得分率低于60%%，列入问题清单。"
+                "根据%(cycle)s结果（%(day)s公布），你单位以下%(n)s项指标得分率低于%(below)s%%，列入问题清单。"
                 "请对照问题逐项制定整改措施，于%(due)s前通过平台报送整改报告和佐证材料，"
                 "逾期未报送的将纳入督办。整改完成情况计入“问题整改完成率”（C13）。"
             )
-            % {"cycle": cycle.title, "day": _day(issued), "n": len(items), "due": _day(due)},
+            % {
+                "cycle": cycle.title,
+                "day": _day(issued),
+                "n": len(items),
+                "due": _day(due),
+                "below": percent(RECTIFY_BELOW),
+            },
             s["indent"],
         ),
         Spacer(1, 2 * mm),
@@ -356,12 +366,14 @@ def flag_summary(flag) -> str:
     """One line of a flag's figures, as the report and the pages show it."""
     f = flag.figures
     if flag.rule == "mediation_spike":
-        return _("本月%(n)s件（无调解记录%(bare)s件），前6个月平均%(mean)s件") % {
+        return _("本月%(n)s件（无调解记录%(bare)s件），前%(months)s个月平均%(mean)s件") % {
             "n": f.get("cases"), "bare": f.get("without_sessions"), "mean": f.get("mean"),
+            "months": SPIKE_HISTORY_MONTHS,
         }  # fmt: skip
     if flag.rule == "instant_closure":
-        return _("办结%(n)s件，其中10分钟内办结%(k)s件（%(share)s）") % {
+        return _("办结%(n)s件，其中%(minutes)s分钟内办结%(k)s件（%(share)s）") % {
             "n": f.get("resolved"), "k": f.get("instant"), "share": fmt_percent(f.get("share")),
+            "minutes": int(INSTANT_WINDOW.total_seconds() // 60),
         }  # fmt: skip
     if flag.rule == "under_reporting":
         return _("每千人事件数%(rate)s，同级中位数%(median)s") % {

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
-from assessment.exports import safe_text, sheet_with_headers, workbook_bytes, xlsx_response
 from governance import audit
 from governance.choices import AuditAction
+from governance.files import xlsx_response
+from governance.xlsx import Sheet, safe_text, workbook_bytes
 
 from .selectors import Dashboard
 
 
 def export_dashboard(user, board: Dashboard):
     data = board.data
-    workbook = Workbook(write_only=True)
     cycle = data["cycle"]
-    sheet = sheet_with_headers(
-        workbook,
+    children = Sheet(
         _("地图数据"),
         [
             _("区划代码"),
@@ -40,60 +38,42 @@ def export_dashboard(user, board: Dashboard):
             _("调解终结案件数"),
             _("调解成功率（%）"),
         ],
+        [_child_row(child) for child in data["children"]],
         [14, 20, 10, 8, 8, 8, 7, 7, 7, 7, 9, 8, 12, 22, 8, 10, 12, 12, 12, 12],
     )
-    for child in data["children"]:
-        m = child["measures"]
-        sheet.append(
-            [
-                child["code"],
-                safe_text(child["name"]),
-                child["population"],
-                child["score"],
-                child["rank"],
-                child["peers"],
-                *[child["dimensions"].get(d) for d in ("A", "B", "C", "D")],
-                child["annual"],
-                child["grade_label"],
-                child["fiscal_tilt"],
-                child["no_result"],
-                m["events"],
-                m["events_overdue"],
-                m["events_per_1000"],
-                m["overdue_share"],
-                m["cases_concluded"],
-                m["mediation_success"],
-            ]
-        )
     trend = data["trend"]
-    sheet = sheet_with_headers(
-        workbook, _("趋势"), [_("考核周期"), *[s["name"] for s in trend["series"]]], [28, 16, 16, 16]
-    )
-    for i, label in enumerate(trend["labels"]):
-        sheet.append([label, *[s["data"][i] for s in trend["series"]]])
     radar = data["radar"]
-    sheet = sheet_with_headers(
-        workbook, _("维度雷达（%）"), [_("维度"), *[s["name"] for s in radar["series"]]], [20, 16, 16]
-    )
-    for i, dimension in enumerate(radar["indicators"]):
-        sheet.append([dimension["name"], *[s["data"][i] for s in radar["series"]]])
     volumes = data["volumes"]
-    sheet = sheet_with_headers(
-        workbook,
-        _("月度事件与案件"),
-        [_("月份"), _("事件数"), _("超期事件"), _("案件数"), _("超期案件")],
-        [10, 10, 10, 10, 10],
-    )
-    for i, month in enumerate(volumes["months"]):
-        sheet.append(
+    sheets = [
+        children,
+        Sheet(
+            _("趋势"),
+            [_("考核周期"), *[s["name"] for s in trend["series"]]],
+            [[label, *[s["data"][i] for s in trend["series"]]] for i, label in enumerate(trend["labels"])],
+            [28, 16, 16, 16],
+        ),
+        Sheet(
+            _("维度雷达（%）"),
+            [_("维度"), *[s["name"] for s in radar["series"]]],
+            [[d["name"], *[s["data"][i] for s in radar["series"]]] for i, d in enumerate(radar["indicators"])],
+            [20, 16, 16],
+        ),
+        Sheet(
+            _("月度事件与案件"),
+            [_("月份"), _("事件数"), _("超期事件"), _("案件数"), _("超期案件")],
             [
-                month,
-                volumes["events"][i],
-                volumes["events_overdue"][i],
-                volumes["cases"][i],
-                volumes["cases_overdue"][i],
-            ]
-        )
+                [
+                    month,
+                    volumes["events"][i],
+                    volumes["events_overdue"][i],
+                    volumes["cases"][i],
+                    volumes["cases_overdue"][i],
+                ]
+                for i, month in enumerate(volumes["months"])
+            ],
+            [10, 10, 10, 10, 10],
+        ),
+    ]
     audit.record(
         AuditAction.EXPORT,
         model_label="dashboard",
@@ -102,4 +82,27 @@ def export_dashboard(user, board: Dashboard):
         changes={"cycle": cycle["id"] if cycle else None, "rows": len(data["children"])},
     )
     stamp = timezone.localdate().isoformat()
-    return xlsx_response(workbook_bytes(workbook), f"dashboard-{board.region.code}-{stamp}.xlsx")
+    return xlsx_response(workbook_bytes(sheets), f"dashboard-{board.region.code}-{stamp}.xlsx")
+
+
+def _child_row(child: dict) -> list:
+    m = child["measures"]
+    return [
+        child["code"],
+        safe_text(child["name"]),
+        child["population"],
+        child["score"],
+        child["rank"],
+        child["peers"],
+        *[child["dimensions"].get(d) for d in ("A", "B", "C", "D")],
+        child["annual"],
+        child["grade_label"],
+        child["fiscal_tilt"],
+        child["no_result"],
+        m["events"],
+        m["events_overdue"],
+        m["events_per_1000"],
+        m["overdue_share"],
+        m["cases_concluded"],
+        m["mediation_success"],
+    ]

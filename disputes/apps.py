@@ -37,3 +37,8 @@ class DisputesConfig(AppConfig):
         register_conversion(
             ConversionTarget(register=register, form_fields=form_fields, api_fields=api_fields, linked=linked)
         )
+        from governance.rules import publish
+
+        from .services import CONFIRMATION_WORKING_DAYS, REPEAT_WINDOW_DAYS
+
+        publish(repeat_window_days=REPEAT_WINDOW_DAYS, confirmation_working_days=CONFIRMATION_WORKING_DAYS)

@@ -8,10 +8,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from governance.choices import Role
+from governance.i18n import lazy_message
 from governance.models import User
-from governance.uploads import check_upload
+from governance.uploads import UploadField, upload_help
 from grids.choices import CODE_LENGTH, Level
 from grids.events.forms import EventFormMixin
 from grids.models import Region
@@ -27,6 +29,7 @@ from .choices import (
     Satisfaction,
 )
 from .models import Case, MediationOrganisation
+from .services import MASS_THRESHOLD
 from .validators import validate_citizen_id, validate_credit_code, validate_mobile
 
 DATE_WIDGET = {"type": "date"}
@@ -166,7 +169,9 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
         min_value=1,
         max_value=100000,
         initial=1,
-        help_text=_("一方达到5人及以上即为群体性纠纷，风险等级至少为“较大”。"),
+        help_text=lazy_message(
+            gettext_noop("一方达到%(n)s人及以上即为群体性纠纷，风险等级至少为“较大”。"), n=MASS_THRESHOLD
+        ),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={
             "required": _("请填写单方最多人数。"),
@@ -438,10 +443,10 @@ class SessionForm(CaseActionForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("请填写调解情况。"), "max_length": _("最多4000个字。")},
     )
-    file = forms.FileField(
+    file = UploadField(
         label=_("附件（选填）"),
         required=False,
-        help_text=_("调解笔录、现场照片等，不超过10MB。"),
+        help_text=upload_help(gettext_noop("调解笔录、现场照片等，不超过%(mb)sMB。")),
         error_messages={"invalid": _("请选择有效的文件。")},
     )
 
@@ -450,12 +455,6 @@ class SessionForm(CaseActionForm):
         if day > timezone.localdate():
             raise ValidationError(_("调解日期不能晚于今天。"))
         return day
-
-    def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        if upload:
-            check_upload(upload)
-        return upload
 
 
 class FollowUpForm(CaseActionForm):

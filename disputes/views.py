@@ -19,10 +19,9 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Value, When
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
+from governance.files import pdf_response, stored_file_response
 from governance.models import User
 from grids.events.models import GridEvent
 from grids.events.views import apply_errors
@@ -473,25 +473,10 @@ def session_file(request, pk: int, session_pk: int):
     user = request.user
     case = get_object_or_404(cases_of(user), pk=pk)
     session = get_object_or_404(MediationSession.objects.restrict(user), pk=session_pk, case=case)
-    if not session.file:
-        raise Http404
-    try:
-        handle = session.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=session.file.name.rsplit("/", 1)[-1])
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return stored_file_response(session.file)
 
 
 # --- PDFs -------------------------------------------------------------------------------------------
-
-
-def _pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -501,7 +486,7 @@ def agreement_pdf(request, pk: int):
     agreement = get_object_or_404(Agreement.objects.restrict(request.user), case=case)
     content = pdf.agreement_pdf(case, agreement)
     audit.record(AuditAction.EXPORT, instance=case, changes={"document": "agreement", "format": "pdf"})
-    return _pdf_response(content, f"{_('人民调解协议书')}-{case.number}.pdf")
+    return pdf_response(content, f"{_('人民调解协议书')}-{case.number}.pdf")
 
 
 @login_required
@@ -510,4 +495,4 @@ def case_file_pdf(request, pk: int):
     case = get_object_or_404(_detail_queryset(request.user), pk=pk)
     content = pdf.case_file_pdf(case)
     audit.record(AuditAction.EXPORT, instance=case, changes={"document": "case_file", "format": "pdf"})
-    return _pdf_response(content, f"{_('案卷')}-{case.number}.pdf")
+    return pdf_response(content, f"{_('案卷')}-{case.number}.pdf")

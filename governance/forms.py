@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .auth import locked_message
+from .i18n import lazy_message
 
 
 class LoginForm(AuthenticationForm):
@@ -10,7 +12,11 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("用户名或密码不正确。连续失败5次后账户将锁定30分钟。"),
+        "invalid_login": lazy_message(
+            gettext_noop("用户名或密码不正确。连续失败%(n)s次后账户将锁定%(minutes)s分钟。"),
+            n=lambda: settings.LOGIN_MAX_FAILURES,
+            minutes=lambda: int(settings.LOGIN_LOCKOUT.total_seconds() // 60),
+        ),
     }
 
     def clean(self):

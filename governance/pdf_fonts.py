@@ -36,17 +36,6 @@ def cjk_font() -> str:
     return FONT_NAME
 
 
-def pdf_response(content: bytes, filename: str, *, attachment: bool = False):
-    """A generated PDF as a private, uncached response."""
-    from django.http import HttpResponse
-    from django.utils.http import content_disposition_header
-
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(attachment, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 def paragraph_styles(body_size: float = 11) -> dict:
     """The platform's paragraph styles in the CJK font, scaled from the body text's size, so
     every notice, report and case file reads alike."""

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
                 "grids.events.context_processors.calendar_warning",
+                "governance.rules.rules",
             ],
         },
     },
@@ -254,6 +255,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Behind a reverse proxy (docker-compose), the client address is the first X-Forwarded-For
 # entry; never trust that header when clients reach the app directly.
 TRUST_X_FORWARDED_FOR = env_bool("DJANGO_TRUST_X_FORWARDED_FOR", default=False)
+# Login attempts per address and minute, the login page and the API token endpoint together
+# (governance.ratelimit.login_rate_exceeded); the per-account lockout is separate.
 LOGIN_RATE_PER_MINUTE = int(env("DJANGO_LOGIN_RATE_PER_MINUTE", "20"))
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT = timedelta(minutes=30)
@@ -326,7 +329,6 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
     "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
 }
 SPECTACULAR_SETTINGS = {

@@ -1,15 +1,22 @@
 """One check for every uploaded file: size, declared type, the bytes it really starts with,
-and — for photos — that the image opens. Pages, API and services all call `check_upload`, so a
-file refused in one place is refused everywhere with the same field-level message."""
+and — for photos — that the image opens. Pages, API and services all call `check_upload` (forms
+through `UploadField`, serializers through `UploadSerializerField`, services through
+`check_upload_field`), so a file refused in one place is refused everywhere with the same
+field-level message. The size limit is the one setting UPLOAD_MAX_MB."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from rest_framework import serializers
+
+from .i18n import lazy_message
 
 JPEG, PNG, WEBP = "image/jpeg", "image/png", "image/webp"
 PDF = "application/pdf"
@@ -62,6 +69,50 @@ def check_upload_field(upload, *, field: str = "file", allowed: frozenset[str] =
         return check_upload(upload, allowed=allowed)
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}) from exc
+
+
+DOCUMENT_HELP = gettext_noop("照片（JPG、PNG、WEBP）或PDF、Word文件，不超过%(mb)sMB。")
+
+
+def upload_help(message: str = DOCUMENT_HELP, **values):
+    """A field's help text naming the size limit of the setting: `message` is a msgid (marked with
+    gettext_noop) with %(mb)s and any other `values`; translated and filled in when shown."""
+    return lazy_message(message, mb=lambda: settings.UPLOAD_MAX_MB, **values)
+
+
+class UploadField(forms.FileField):
+    """A form's file field that runs check_upload (documents by default, `allowed=PHOTO_TYPES`
+    for photos only)."""
+
+    def __init__(self, *, allowed: frozenset[str] = DOCUMENT_TYPES, **kwargs):
+        self.allowed = allowed
+        if allowed == DOCUMENT_TYPES:
+            kwargs.setdefault("help_text", upload_help())
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload and upload is not initial:
+            check_upload(upload, allowed=self.allowed)
+        return upload
+
+
+class UploadSerializerField(serializers.FileField):
+    """A serializer's file field that runs check_upload; a refusal is the field's error."""
+
+    def __init__(self, *, allowed: frozenset[str] = DOCUMENT_TYPES, **kwargs):
+        self.allowed = allowed
+        if allowed == DOCUMENT_TYPES:
+            kwargs.setdefault("help_text", upload_help())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        upload = super().to_internal_value(data)
+        try:
+            check_upload(upload, allowed=self.allowed)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return upload
 
 
 def _is_genuine(upload, content_type: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -37,16 +36,12 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if login_rate_exceeded(request):
+        if ratelimit.login_rate_exceeded(request):
             form = self.get_form()
             form.is_bound = False
             context = self.get_context_data(form=form, rate_limited=True)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
-
-
-def login_rate_exceeded(request) -> bool:
-    return ratelimit.hit(request, "login", 60) > settings.LOGIN_RATE_PER_MINUTE
 
 
 class LogoutView(auth_views.LogoutView):

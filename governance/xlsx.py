@@ -1,11 +1,13 @@
-"""A streamed Excel workbook: one sheet written row by row into a ZIP that is sent as it grows.
+"""The platform's one workbook builder: sheets written row by row into a ZIP that is sent as it grows.
 
 openpyxl (even write-only) finishes the whole file before the first byte can leave, so a
 100,000-row ledger held the request for its whole length and its memory grew with the rows.
 Here the parts of the .xlsx package are written through `zipfile` into a sink that the
 response drains after every few rows: constant memory, first byte at once. Only what the
-ledgers need: inline strings, numbers, dates (shown as "yyyy-mm-dd hh:mm"), a bold header
-row frozen at the top and column widths.
+exports need (ledgers, rankings, a unit's breakdown, the dashboard): inline strings, numbers,
+dates (shown as "yyyy-mm-dd hh:mm"), a bold header row frozen at the top of each sheet and
+column widths. `safe_text` is the one guard against spreadsheet formula injection, for the
+workbooks and the CSV ledger alike.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -26,6 +29,27 @@ REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 STYLE_BOLD, STYLE_DATE = 1, 2
+
+
+# What a spreadsheet would take for the start of a formula (or of a field, for tab and CR).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value) -> str:
+    """Text that a spreadsheet shows and never evaluates: a leading formula character is quoted."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass
+class Sheet:
+    """One sheet: its name (cut to Excel's 31 characters), bold frozen headers, column widths,
+    and its rows (read lazily, once)."""
+
+    name: str
+    headers: list
+    rows: Iterable[list]
+    widths: list[int]
 
 
 class _Sink:
@@ -77,9 +101,24 @@ def _row(number: int, letters: list[str], values: Iterable, style: int = 0) -> s
     return f'<row r="{number}">{cells}</row>'
 
 
-def _package(sheet_name: str) -> list[tuple[str, str]]:
-    sheet = escape(sheet_name[:31], {'"': "&quot;"})
+def _attribute(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _package(sheet_names: list[str]) -> list[tuple[str, str]]:
     types = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    numbers = range(1, len(sheet_names) + 1)
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{types}.worksheet+xml"/>' for n in numbers
+    )
+    sheets = "".join(
+        f'<sheet name="{_attribute(name[:31])}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in zip(numbers, sheet_names, strict=True)
+    )
+    sheet_rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{REL}/worksheet" Target="worksheets/sheet{n}.xml"/>' for n in numbers
+    )
+    styles_id = len(sheet_names) + 1
     return [
         (
             "[Content_Types].xml",
@@ -87,8 +126,7 @@ def _package(sheet_name: str) -> list[tuple[str, str]]:
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/workbook.xml" ContentType="{types}.sheet.main+xml"/>'
-            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{types}.worksheet+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{types}.styles+xml"/></Types>',
+            f'{overrides}<Override PartName="/xl/styles.xml" ContentType="{types}.styles+xml"/></Types>',
         ),
         (
             "_rels/.rels",
@@ -97,14 +135,12 @@ def _package(sheet_name: str) -> list[tuple[str, str]]:
         ),
         (
             "xl/workbook.xml",
-            HEAD + f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
-            f'<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+            HEAD + f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{sheets}</sheets></workbook>',
         ),
         (
             "xl/_rels/workbook.xml.rels",
-            HEAD + f'<Relationships xmlns="{PACKAGE_REL}">'
-            f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{REL}/styles" Target="styles.xml"/></Relationships>',
+            HEAD + f'<Relationships xmlns="{PACKAGE_REL}">{sheet_rels}'
+            f'<Relationship Id="rId{styles_id}" Type="{REL}/styles" Target="styles.xml"/></Relationships>',
         ),
         (
             "xl/styles.xml",
@@ -125,28 +161,43 @@ def _package(sheet_name: str) -> list[tuple[str, str]]:
     ]
 
 
-def stream_xlsx(*, sheet_name: str, headers: list[str], rows: Iterable[list], widths: list[int]) -> Iterator[bytes]:
-    """The bytes of a one-sheet workbook, in pieces of about 64 KB, rows read lazily from `rows`."""
+def stream_workbook(sheets: list[Sheet]) -> Iterator[bytes]:
+    """The bytes of a workbook, in pieces of about 64 KB, each sheet's rows read lazily."""
     sink = _Sink()
-    letters = [column_letter(index) for index in range(1, len(headers) + 1)]
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in _package(sheet_name):
+        for name, content in _package([sheet.name for sheet in sheets]):
             archive.writestr(name, content)
         yield sink.take()
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            columns = "".join(
-                f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(widths, 1)
-            )
-            sheet.write(
-                (
-                    HEAD + f'<worksheet xmlns="{MAIN}"><sheetViews><sheetView workbookViewId="0">'
-                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
-                    f"</sheetViews><cols>{columns}</cols><sheetData>" + _row(1, letters, headers, STYLE_BOLD)
-                ).encode()
-            )
-            for number, values in enumerate(rows, start=2):
-                sheet.write(_row(number, letters, values).encode())
-                if sink.size >= CHUNK:
-                    yield sink.take()
-            sheet.write(b"</sheetData></worksheet>")
+        for number, sheet in enumerate(sheets, start=1):
+            with archive.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as part:
+                yield from _write_sheet(part, sheet, sink)
     yield sink.take()
+
+
+def _write_sheet(part, sheet: Sheet, sink: _Sink) -> Iterator[bytes]:
+    letters = [column_letter(index) for index in range(1, len(sheet.headers) + 1)]
+    columns = "".join(
+        f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(sheet.widths, 1)
+    )
+    part.write(
+        (
+            HEAD + f'<worksheet xmlns="{MAIN}"><sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
+            f"</sheetViews><cols>{columns}</cols><sheetData>" + _row(1, letters, sheet.headers, STYLE_BOLD)
+        ).encode()
+    )
+    for number, values in enumerate(sheet.rows, start=2):
+        part.write(_row(number, letters, values).encode())
+        if sink.size >= CHUNK:
+            yield sink.take()
+    part.write(b"</sheetData></worksheet>")
+
+
+def stream_xlsx(*, sheet_name: str, headers: list[str], rows: Iterable[list], widths: list[int]) -> Iterator[bytes]:
+    """A one-sheet workbook, streamed (the ledgers)."""
+    return stream_workbook([Sheet(sheet_name, headers, rows, widths)])
+
+
+def workbook_bytes(sheets: list[Sheet]) -> bytes:
+    """A workbook held whole (rankings, a unit's breakdown, the dashboard: a few hundred rows)."""
+    return b"".join(stream_workbook(sheets))

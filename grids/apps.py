@@ -8,3 +8,20 @@ class GridsConfig(AppConfig):
 
     def ready(self) -> None:
         from grids import interchange, signals  # noqa: F401  (record types; worker counts)
+
+        _publish_rules()
+
+
+def _publish_rules() -> None:
+    """The sizing numbers the hierarchy's pages name (governance.rules)."""
+    from governance.rules import number, publish
+    from grids.models import MAX_RADIUS_KM, RESIDENTS_PER_FULLTIME_WORKER, RURAL_HOUSEHOLDS, URBAN_MAX_HOUSEHOLDS
+
+    publish(
+        rural_households_min=RURAL_HOUSEHOLDS[0],
+        rural_households_max=RURAL_HOUSEHOLDS[1],
+        urban_max_households=URBAN_MAX_HOUSEHOLDS,
+        residents_per_fulltime_worker=RESIDENTS_PER_FULLTIME_WORKER,
+        rural_radius_km=number(MAX_RADIUS_KM[False]),
+        urban_radius_km=number(MAX_RADIUS_KM[True]),
+    )

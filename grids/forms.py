@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_MB = 20  # a region file (CSV / GeoJSON) may be larger than an attachment
+MAX_IMPORT_BYTES = MAX_IMPORT_MB * 1024 * 1024
 
 
 class RegionImportForm(forms.Form):
@@ -16,5 +17,5 @@ class RegionImportForm(forms.Form):
         if not name.endswith((".csv", ".geojson", ".json")):
             raise forms.ValidationError(_("请上传 .csv、.geojson 或 .json 文件。"))
         if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(_("文件不能超过20MB。"))
+            raise forms.ValidationError(_("文件不能超过%(mb)sMB。") % {"mb": MAX_IMPORT_MB})
         return upload

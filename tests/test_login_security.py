@@ -5,13 +5,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
+from rest_framework.authtoken.models import Token
 
+from governance import ratelimit
 from governance.auth import character_classes
 from governance.models import AuditLog, User
 
@@ -235,7 +238,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_one_address_may_try_only_so_often_a_minute(client, world, settings, password):
+def test_one_address_may_try_only_so_often_a_minute(client, world, settings, password, one_minute):
     settings.LOGIN_RATE_PER_MINUTE = 3
     for _ in range(3):
         assert login(client, "centre_a", "wrong").status_code == 200
@@ -249,6 +252,38 @@ def test_one_address_may_try_only_so_often_a_minute(client, world, settings, pas
         ).status_code
         == 429
     )  # across accounts too
+
+
+@pytest.fixture
+def one_minute(monkeypatch):
+    """The rate window does not roll over in the middle of a test."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+
+
+def _token_attempt(api, username, password):
+    return api.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+
+
+def test_the_login_page_and_the_token_endpoint_share_one_limit(client, api, world, settings, password, one_minute):
+    """LOGIN_RATE_PER_MINUTE counts the attempts of both ways in together: 2 on the page and
+    2 on the token endpoint use up a limit of 4, after which both answer 429."""
+    settings.LOGIN_RATE_PER_MINUTE = 4
+    for _ in range(2):
+        assert login(client, "centre_a", "wrong").status_code == 200
+    for _ in range(2):
+        assert _token_attempt(api, "centre_b", "wrong").status_code == 400
+    assert _token_attempt(api, "centre_b", password).status_code == 429
+    assert login(client, "centre_b", password).status_code == 429
+    assert not Token.objects.filter(user__username="centre_b").exists()
+
+
+def test_the_token_endpoint_follows_the_login_setting(api, world, settings, password, one_minute):
+    settings.LOGIN_RATE_PER_MINUTE = 2
+    assert _token_attempt(api, "centre_a", "wrong").status_code == 400
+    assert _token_attempt(api, "centre_a", password).status_code == 200
+    assert _token_attempt(api, "centre_a", password).status_code == 429
+    settings.LOGIN_RATE_PER_MINUTE = 5
+    assert _token_attempt(api, "centre_a", password).status_code == 200
 
 
 def test_forwarded_addresses_are_trusted_only_behind_a_configured_proxy(client, world, settings):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from PIL import Image
+from rest_framework import serializers
 
 from governance.uploads import DOCX, PDF, PHOTO_TYPES, check_upload, max_upload_bytes
 from grids.events.models import EventAttachment
@@ -117,3 +118,29 @@ def test_an_executable_posing_as_a_pdf_is_refused_as_an_event_file(api, world, f
     )
     assert response.status_code == 400 and response.json()["fields"]["file"] == ["文件不是有效的PDF。"]
     assert not EventAttachment.objects.exists()
+
+
+def test_the_form_and_serializer_fields_run_the_one_check():
+    from governance.uploads import UploadField, UploadSerializerField
+
+    disguised = b"MZ\x90\x00" * 16
+    with pytest.raises(ValidationError) as form_error:
+        UploadField().clean(SimpleUploadedFile("程序.pdf", disguised, content_type=PDF))
+    with pytest.raises(serializers.ValidationError) as api_error:
+        UploadSerializerField().run_validation(SimpleUploadedFile("程序.pdf", disguised, content_type=PDF))
+    assert form_error.value.messages == [str(m) for m in api_error.value.detail] == ["文件不是有效的PDF。"]
+    photo = SimpleUploadedFile("图.png", png_bytes(), content_type="image/png")
+    assert UploadField(allowed=PHOTO_TYPES).clean(photo) is photo
+
+
+def test_every_help_text_names_the_size_limit_of_the_setting(settings):
+    from assessment.forms import _evidence
+    from disputes.forms import SessionForm
+    from grids.events.forms import EventFileForm
+
+    settings.UPLOAD_MAX_MB = 7
+    texts = [str(_evidence().help_text), str(SessionForm.base_fields["file"].help_text)]
+    texts.append(str(EventFileForm.base_fields["photos"].help_text))
+    assert all("7MB" in text and "10MB" not in text for text in texts), texts
+    with translation.override("en"):
+        assert "7 MB" in str(_evidence().help_text)

@@ -12,7 +12,6 @@ stored columns.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import reduce
@@ -37,12 +36,13 @@ from django.db.models.functions import Coalesce, Length
 from django.utils.translation import gettext_lazy as _
 
 from disputes.choices import CaseOutcome
+from disputes.lifecycle import CONCLUSION_DAYS
 from disputes.models import Case, FollowUp, JudicialConfirmation
 from grids.choices import Level
 from grids.events.choices import Feedback
 from grids.events.models import GridEvent, VisitRecord
 from grids.lookups import RegionCodeField
-from grids.models import GridWorker, Region
+from grids.models import MAX_RADIUS_KM, RESIDENTS_PER_FULLTIME_WORKER, GridWorker, Region, max_area_km2
 
 from ..models import RectificationItem
 from ..periods import Period
@@ -50,8 +50,6 @@ from ..periods import Period
 LOCAL_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
 WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxonomy (grids.events.catalogue)
 ACTIVITY_PER_MONTH = 20
-RESIDENTS_PER_WORKER = 500
-RADIUS_KM = {True: 0.5, False: 2.0}  # urban, rural
 # The data-credibility checks (assessment.services.credibility) count two sets of events in the engine's
 # event scan instead of scanning the events again: reported in the period (with the likely
 # duplicates), and first resolved in the period (with those resolved within 10 minutes).
@@ -252,8 +250,8 @@ def _case_measures(p: Period) -> list[Measure]:
     conclusion standing then (a declined case has no outcome and is never counted)."""
     s, e = p.start, p.end
     concluded_in = Q(concluded_at_end__gte=s, outcome_at_end__in=[CaseOutcome.AGREED, CaseOutcome.FAILED])
-    # acceptance date more than 30 days before the period's last day
-    late_acceptance = p.day_start(p.last - timedelta(days=30))
+    # acceptance date more than CONCLUSION_DAYS (30) days before the period's last day
+    late_acceptance = p.day_start(p.last - timedelta(days=CONCLUSION_DAYS))
     open_late = Q(accepted_at__lt=late_acceptance) & Q(concluded_at_end__isnull=True)
     registered_in = Q(registered_at__gte=s, registered_at__lt=e)
     cols = (
@@ -277,8 +275,8 @@ def _case_measures(p: Period) -> list[Measure]:
             "code_at_end",
             concluded_in & Q(concluded_at_end__lte=F("conclusion_deadline")),
             concluded_in | (open_late & Q(accepted_at__isnull=False)),
-            _("期内终结且自受理起不超过30日的案件"),
-            _("期内终结的案件 + 期末未终结且受理已超30日的案件"),
+            _("期内终结且自受理起不超过%(days)s日的案件") % {"days": CONCLUSION_DAYS},
+            _("期内终结的案件 + 期末未终结且受理已超%(days)s日的案件") % {"days": CONCLUSION_DAYS},
             columns=cols,
         ),
         Measure(
@@ -388,17 +386,18 @@ def _grid_measures(p: Period) -> list[Measure]:
     )
     grids = Q(level=Level.GRID)
     known_area = grids & Q(area_km2__isnull=False)
-    within_radius = (Q(is_urban=True) & Q(area_km2__lte=math.pi * RADIUS_KM[True] ** 2)) | (
-        Q(is_urban=False) & Q(area_km2__lte=math.pi * RADIUS_KM[False] ** 2)
+    within_radius = (Q(is_urban=True) & Q(area_km2__lte=max_area_km2(True))) | (
+        Q(is_urban=False) & Q(area_km2__lte=max_area_km2(False))
     )
     return [
         Measure(
             "A02",
             Region,
             "code",
-            grids & Q(fulltime_at_end__gte=1) & Q(population__lte=F("fulltime_at_end") * RESIDENTS_PER_WORKER),
+            grids & Q(fulltime_at_end__gte=1) & Q(population__lte=F("fulltime_at_end") * RESIDENTS_PER_FULLTIME_WORKER),
             grids,
-            _("期末至少有1名在岗专职网格员且每名专职网格员服务不超过500名居民的网格"),
+            _("期末至少有1名在岗专职网格员且每名专职网格员服务不超过%(n)s名居民的网格")
+            % {"n": RESIDENTS_PER_FULLTIME_WORKER},
             _("网格总数"),
             annotations={"fulltime_at_end": Coalesce(Subquery(workers, output_field=IntegerField()), Value(0))},
             columns=("id", "code", "name", "population", "fulltime_at_end"),
@@ -409,7 +408,8 @@ def _grid_measures(p: Period) -> list[Measure]:
             "code",
             known_area & within_radius,
             known_area,
-            _("服务半径达标的网格（农村≤2公里，城镇≤0.5公里）"),
+            _("服务半径达标的网格（农村≤%(rural)s公里，城镇≤%(urban)s公里）")
+            % {"rural": f"{MAX_RADIUS_KM[False]:g}", "urban": f"{MAX_RADIUS_KM[True]:g}"},
             _("已知面积的网格"),
             columns=("id", "code", "name", "is_urban", "area_km2"),
         ),
@@ -440,7 +440,7 @@ def _worker_measures(p: Period) -> list[Measure]:
             "grid__code",
             active & Q(activity__gte=ACTIVITY_PER_MONTH * len(p.months)),
             active,
-            _("期内月均上报事件与走访记录合计不少于20条的在岗专职网格员"),
+            _("期内月均上报事件与走访记录合计不少于%(n)s条的在岗专职网格员") % {"n": ACTIVITY_PER_MONTH},
             _("期末在岗专职网格员"),
             annotations={"activity": activity},
             columns=("id", "name", "grid__code", "started_on", "ended_on", "activity"),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop as noop
 
 from governance.audit import record
 from governance.bulk import copy_into
+from governance.rules import percent
 
 from ..catalogue import profile_for
 from ..choices import AppealStatus, CycleKind, Grade, LineStatus, RulingStatus
@@ -45,6 +46,8 @@ from .facts import CODE_LENGTH, Counts, collect_computed, collect_surveys
 from .measures import CREDIBILITY_REPORTED, CREDIBILITY_RESOLVED
 from .scoring import (
     SPREAD_LIMIT,
+    SURVEY_CHANNEL_WEIGHT,
+    SURVEY_MIN_ANSWERS,
     Line,
     Ranked,
     annual_result,
@@ -321,10 +324,11 @@ def _line(code, meta, unit, bucket, reported_values, monthly, members, scores, r
                 LineStatus.NOT_APPLICABLE,
                 Fraction(on_y + off_y),
                 Fraction(on_n + off_n),
-                note=_n(noop("答卷不足30份，不适用")),
+                note=_n(noop("答卷不足%(n)s份，不适用")) % {"n": SURVEY_MIN_ANSWERS},
             )
-        both = on_n >= 30 and off_n >= 30
-        note = _n(noop("线上、线下各占50%")) if both else _n(noop("合并计算"))
+        both = on_n >= SURVEY_MIN_ANSWERS and off_n >= SURVEY_MIN_ANSWERS
+        mix = {"share": percent(SURVEY_CHANNEL_WEIGHT)}
+        note = _n(noop("线上、线下各占%(share)s%%")) % mix if both else _n(noop("合并计算"))
         return LineOut(code, LineStatus.SCORED, Fraction(on_y + off_y), Fraction(on_n + off_n), value, note=note)
     if source == "assessed":
         if (unit.code, code, ScoreReview.Kind.NOT_APPLICABLE) in reviews:

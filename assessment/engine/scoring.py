@@ -19,9 +19,19 @@ from ..choices import DIMENSION_POINTS, Grade, LineStatus
 
 ZERO = Fraction(0)
 ONE = Fraction(1)
-SURVEY_MIN_ANSWERS = 30
-SPREAD_LIMIT = Fraction(15)
-EXCELLENT_SHARE = Fraction(1, 5)
+# The numbers of SPEC §5.2–5.3 (each stated here once; pages and messages import them).
+SURVEY_MIN_ANSWERS = 30  # per channel for the 50/50 mix, in all for the indicator to apply
+SURVEY_CHANNEL_WEIGHT = Fraction(1, 2)  # online and offline shares weigh half each
+SPREAD_LIMIT_POINTS = 15  # two assessor groups whose scores differ by more are flagged 评分差异过大
+SPREAD_LIMIT = Fraction(SPREAD_LIMIT_POINTS)
+EXCELLENT_SHARE = Fraction(1, 5)  # 优秀 only within the ceil(20 %) best of the peers
+SPOT_CHECK_WEIGHT, HALF_YEAR_WEIGHT, YEAR_END_WEIGHT = Fraction(1, 10), Fraction(2, 5), Fraction(1, 2)
+UNSAMPLED_WEIGHT = Fraction(1, 2)  # half-year and year-end each, for a unit never spot-checked
+BONUS_CAP = Fraction(3)  # innovation bonus points
+RESULT_CAP = Fraction(100)
+FAIL_BELOW, GOOD_FROM, EXCELLENT_FROM = 60, 80, 90
+TILT_FROM, TILT_TO = Fraction(5), Fraction(10)  # % fiscal tilt at EXCELLENT_FROM rising to 100
+LEAD_SHARE, COLLABORATORS_SHARE = Fraction(3, 5), Fraction(2, 5)  # of the points a unit lost
 
 
 def frac(value) -> Fraction | None:
@@ -96,7 +106,10 @@ def survey_value(online_yes: int, online_n: int, offline_yes: int, offline_n: in
     if total < SURVEY_MIN_ANSWERS:
         return None
     if online_n >= SURVEY_MIN_ANSWERS and offline_n >= SURVEY_MIN_ANSWERS:
-        return Fraction(online_yes, online_n) / 2 + Fraction(offline_yes, offline_n) / 2
+        return (
+            Fraction(online_yes, online_n) * SURVEY_CHANNEL_WEIGHT
+            + Fraction(offline_yes, offline_n) * SURVEY_CHANNEL_WEIGHT
+        )
     return Fraction(online_yes + offline_yes, total)
 
 
@@ -188,11 +201,11 @@ def annual_result(
     """0.10 × mean(spot checks) + 0.40 × half-year + 0.50 × year-end, or 0.50 × half-year +
     0.50 × year-end for a unit never sampled; plus the innovation bonus (≤ 3), capped at 100."""
     if spot_checks:
-        base = Fraction(1, 10) * (sum(spot_checks, ZERO) / len(spot_checks)) + Fraction(2, 5) * half_year
-        base += Fraction(1, 2) * year_end
+        base = SPOT_CHECK_WEIGHT * (sum(spot_checks, ZERO) / len(spot_checks)) + HALF_YEAR_WEIGHT * half_year
+        base += YEAR_END_WEIGHT * year_end
     else:
-        base = Fraction(1, 2) * half_year + Fraction(1, 2) * year_end
-    return min(Fraction(100), base + min(max(bonus, ZERO), Fraction(3)))
+        base = UNSAMPLED_WEIGHT * half_year + UNSAMPLED_WEIGHT * year_end
+    return min(RESULT_CAP, base + min(max(bonus, ZERO), BONUS_CAP))
 
 
 @dataclass
@@ -213,11 +226,11 @@ def grade_peers(peers: list[Ranked]) -> list[Ranked]:
     top = math.ceil(EXCELLENT_SHARE * len(ordered))
     for position, peer in enumerate(ordered, start=1):
         peer.rank = position
-        if peer.vetoed or peer.result < 60:
+        if peer.vetoed or peer.result < FAIL_BELOW:
             peer.grade = Grade.FAIL
-        elif peer.result >= 90 and position <= top:
+        elif peer.result >= EXCELLENT_FROM and position <= top:
             peer.grade = Grade.EXCELLENT
-        elif peer.result >= 80:
+        elif peer.result >= GOOD_FROM:
             peer.grade = Grade.GOOD
         else:
             peer.grade = Grade.PASS
@@ -226,8 +239,9 @@ def grade_peers(peers: list[Ranked]) -> list[Ranked]:
 
 def fiscal_tilt(result: Decimal) -> Decimal:
     """Suggested transfer-payment tilt of an excellent unit: 5 % at 90 rising linearly to 10 % at 100."""
-    value = Fraction(5) + (frac(result) - 90) / 10 * 5
-    return round2(max(Fraction(5), min(Fraction(10), value)))
+    span = RESULT_CAP - EXCELLENT_FROM
+    value = TILT_FROM + (frac(result) - EXCELLENT_FROM) / span * (TILT_TO - TILT_FROM)
+    return round2(max(TILT_FROM, min(TILT_TO, value)))
 
 
 def accountability(lines, indicators: dict) -> dict[str, Fraction]:
@@ -241,9 +255,9 @@ def accountability(lines, indicators: dict) -> dict[str, Fraction]:
         if not lead or lost <= 0:
             continue
         if collaborators:
-            out[lead] += lost * Fraction(3, 5)
+            out[lead] += lost * LEAD_SHARE
             for dept in collaborators:
-                out[dept] += lost * Fraction(2, 5) / len(collaborators)
+                out[dept] += lost * COLLABORATORS_SHARE / len(collaborators)
         else:
             out[lead] += lost
     return dict(out)

@@ -31,11 +31,10 @@ from grids.models import Region
 
 from ..choices import AppealStatus, CycleKind, LineStatus
 from ..models import Cycle, IndicatorResult, ScoreAppeal
+from ..rules import APPEAL_WORKING_DAYS, DECISION_WORKING_DAYS
 from ..transitions import APPEALS, UNIT, InputError, may
 from .base import _begin, _decimal, _required_text, check_evidence
 
-APPEAL_WORKING_DAYS = 15  # from the publication date
-DECISION_WORKING_DAYS = 10  # from the filing date
 # Lines a unit can appeal: those that carry points (a not-applicable line weighs nothing).
 APPEALABLE_LINES = (LineStatus.SCORED, LineStatus.MISSING_REPORT, LineStatus.UNSCORED)
 COMMITTEE_ROLES = (Role.COMMITTEE_STAFF,)

@@ -42,6 +42,7 @@ from ..models import (
     ToleranceClaim,
 )
 from ..periods import period_for
+from ..rules import APPEAL_WORKING_DAYS
 
 SAMPLE_SHARE = Decimal("0.2")
 RECTIFY_BELOW = Decimal("0.6")
@@ -295,8 +296,6 @@ def publish(cycle: Cycle, *, user: User | None) -> Cycle:
 
 def _notify_published(cycle_id: int) -> None:
     from grids.events.services.effects import notify
-
-    from .appeals import APPEAL_WORKING_DAYS
 
     cycle = Cycle.objects.get(pk=cycle_id)
     units = cycle.results.values_list("region_code", flat=True)

@@ -18,6 +18,7 @@ from governance.scoping import in_jurisdiction
 from grids.models import Region
 
 from ..choices import Rule
+from ..engine.scoring import SPREAD_LIMIT_POINTS
 from ..models import (
     AssessorGroup,
     AssessorScore,
@@ -28,7 +29,7 @@ from ..models import (
 from ..transitions import ABOVE, COVERS, InputError, may
 from .base import _decimal, _open_cycle, _required_text, unit_error
 
-SPREAD_LIMIT = Decimal(15)
+SPREAD_LIMIT = Decimal(SPREAD_LIMIT_POINTS)
 
 
 @transaction.atomic

@@ -15,13 +15,11 @@ from grids.events.sla import END_OF_DAY, nth_working_day_after
 from grids.models import Region
 
 from ..models import VetoRuling
+from ..rules import APPEAL_WORKING_DAYS
 from ..transitions import ABOVE, RULINGS, InputError, may
 from .base import _begin, _required_text, _unit_level_error, check_evidence
 
 RULED_VETOES = ("V01", "V02", "V03", "V05")  # V04 is computed from the survey
-
-
-APPEAL_WORKING_DAYS = 15
 
 
 def appeal_deadline(ruling: VetoRuling) -> dt.datetime:

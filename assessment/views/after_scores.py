@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from governance.pdf_fonts import pdf_response
+from governance.files import pdf_response, stored_file_response
 from grids.events.views import apply_errors
 
 from .. import services, transitions
@@ -27,11 +27,11 @@ from ..choices import AppealStatus
 from ..forms import AppealDecisionForm, ScoreAppealForm
 from ..models import CredibilityFlag, ReportBundle, ScoreAppeal
 from ..pdf import flag_summary
+from ..rules import DECISION_WORKING_DAYS
 from ..selectors.flags import flag_columns, flag_queryset, flag_records
 from ..selectors.results import get_cycle, get_line, get_unit, indicator_name, indicators_of
 from ..services import AssessmentError, appeals
 from ..services.reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
-from .inputs import _download
 from .results import _cycle_action
 
 PAGE_SIZE = 50
@@ -87,7 +87,9 @@ def appeal_new(request, pk: int, code: str, indicator: str):
         except appeals.InputError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("申诉已提交，上级政法委将在10个工作日内答复。"))
+            messages.success(
+                request, _("申诉已提交，上级政法委将在%(days)s个工作日内答复。") % {"days": DECISION_WORKING_DAYS}
+            )
             return redirect("assessment:appeal-detail", pk=appeal.pk)
     return render(
         request,
@@ -142,7 +144,7 @@ def appeal_detail(request, pk: int):
 
 @login_required
 def appeal_evidence(request, pk: int):
-    return _download(get_object_or_404(_appeals(request.user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(_appeals(request.user), pk=pk).evidence)
 
 
 # --- Flags -----------------------------------------------------------------------------------------------
@@ -221,4 +223,4 @@ def bundle_download(request, pk: int):
     bundle = _bundle(request.user, get_cycle(request.user, pk))
     if bundle is None:
         raise Http404
-    return _download(bundle.file)
+    return stored_file_response(bundle.file)

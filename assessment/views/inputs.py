@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -103,15 +102,3 @@ def hub(request):
     links = input_links(request.user)
     _require(bool(links))
     return render(request, "assessment/inputs/hub.html", {"links": links})
-
-
-def _download(field_file) -> FileResponse:
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=field_file.name.rsplit("/", 1)[-1])
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response

@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from governance.pdf_fonts import pdf_response
+from governance.files import pdf_response, stored_file_response
 from grids.events.views import apply_errors
 
 from .. import services, transitions
 from ..choices import RectificationStatus
 from ..forms import RectificationReportForm, RectificationReturnForm
 from ..models import RectificationItem
-from .inputs import _download, _indicator_names, _require, _status_list, can_view
+from .inputs import _indicator_names, _require, _status_list, can_view
 
 
 def _items(user):
@@ -119,7 +119,7 @@ def rectification_act(request, pk: int, step: str):
 def rectification_evidence(request, pk: int):
     """The rectification report's evidence file (404 outside the jurisdiction)."""
     _require(can_view(request.user))
-    return _download(get_object_or_404(_items(request.user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(_items(request.user), pk=pk).evidence)
 
 
 @login_required

@@ -10,6 +10,7 @@ call assessment.services, which checks the role capability and the jurisdiction 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,10 +20,11 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from governance.i18n import lazy_message
 from governance.scoping import in_jurisdiction
 from grids.choices import Level
 from grids.events.views import apply_errors
@@ -96,7 +98,10 @@ class CycleCreateForm(forms.Form):
         label=gettext_lazy("检查日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("季度抽查：乡镇（街道）在此日期前看不到抽查安排；不填则为季度结束后第10天。"),
+        help_text=lazy_message(
+            gettext_noop("季度抽查：乡镇（街道）在此日期前看不到抽查安排；不填则为季度结束后第%(days)s天。"),
+            days=lambda: settings.ASSESSMENT_START_DAYS_AFTER_PERIOD,
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):

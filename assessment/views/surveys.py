@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import ratelimit
+from governance.files import SVG, content_response
 from grids.choices import Level
 from grids.events.views import apply_errors
 from grids.models import Region
@@ -199,9 +200,7 @@ def survey_qr_svg(request, code: str):
     village = get_object_or_404(Region.objects.restrict(user), code=code, level=Level.VILLAGE)
     buffer = io.BytesIO()
     segno.make(survey_url(request, village.code), error="m").save(buffer, kind="svg", scale=10, border=4)
-    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="survey-{village.code}.svg"'
-    return response
+    return content_response(buffer.getvalue(), f"survey-{village.code}.svg", SVG)
 
 
 def _evaluator_village(user, code: str) -> Region:

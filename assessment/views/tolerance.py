@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from governance.files import stored_file_response
 from grids.events.views import apply_errors
 
 from .. import services, transitions
 from ..choices import ClaimStatus
 from ..forms import ClaimDecisionForm, ClaimForm
 from ..models import ToleranceClaim
-from .inputs import _download, _indicator_names, _require, _status_list, can_view
+from .inputs import _indicator_names, _require, _status_list, can_view
 
 
 def _claims(user):
@@ -95,4 +96,4 @@ def claim_detail(request, pk: int):
 def claim_evidence(request, pk: int):
     user = request.user
     _require(can_view(user))
-    return _download(get_object_or_404(ToleranceClaim.objects.restrict(user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(ToleranceClaim.objects.restrict(user), pk=pk).evidence)

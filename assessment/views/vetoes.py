@@ -9,13 +9,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from governance.files import stored_file_response
 from grids.events.views import apply_errors
 
 from .. import services, transitions
 from ..choices import RulingStatus
 from ..forms import AppealForm, VetoDecisionForm, VetoForm
 from ..models import VetoRuling
-from .inputs import _download, _indicator_names, _require, _status_list, can_view
+from .inputs import _indicator_names, _require, _status_list, can_view
 
 
 def _rulings(user):
@@ -113,4 +114,4 @@ def veto_act(request, pk: int, step: str):
 def veto_evidence(request, pk: int):
     user = request.user
     _require(can_view(user))
-    return _download(get_object_or_404(VetoRuling.objects.restrict(user), pk=pk).evidence)
+    return stored_file_response(get_object_or_404(VetoRuling.objects.restrict(user), pk=pk).evidence)

@@ -16,14 +16,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..selectors import children_outlines, dashboard, dashboard_region
+from ..selectors import VOLUME_MONTHS, children_outlines, dashboard, dashboard_region
 
 CYCLE = OpenApiParameter(
     "cycle", OpenApiTypes.INT, description="考核周期 id（默认：最近的年终考核，否则最近的周期）", required=False
 )
-DASHBOARD_DOC = """综治看板数据：区划、面包屑、本年度和上年度已计算的考核周期、所选周期下级单位的得分与名次
+DASHBOARD_DOC = f"""综治看板数据：区划、面包屑、本年度和上年度已计算的考核周期、所选周期下级单位的得分与名次
 （与排名页同一批已存结果）、年度结果与等次、各下级单位的运行指标（每千人事件数、事件超期率、调解成功率）、
-趋势（本单位与同级中位数）、维度雷达（A/B/C/D 占满分百分比）、近12个月事件与案件量及超期数、数据可信度预警
+趋势（本单位与同级中位数）、维度雷达（A/B/C/D 占满分百分比）、近{VOLUME_MONTHS}个月事件与案件量及超期数、数据可信度预警
 （`flags.available` 为 false 表示核查尚未建成）。
 
 Dashboard data of a region: breadcrumb, the computed cycles of this and the previous year, the children's

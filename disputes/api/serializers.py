@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,8 +19,9 @@ from rest_framework.reverse import reverse
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
+from governance.i18n import lazy_message
 from governance.models import Department
-from governance.uploads import check_upload
+from governance.uploads import UploadSerializerField
 from grids.models import Region
 
 from ..choices import (
@@ -44,7 +46,7 @@ from ..models import (
     MediationSession,
     Party,
 )
-from ..services import earlier_cases_of_same_parties
+from ..services import REPEAT_WINDOW_DAYS, earlier_cases_of_same_parties
 from ..transitions import CASES, TRANSITIONS
 from ..validators import validate_citizen_id, validate_credit_code, validate_mobile
 
@@ -280,7 +282,10 @@ class CaseDetailSerializer(CaseSerializer):
     confirmation = serializers.SerializerMethodField()
     history = CaseHistorySerializer(many=True, read_only=True)
     earlier_cases = serializers.SerializerMethodField(
-        help_text=_("同一当事人在此前365天内的其他案件号（仅政法委，且限于其管辖范围）")
+        help_text=lazy_message(
+            gettext_noop("同一当事人在此前%(days)s天内的其他案件号（仅政法委，且限于其管辖范围）"),
+            days=REPEAT_WINDOW_DAYS,
+        )
     )
 
     class Meta(CaseSerializer.Meta):
@@ -424,16 +429,7 @@ class SessionInputSerializer(serializers.Serializer):
     place = serializers.CharField(max_length=100)
     attendees = serializers.CharField(max_length=300)
     notes = serializers.CharField(max_length=4000)
-    file = serializers.FileField(required=False, allow_null=True, default=None)
-
-    def validate_file(self, upload):
-        if upload is None:
-            return None
-        try:
-            check_upload(upload)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return upload
+    file = UploadSerializerField(required=False, allow_null=True, default=None)
 
 
 class FollowUpInputSerializer(serializers.Serializer):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +28,7 @@ from rest_framework.response import Response
 from governance import personal_data
 from governance.api.base import ScopedModelViewSet
 from governance.choices import Role
+from governance.files import stored_file_response
 from governance.models import User
 from grids.events.api.views import PassthroughNegotiation, drf_error
 
@@ -350,13 +350,7 @@ class CaseViewSet(ScopedModelViewSet):
         """A session's file, only inside the case's jurisdiction (404 otherwise)."""
         case = self.get_object()
         session = get_object_or_404(MediationSession.objects.filter(case=case).exclude(file=""), pk=session_id)
-        try:
-            handle = session.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(handle, as_attachment=True, filename=session.file.name.rsplit("/", 1)[-1])
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return stored_file_response(session.file)
 
     @extend_schema(methods=["GET"], responses=FollowUpSerializer(many=True))
     @extend_schema(methods=["POST"], request=FollowUpInputSerializer, responses={201: FollowUpSerializer})

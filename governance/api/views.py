@@ -9,7 +9,6 @@ from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from governance import audit
@@ -18,6 +17,7 @@ from governance.choices import AuditAction
 from governance.filtersets import AuditLogFilterSet, DepartmentFilterSet, UserFilterSet
 from governance.middleware import context_for
 from governance.models import AuditLog, Department, User
+from governance.ratelimit import LoginRateThrottle
 from governance.services import user_unlock
 
 from .base import ScopedModelViewSet, ScopedReadOnlyViewSet
@@ -62,13 +62,13 @@ class AuditLogViewSet(ScopedReadOnlyViewSet):
 class TokenView(APIView):
     """Exchange a username and password for an API token (systems and scripts).
 
-    Subject to the same lockout as the login page, and rate-limited per address.
+    Subject to the same lockout as the login page, and to the same per-address rate limit
+    (one counter for both, LOGIN_RATE_PER_MINUTE).
     """
 
     authentication_classes: list = []
     permission_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(request=TokenRequestSerializer, responses={200: dict})
     def post(self, request):

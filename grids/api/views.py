@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from governance.api.base import ScopedModelViewSet
+from governance.files import streaming_response
 from grids import services
 from grids.api.serializers import GridWorkerSerializer, RegionDetailSerializer, RegionSerializer
 from grids.filtersets import RegionFilterSet
@@ -52,9 +53,7 @@ def export_response(user, region: Region, kind: str) -> StreamingHttpResponse:
     writer, content_type = EXPORTS[kind]
     regions = Region.objects.restrict(user).under(region.code).order_by("code").iterator(chunk_size=2000)
     audit.record(AuditAction.EXPORT, instance=region, changes={"format": kind})
-    response = StreamingHttpResponse(writer(regions), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="regions-{region.code}.{kind}"'
-    return response
+    return streaming_response(writer(regions), f"regions-{region.code}.{kind}", content_type)
 
 
 class GridWorkerViewSet(ScopedModelViewSet):

@@ -9,3 +9,18 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from grids.events import interchange  # noqa: F401  (record types of the interchange)
+
+        _publish_rules()
+
+
+def _publish_rules() -> None:
+    """The numbers the events' pages name (governance.rules)."""
+    from governance.rules import percent, publish
+    from grids.events import public_views, sla
+
+    publish(
+        amber_percent=percent(sla.AMBER_AT),
+        public_report_limit=public_views.REPORT_LIMIT,
+        public_status_limit=public_views.STATUS_LIMIT,
+        public_report_window_minutes=public_views.REPORT_WINDOW // 60,
+    )

@@ -4,6 +4,8 @@ Installed by migration 0004; `install_defaults` takes the model classes so the m
 pass its historical models and tests can restore the rows after a flush.
 """
 
+from grids.events.sla import DEFAULT_LIMITS
+
 CATEGORIES = [
     # code, name, default department kind, sub-categories
     ("public_order", "治安隐患", "公安", [("public_order_gathering", "聚集滋事"), ("public_order_theft", "盗窃隐患")]),
@@ -34,13 +36,6 @@ CATEGORIES = [
     ("other", "其他", "政法委", []),
 ]
 
-# urgency: respond (value, unit), resolve, feedback — SPEC §3 defaults after 接诉即办
-DEFAULT_LIMITS = [
-    ("normal", (1, "hours"), (5, "working_days"), (7, "days")),
-    ("urgent", (1, "hours"), (24, "hours"), (7, "days")),
-    ("critical", (1, "hours"), (24, "hours"), (7, "days")),
-]
-
 
 def install_defaults(EventCategory, SlaPolicy) -> None:
     for order, (code, name, kind, children) in enumerate(CATEGORIES):
@@ -51,13 +46,13 @@ def install_defaults(EventCategory, SlaPolicy) -> None:
             EventCategory.objects.get_or_create(
                 code=child_code, defaults={"name": child_name, "parent": parent, "sort_order": order * 10 + child_order}
             )
-    for urgency, respond, resolve, feedback in DEFAULT_LIMITS:
+    for urgency, limits in DEFAULT_LIMITS.items():  # SPEC §3 defaults after 接诉即办 (grids.events.sla)
         SlaPolicy.objects.get_or_create(
             category=None,
-            urgency=urgency,
+            urgency=urgency.value,
             defaults={
-                "respond_value": respond[0], "respond_unit": respond[1],
-                "resolve_value": resolve[0], "resolve_unit": resolve[1],
-                "feedback_value": feedback[0], "feedback_unit": feedback[1],
+                "respond_value": limits.respond.value, "respond_unit": str(limits.respond.unit),
+                "resolve_value": limits.resolve.value, "resolve_unit": str(limits.resolve.unit),
+                "feedback_value": limits.feedback.value, "feedback_unit": str(limits.feedback.unit),
             },
         )  # fmt: skip

@@ -9,10 +9,11 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from governance.choices import Role
 from governance.models import Department
-from governance.uploads import PHOTO_TYPES, check_upload
+from governance.uploads import PHOTO_TYPES, check_upload, upload_help
 from grids.choices import Level
 from grids.events.choices import EventSource, Feedback, Urgency
 from grids.events.conversion import conversion
@@ -183,7 +184,10 @@ class EventFileForm(EventFormMixin, forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
         error_messages={"invalid": _("经度应为数字。")},
     )
-    photos = PhotosField(label=_("现场照片"), help_text=_("可拍照或选择多张，每张不超过10MB，最多9张。"))
+    photos = PhotosField(
+        label=_("现场照片"),
+        help_text=upload_help(gettext_noop("可拍照或选择多张，每张不超过%(mb)sMB，最多%(n)s张。"), n=MAX_PHOTOS),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

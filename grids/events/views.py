@@ -19,11 +19,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -31,7 +31,9 @@ from django.views.decorators.http import require_POST
 
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
+from governance.files import CSV, XLSX, stored_file_response, streaming_response
 from governance.models import Department
+from governance.xlsx import safe_text, stream_xlsx
 from grids.choices import Level
 from grids.events.choices import (
     OPEN_STATUSES,
@@ -521,19 +523,12 @@ def attachment_download(request, pk: int, attachment_pk: int):
     user = request.user
     event = get_object_or_404(GridEvent.objects.restrict(user), pk=pk)
     attachment = get_object_or_404(EventAttachment.objects.restrict(user), pk=attachment_pk, event=event)
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type=attachment.content_type,
-        as_attachment=not attachment.is_image or "download" in request.GET,
+    return stored_file_response(
+        attachment.file,
         filename=attachment.original_name,
+        content_type=attachment.content_type,
+        attachment=not attachment.is_image or "download" in request.GET,
     )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 # --- Ledger export (台账) -------------------------------------------------------------------------
@@ -659,9 +654,7 @@ def _csv_cell(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    # Spreadsheet formula injection: text starting with = + - @ is shown, never evaluated.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return safe_text(value)  # shown, never evaluated (spreadsheet formula injection)
 
 
 @login_required
@@ -675,16 +668,12 @@ def export_csv(request):
         for row in LedgerRows(now)(events):
             yield writer.writerow([_csv_cell(v) for v in row])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, _filename("csv"))
-    return response
+    return streaming_response(rows(), _filename("csv"), CSV)
 
 
 @login_required
 def export_xlsx(request):
     """The ledger as a workbook, streamed row by row (governance.xlsx): constant memory, first byte at once."""
-    from governance.xlsx import stream_xlsx
-
     events = _ledger(request, "xlsx")
     now = timezone.now()
 
@@ -693,12 +682,11 @@ def export_xlsx(request):
             yield [_csv_cell(v) if isinstance(v, str) else v for v in row]
 
     widths = [10, 17, 14, 14, 28, 40, 9, 12, 12, 18, 17, 24, 10, 14, 20, 17, 17, 17, 12, 40, 10, 12]
-    response = StreamingHttpResponse(
+    return streaming_response(
         stream_xlsx(sheet_name=_("事件台账"), headers=[str(h) for h in ledger_headers()], rows=rows(), widths=widths),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _filename("xlsx"),
+        XLSX,
     )
-    response["Content-Disposition"] = content_disposition_header(True, _filename("xlsx"))
-    return response
 
 
 # --- Notifications ----------------------------------------------------------------------------------

@@ -9,12 +9,15 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
+from governance.i18n import lazy_message
 from governance.models import User
+from governance.uploads import upload_help
 from grids.choices import Level
 from grids.models import Region
 
@@ -34,6 +37,7 @@ from ...models import (
     ToleranceClaim,
     VetoRuling,
 )
+from ...rules import APPEAL_WORKING_DAYS
 
 UNIT_ERRORS = {
     "required": _("请填写被考核单位的区划代码。"),
@@ -273,7 +277,9 @@ class VetoRulingSerializer(serializers.ModelSerializer):
     has_evidence = serializers.SerializerMethodField()
     recorded_by = serializers.StringRelatedField(read_only=True)
     appeal_deadline = serializers.SerializerMethodField(
-        help_text=_("申诉期限：裁定后第15个工作日（列表中不计算，为 null）。")
+        help_text=lazy_message(
+            gettext_noop("申诉期限：裁定后第%(days)s个工作日（列表中不计算，为 null）。"), days=APPEAL_WORKING_DAYS
+        )
     )
 
     class Meta:
@@ -453,7 +459,9 @@ class RectificationReportSerializer(serializers.Serializer):
     report = serializers.CharField(
         max_length=8000, error_messages={"required": _("请填写整改报告。"), "blank": _("请填写整改报告。")}
     )
-    evidence = serializers.FileField(required=False, help_text=_("整改佐证材料（照片、PDF或Word，不超过10MB）。"))
+    evidence = serializers.FileField(
+        required=False, help_text=upload_help(gettext_noop("整改佐证材料（照片、PDF或Word，不超过%(mb)sMB）。"))
+    )
 
 
 class RectificationReturnSerializer(serializers.Serializer):

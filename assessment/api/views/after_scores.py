@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.base import ScopedReadOnlyViewSet
+from governance.files import stored_file_response
 from grids.events.api.views import PassthroughNegotiation
 
 from ...filtersets import AppealFilterSet, FlagFilterSet
@@ -23,7 +24,7 @@ from ...models import CredibilityFlag, ScoreAppeal
 from ...selectors.flags import flag_records
 from ...services import appeals
 from ..serializers.after_scores import AppealDecisionSerializer, FlagSerializer, ScoreAppealSerializer
-from .base import InputViewSet, _download
+from .base import InputViewSet
 
 
 class ScoreAppealViewSet(InputViewSet):
@@ -54,7 +55,7 @@ class ScoreAppealViewSet(InputViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 class CredibilityFlagViewSet(ScopedReadOnlyViewSet):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -32,18 +31,6 @@ def _run(write, *, check=None):
         if not hasattr(exc, "error_dict") and getattr(exc, "code", None) == "not_allowed":
             raise PermissionDenied(" ".join(exc.messages)) from exc
         raise drf_error(exc) from exc
-
-
-def _download(field_file):
-    if not field_file:
-        raise Http404
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, as_attachment=True, filename=field_file.name.rsplit("/", 1)[-1])
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 class StepMixin:

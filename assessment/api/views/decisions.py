@@ -19,7 +19,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.base import ScopedReadOnlyViewSet
-from governance.pdf_fonts import pdf_response
+from governance.files import pdf_response, stored_file_response
 from grids.events.api.views import PassthroughNegotiation, drf_error
 
 from ... import services
@@ -41,7 +41,7 @@ from ..serializers.inputs import (
     VetoDecisionSerializer,
     VetoRulingSerializer,
 )
-from .base import READ, InputViewSet, StepMixin, _download, _run
+from .base import READ, InputViewSet, StepMixin, _run
 
 
 class VetoRulingViewSet(InputViewSet):
@@ -82,7 +82,7 @@ class VetoRulingViewSet(InputViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
         """The evidence file (404 outside the jurisdiction)."""
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 class InnovationAwardViewSet(InputViewSet):
@@ -148,7 +148,7 @@ class ToleranceClaimViewSet(InputViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
 
 class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
@@ -186,7 +186,7 @@ class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
     def evidence(self, request, pk=None):
         """The rectification report's evidence file."""
-        return _download(self.get_object().evidence)
+        return stored_file_response(self.get_object().evidence)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.permissions import RoleCapability
-from governance.pdf_fonts import pdf_response
+from governance.files import pdf_response
 from grids.events.api.views import PassthroughNegotiation, drf_error
 
 from ... import catalogue, services
@@ -30,6 +30,7 @@ from ...choices import CycleKind
 from ...filtersets import AnnualResultFilterSet, CycleFilterSet, UnitResultFilterSet
 from ...models import AnnualResult, Cycle, Indicator, UnitResult, WeightProfile
 from ...selectors.results import (
+    TRACE_PAGE_SIZE,
     blocking_for,
     counts_comparable,
     fmt_count,
@@ -247,7 +248,7 @@ class CycleViewSet(ScopedModelViewSet):
         parameters=[
             OpenApiParameter("unit", OpenApiTypes.STR, required=True, description="区划代码"),
             OpenApiParameter("indicator", OpenApiTypes.STR, required=True, description="指标编号"),
-            OpenApiParameter("page", OpenApiTypes.INT, description="每个记录集的页码（每页50条）"),
+            OpenApiParameter("page", OpenApiTypes.INT, description=f"每个记录集的页码（每页{TRACE_PAGE_SIZE}条）"),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )

@@ -16,7 +16,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +30,7 @@ from rest_framework.response import Response
 
 from governance import personal_data
 from governance.api.base import ScopedModelViewSet
+from governance.files import stored_file_response
 from grids.events.api.serializers import (
     AttachmentUploadSerializer,
     EventAttachmentSerializer,
@@ -285,18 +285,12 @@ class EventViewSet(ScopedModelViewSet):
         """The file itself, only inside the event's jurisdiction (404 otherwise)."""
         event = self.get_object()
         attachment = get_object_or_404(EventAttachment.objects.restrict(request.user), event=event, pk=att_id)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        response = FileResponse(
-            handle,
-            content_type=attachment.content_type,
-            as_attachment=not attachment.is_image,
+        return stored_file_response(
+            attachment.file,
             filename=attachment.original_name,
+            content_type=attachment.content_type,
+            attachment=not attachment.is_image,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
     @extend_schema(
         request=RevealContactSerializer,
