@@ -34,10 +34,11 @@ from django.utils.translation import gettext_lazy
 from governance import audit
 from governance.audit import AuditContext
 from governance.choices import AuditAction, Role
+from governance.codes import ancestors
 from governance.models import User
 from governance.scoping import in_jurisdiction, scope_prefix
 from governance.uploads import check_upload
-from grids.choices import CODE_LENGTH, Level
+from grids.choices import Level
 from grids.models import Region
 from grids.sla import END_OF_DAY, nth_working_day_after
 
@@ -259,10 +260,6 @@ def _open_cycle(cycle: Cycle) -> Cycle:
 def assessed_indicators() -> list[Indicator]:
     """The qualitative indicators scored by assessor groups (rule 评分)."""
     return list(Indicator.objects.filter(rule=Rule.ASSESSED).order_by("sort_order", "code"))
-
-
-def _ancestor_codes(code: str) -> list[str]:
-    return [code[:n] for n in sorted(set(CODE_LENGTH.values())) if n <= len(code)]
 
 
 # --- Monthly core table (综治考核核心指标表) --------------------------------------------------------------
@@ -920,7 +917,10 @@ def veto_decide(*, user: User, ruling: VetoRuling, decision: str, note: str) -> 
 def year_end_finalised(unit_code: str, year: int) -> bool:
     """Whether a finalised year-end cycle of `year` covers the unit (its result is frozen)."""
     return Cycle.objects.filter(
-        kind=CycleKind.YEAR_END, year=year, status=CycleStatus.FINALISED, region_code__in=_ancestor_codes(unit_code)
+        kind=CycleKind.YEAR_END,
+        year=year,
+        status=CycleStatus.FINALISED,
+        region_code__in=ancestors(unit_code, include_self=True),
     ).exists()
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from disputes.models import MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
+from governance.codes import ancestor_code
 from governance.models import Department, User
 
 from .choices import GridType, Level, Terrain
@@ -388,7 +389,9 @@ class DemoBuilder:
         # Half the dispatched events stay in the township: its centre sends them to its 派出所.
         township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
         station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP)
-        grids = list(Region.objects.filter(level=Level.GRID, code__startswith=worker.region.code[:12]))
+        grids = list(
+            Region.objects.filter(level=Level.GRID, code__startswith=ancestor_code(worker.region.code, Level.VILLAGE))
+        )
         now = timezone.now()
         for index in range(24):
             code, title, description = self.EVENT_SAMPLES[index % len(self.EVENT_SAMPLES)]

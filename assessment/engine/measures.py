@@ -38,8 +38,8 @@ from django.utils.translation import gettext_lazy as _
 
 from disputes.choices import CaseOutcome
 from disputes.models import Case, FollowUp, JudicialConfirmation
+from governance.codes import RegionCodeField
 from grids.choices import Feedback, Level
-from grids.lookups import RegionCodeField
 from grids.models import GridEvent, GridWorker, Region, VisitRecord
 
 from ..models import RectificationItem

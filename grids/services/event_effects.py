@@ -10,10 +10,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance import codes
 from governance.choices import Role
 from governance.models import User
 
-from ..choices import CODE_LENGTH, UNRESOLVED_STATUSES, DeadlineKind, EventStatus, Level
+from ..choices import UNRESOLVED_STATUSES, DeadlineKind, EventStatus
 from ..models import EventHistory, GridEvent, Notification, Region, Supervision, Webhook, WebhookDelivery
 
 CENTRE_ROLES = (Role.CENTRE_STAFF, Role.GRID_LEADER)
@@ -88,8 +89,7 @@ def queue_webhooks(event: GridEvent, history: EventHistory, department_ids: list
 
 def supervising_code(event: GridEvent) -> str:
     """The level above the one holding the event supervises it (the province supervises itself)."""
-    level = max(event.handling_level - 1, Level.PROVINCE)
-    return event.region_code[: CODE_LENGTH[Level(level)]]
+    return codes.supervising_code(event.region_code, event.handling_level)
 
 
 OVERDUE = {

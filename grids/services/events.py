@@ -26,7 +26,6 @@ from governance.uploads import check_upload_field
 
 from .. import lifecycle
 from ..choices import (
-    CODE_LENGTH,
     UNRESOLVED_STATUSES,
     AttachmentStage,
     DispatchRole,
@@ -454,4 +453,4 @@ def is_unresolved(event: GridEvent) -> bool:
 
 
 def handling_region(event: GridEvent) -> Region:
-    return Region.objects.get(code=event.region_code[: CODE_LENGTH[Level(event.handling_level)]])
+    return Region.objects.get(code=event.handling_region_code())
