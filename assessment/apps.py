@@ -7,3 +7,25 @@ class AssessmentConfig(AppConfig):
 
     name = "assessment"
     verbose_name = _("综治考核")
+
+    def ready(self) -> None:
+        register_navigation()
+
+
+def register_navigation() -> None:
+    """Results for staff who read or run them, inputs for those who enter them (SPEC §5);
+    places: see governance.navigation."""
+    from governance.choices import Role
+    from governance.navigation import register
+
+    def reads_results(user) -> bool:
+        return user.is_superuser or user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF, Role.ASSESSOR)
+
+    register("assessment", place=60, url_name="assessment:cycles", label=_("综治考核"), visible=reads_results)
+    register(
+        "assessment-inputs",
+        place=61,
+        url_name="assessment:inputs",
+        label=_("考核填报"),
+        visible=lambda user: user.can("assessment.inputs"),
+    )

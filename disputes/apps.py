@@ -7,3 +7,22 @@ class DisputesConfig(AppConfig):
 
     name = "disputes"
     verbose_name = _("矛盾纠纷调解")
+
+    def ready(self) -> None:
+        register_navigation()
+
+
+def register_navigation() -> None:
+    """The case board in the bar (places: see governance.navigation): a mediator's own board, or
+    the cases of the jurisdiction for the centres and the committee (SPEC §4)."""
+    from governance.choices import Role
+    from governance.navigation import register
+
+    def is_mediator(user) -> bool:
+        return user.role == Role.MEDIATOR
+
+    def oversees_cases(user) -> bool:
+        return not is_mediator(user) and (user.is_superuser or user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF))
+
+    register("case-board", place=50, url_name="disputes:board", label=_("调解工作台"), visible=is_mediator)
+    register("cases", place=51, url_name="disputes:board", label=_("矛盾纠纷"), visible=oversees_cases)
