@@ -19,8 +19,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.api.base import ScopedReadOnlyViewSet
+from governance.api.filters import SubtreeFilter
 from grids.api.event_views import PassthroughNegotiation
-from grids.filtersets import SubtreeFilter
 
 from .. import appeals
 from ..choices import AppealStatus, FlagRule

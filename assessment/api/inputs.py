@@ -40,13 +40,12 @@ from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
-from governance.api.filters import year_filter
+from governance.api.filters import SubtreeFilter, year_filter
 from governance.choices import Role
 from governance.models import User
 from governance.pdf_fonts import pdf_response
 from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
-from grids.filtersets import SubtreeFilter
 from grids.models import Region
 
 from .. import inputs

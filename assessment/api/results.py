@@ -22,12 +22,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
-from governance.api.filters import id_filter, year_filter
+from governance.api.filters import SubtreeFilter, id_filter, year_filter
 from governance.api.permissions import RoleCapability
 from governance.pdf_fonts import pdf_response
 from grids.api.event_views import PassthroughNegotiation, drf_error
 from grids.choices import Level
-from grids.filtersets import SubtreeFilter
 
 from .. import catalogue, services
 from ..choices import CycleKind, CycleStatus, Grade
