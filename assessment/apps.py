@@ -9,7 +9,10 @@ class AssessmentConfig(AppConfig):
     verbose_name = _("综治考核")
 
     def ready(self) -> None:
+        from governance.demo import register_seeder
+
         register_navigation()
+        register_seeder("assessment", place=60, run="assessment.demo.seed", scales=("small",))
 
 
 def register_navigation() -> None:

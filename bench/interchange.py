@@ -110,6 +110,7 @@ def setup_platform(province: Province) -> dict[str, int]:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
+    from disputes.demo import build_mediation_orgs
     from governance.choices import Role
     from governance.models import Department, User
     from grids import demo
@@ -125,7 +126,8 @@ def setup_platform(province: Province) -> dict[str, int]:
             for county in counties
             for kind in demo.DEPARTMENT_KINDS
         )
-        orgs = province.builder.build_mediation_orgs(counties)
+        townships = [r for r in province.builder.regions if r.level == Level.TOWNSHIP]
+        orgs = build_mediation_orgs(counties, townships, province.builder.scale_name)
         password = make_password(None)
         mediators = User.objects.bulk_create(
             User(

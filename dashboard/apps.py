@@ -10,7 +10,10 @@ class DashboardConfig(AppConfig):
     verbose_name = _("综治看板")
 
     def ready(self) -> None:
+        from governance.demo import register_seeder
+
         register_navigation()
+        register_seeder("dashboard-activity", place=90, run="dashboard.demo.seed")
 
 
 def register_navigation() -> None:

@@ -9,7 +9,12 @@ class DisputesConfig(AppConfig):
     verbose_name = _("矛盾纠纷调解")
 
     def ready(self) -> None:
+        from governance.demo import register_seeder
+
         register_navigation()
+        # The organisations come before the accounts (a mediator belongs to one), the cases after them.
+        register_seeder("mediation-organisations", place=25, run="disputes.demo.seed_organisations")
+        register_seeder("cases", place=50, run="disputes.demo.seed_cases", scales=("small",))
 
 
 def register_navigation() -> None:

@@ -20,3 +20,19 @@ class GridsConfig(AppConfig):
             visible=lambda user: user.can("region.import"),
         )
         event_navigation.register_navigation()
+        register_demo()
+
+
+def register_demo() -> None:
+    """The hierarchy's demo steps, and the events' (places: see governance.demo and the other apps)."""
+    from governance.demo import register_seeder
+
+    from .demo import SCALES
+
+    register_seeder(
+        "regions", place=10, run="grids.demo.seed_regions", scales=tuple(SCALES), refuse="grids.demo.refuse_rebuild"
+    )
+    register_seeder("departments", place=20, run="grids.demo.seed_departments")
+    register_seeder("accounts", place=30, run="grids.demo.seed_accounts")
+    register_seeder("events", place=40, run="grids.demo_events.seed_events", scales=("small",))
+    register_seeder("resident-report", place=55, run="grids.demo_events.seed_resident_report", scales=("small",))

@@ -100,3 +100,10 @@ def test_each_entry_points_at_its_page(world):
         ("通知", reverse("events:notifications")),
         ("接口文档", reverse("api-docs")),
     ]
+
+
+def test_two_entries_may_not_share_a_place():
+    from governance.navigation import register
+
+    with pytest.raises(ValueError, match="taken by 'home'"):
+        register("elsewhere", place=10, url_name="home", label="x")
