@@ -11,6 +11,8 @@ class AssessmentConfig(AppConfig):
     def ready(self) -> None:
         from governance.demo import register_seeder
 
+        from . import interchange  # noqa: F401  (the interchange's record types)
+
         register_navigation()
         register_seeder("assessment", place=60, run="assessment.demo.seed", scales=("small",))
 

@@ -25,9 +25,11 @@ from governance import audit
 from governance.choices import AuditAction, Role
 from governance.demo import DemoRun
 from governance.models import User
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, Region
-from grids.sla import add_limit, limits_for
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent
+from grids.events.sla import add_limit, limits_for
+from grids.models import Region
 
 from .demo_spread import assessor_score, quality
 from .models import (
@@ -358,7 +360,7 @@ def build_assessor_desk() -> int:
     is to do. The cycle is not run: its year is not over, and the committee runs it once all is
     scored. Returns the number of scores recorded.
     """
-    from . import inputs
+    from . import selectors, services
 
     assessor = User.objects.filter(role=Role.ASSESSOR).order_by("username").first()
     if assessor is None:
@@ -368,19 +370,19 @@ def build_assessor_desk() -> int:
     _assign_scored_units(assessor)
     cycle = create_cycle(kind="year_end", year=timezone.localdate().year, root=county, user=committee)
     units = list(Region.objects.filter(code__under=county.code, level__in=cycle.levels).order_by("code"))
-    group = inputs.group_save(user=committee, cycle=cycle, name="第一考核组", members=[assessor], units=units)
-    indicators = inputs.assessed_indicators()
+    group = services.group_save(user=committee, cycle=cycle, name="第一考核组", members=[assessor], units=units)
+    indicators = selectors.assessed_indicators()
     done = indicators + indicators[: len(indicators) // 2]
     for index, indicator in enumerate(done):
         unit = units[0] if index < len(indicators) else units[1]
         score = 72 + (index * 7) % 25
-        inputs.score_record(user=assessor, group=group, unit=unit, indicator=indicator.code, score=score)
+        services.score_record(user=assessor, group=group, unit=unit, indicator=indicator.code, score=score)
     return len(done)
 
 
 def _assign_scored_units(assessor: User) -> None:
     """The past cycles' groups were filled with scores only: give each the units of its scores
-    that the demo assessor covers (a member must cover every unit of the group, inputs.group_save),
+    that the demo assessor covers (a member must cover every unit of the group, services.group_save),
     and take the assessor out of the groups left without any."""
     for group in AssessorGroup.objects.filter(units=None, members=assessor):
         units = set(group.scores.filter(region_code__under=assessor.region.code).values_list("unit_id", flat=True))

@@ -2,7 +2,7 @@
 the annual result of a year-end cycle and the failing units, and one unit's breakdown with
 its dimension subtotals and department accountability.
 
-Rows come from `assessment.results`, so an export holds exactly what the page shows the
+Rows come from `assessment.selectors.results`, so an export holds exactly what the page shows the
 user (restricted to their jurisdiction), rounded to 2 decimals; every export is audited.
 """
 
@@ -21,7 +21,7 @@ from governance.choices import AuditAction
 
 from .choices import DIMENSION_POINTS, CycleKind, Dimension
 from .models import Cycle, UnitResult
-from .results import RankingRow, RankingScope, percent, round2
+from .selectors.results import RankingRow, RankingScope, percent, round2
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

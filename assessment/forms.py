@@ -1,5 +1,5 @@
 """Forms of the assessment's input pages. They check the shape of the input; the rules (who,
-which state, which unit) are assessment.inputs', whose errors the views put back on these
+which state, which unit) are assessment.services' and assessment.transitions', whose errors the views put back on these
 forms field by field. Labels and messages are Chinese msgids."""
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from disputes.forms import date_field
 from governance.choices import Role
 from governance.models import User
 from governance.scoping import scope_prefix
-from grids.event_forms import EventFormMixin
+from grids.events.forms import EventFormMixin
 from grids.models import Region
 
-from . import inputs
-from .appeals import APPEAL_STEPS
+from . import selectors, services, transitions
 from .choices import AwarenessAnswer, CycleStatus, SafetyAnswer, SatisfactionAnswer
-from .models import Cycle, MonthlyReport, ScoreReview
+from .models import REPORT_VALUE_FIELDS, Cycle, MonthlyReport, ScoreReview
 
 TEXTAREA = {"rows": 3}
 
@@ -62,7 +61,7 @@ def _evidence(label=None, required: bool = True) -> forms.FileField:
 
 def unit_choices(user):
     """The assessed units (city, county, township level) inside the user's jurisdiction."""
-    return Region.objects.restrict(user).filter(level__in=inputs.assessment_levels()).order_by("code")
+    return Region.objects.restrict(user).filter(level__in=services.assessment_levels()).order_by("code")
 
 
 class UnitField(forms.ModelChoiceField):
@@ -121,8 +120,8 @@ class MonthlyReportForm(EventFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if all(cleaned.get(name) is not None for name in inputs.REPORT_VALUE_FIELDS):
-            for field, messages in inputs.report_value_errors(cleaned).items():
+        if all(cleaned.get(name) is not None for name in REPORT_VALUE_FIELDS):
+            for field, messages in services.report_value_errors(cleaned).items():
                 self.add_error(field, messages)
         return cleaned
 
@@ -337,7 +336,10 @@ class ReviewForm(EventFormMixin, forms.Form):
         self.fields["unit"] = UnitField(unit_choices(user))
         self.fields["indicator"] = forms.ChoiceField(
             label=_("指标"),
-            choices=[("", _("请选择指标")), *((i.code, f"{i.code} {i.name_zh}") for i in inputs.assessed_indicators())],
+            choices=[
+                ("", _("请选择指标")),
+                *((i.code, f"{i.code} {i.name_zh}") for i in selectors.assessed_indicators()),
+            ],
             error_messages={"required": _("请选择指标。"), "invalid_choice": _("请选择由考核组评分的指标。")},
         )
         self.order_fields(["unit", "indicator", "kind", "reason"])
@@ -358,7 +360,10 @@ class VetoForm(EventFormMixin, forms.Form):
         self.fields["unit"] = UnitField(unit_choices(user))
         self.fields["indicator"] = forms.ChoiceField(
             label=_("否决指标"),
-            choices=[("", _("请选择否决指标")), *((i.code, f"{i.code} {i.name_zh}") for i in inputs.veto_indicators())],
+            choices=[
+                ("", _("请选择否决指标")),
+                *((i.code, f"{i.code} {i.name_zh}") for i in selectors.veto_indicators()),
+            ],
             error_messages={"required": _("请选择否决指标。"), "invalid_choice": _("请选择V01、V02、V03或V05。")},
         )
         self.order_fields(["unit", "indicator", "occurred_on", "description", "evidence"])
@@ -371,7 +376,7 @@ class AppealForm(EventFormMixin, forms.Form):
 class VetoDecisionForm(EventFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("处理结果"),
-        choices=[(name, inputs.RULING_STEPS[name].label) for name in ("uphold", "revoke")],
+        choices=[(name, transitions.RULINGS[name].label) for name in ("uphold", "revoke")],
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择维持或撤销。")},
     )
@@ -438,7 +443,7 @@ class ClaimForm(EventFormMixin, forms.Form):
             label=_("申请容错的指标"),
             choices=[
                 ("", _("请选择指标")),
-                *((i.code, f"{i.code} {i.name_zh}") for i in inputs.claimable_indicators()),
+                *((i.code, f"{i.code} {i.name_zh}") for i in selectors.claimable_indicators()),
             ],
             error_messages={"required": _("请选择指标。"), "invalid_choice": _("请选择一项计分指标。")},
         )
@@ -448,7 +453,7 @@ class ClaimForm(EventFormMixin, forms.Form):
 class ClaimDecisionForm(EventFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("审核结果"),
-        choices=[(name, inputs.CLAIM_STEPS[name].label) for name in ("approve", "reject")],
+        choices=[(name, transitions.CLAIMS[name].label) for name in ("approve", "reject")],
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择审核结果。")},
     )
@@ -480,7 +485,7 @@ class ScoreAppealForm(EventFormMixin, forms.Form):
 class AppealDecisionForm(EventFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("处理结果"),
-        choices=[(name, step.label) for name, step in APPEAL_STEPS.items()],
+        choices=[(t.name, t.label) for t in transitions.APPEALS],
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择处理结果。")},
     )

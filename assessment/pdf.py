@@ -37,8 +37,8 @@ from grids.models import Region
 
 from .choices import DIMENSION_POINTS, Dimension, RectificationStatus
 from .models import AnnualResult, Cycle, Indicator, IndicatorResult, RectificationItem, UnitResult
-from .results import fmt2, fmt_count, fmt_percent, fmt_value, indicators_of
 from .selectors import cycle_flags
+from .selectors.results import fmt2, fmt_count, fmt_percent, fmt_value, indicators_of
 
 MOST_LOST_SHOWN = 5
 UNIT_COLOUR = colors.HexColor("#1f5fa8")

@@ -25,14 +25,14 @@ def start_due_cycles_task() -> list[int]:
 @shared_task(name="assessment.tasks.rescore_cycle", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def rescore_cycle_task(cycle_id: int) -> list[int]:
     """After an upheld appeal: compute the cycle again with the adjustment (and its year-end)."""
-    from .appeals import rescore
+    from .services.appeals import rescore
 
     return rescore(cycle_id)
 
 
 @shared_task(name="assessment.tasks.sweep_appeal_deadlines")
 def sweep_appeal_deadlines_task() -> int:
-    from .appeals import sweep_appeal_deadlines
+    from .services.appeals import sweep_appeal_deadlines
 
     return sweep_appeal_deadlines()
 
@@ -40,7 +40,7 @@ def sweep_appeal_deadlines_task() -> int:
 @shared_task(name="assessment.tasks.monthly_credibility_checks")
 def monthly_credibility_checks_task() -> int:
     """Monthly: the data-credibility checks over the previous month for every top-level region."""
-    from .credibility import run_monthly_checks
+    from .services.credibility import run_monthly_checks
 
     return run_monthly_checks()
 
@@ -48,7 +48,7 @@ def monthly_credibility_checks_task() -> int:
 @shared_task(name="assessment.tasks.build_report_bundle")
 def build_bundle_task(bundle_id: int) -> dict:
     """The ZIP of a cycle's diagnostic reports for one region (progress on the bundle row)."""
-    from .reports import build_bundle
+    from .services.reports import build_bundle
 
     bundle = build_bundle(bundle_id)
     return {"bundle": bundle.pk, "units": bundle.units}

@@ -427,11 +427,11 @@ class Generator:
 
     def helpers(self) -> int:
         """Unlogged per-grid / per-village / per-worker tables that drive the generators, and a
-        working-day calendar computed by the platform's own deadline code (grids.sla)."""
+        working-day calendar computed by the platform's own deadline code (grids.events.sla)."""
         from governance.choices import DepartmentKind
         from grids.demo import DEPARTMENT_KINDS
-        from grids.models import EventCategory
-        from grids.sla import Limit, add_limit, nth_working_day_after
+        from grids.events.models import EventCategory
+        from grids.events.sla import Limit, add_limit, nth_working_day_after
 
         n_grids, n_villages = self.regions[6], self.regions[5]
         # Fresh tables have no statistics yet: without them the joins below run as nested loops.

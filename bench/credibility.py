@@ -1,7 +1,7 @@
 """Benchmark of the data-credibility checks (智能预警, SPEC §5.4) on a database built by
 `bench/assessment.py --keep` (county or province scale, PostgreSQL).
 
-Times `assessment.credibility.run_checks` on its own — the four rules over the whole root for
+Times `assessment.services.credibility.run_checks` on its own — the four rules over the whole root for
 the year 2025 (what every year-end run adds) and for one month (what the monthly beat runs) —
 three samples each, counts its queries, and writes the figures with the load average into
 docs/performance.md (section "Data-credibility checks"; the other scale's row is kept).
@@ -69,11 +69,12 @@ def main() -> None:
     django.setup()
     from django.db.models import Count
 
-    from assessment.credibility import month_period, run_checks
     from assessment.engine.run import compute_cycle
     from assessment.models import CredibilityFlag, Cycle
     from assessment.periods import period_for
-    from grids.models import GridEvent, Region
+    from assessment.services.credibility import month_period, run_checks
+    from grids.events.models import GridEvent
+    from grids.models import Region
 
     root = Region.objects.filter(parent__isnull=True).order_by("code").first()
     if args.scale == "county":
@@ -139,7 +140,7 @@ def write_doc(scale: str, figures: dict) -> None:
         "## Data-credibility checks\n\n"
         "Measured by `bench/credibility.py --scale county|province` on the database `bench/assessment.py --keep`\n"
         "built (PostgreSQL; `county` = the first county of that province). The four rules of\n"
-        "`assessment.credibility.run_checks` over the whole root for the year 2025: **after a year-end run** (the\n"
+        "`assessment.services.credibility.run_checks` over the whole root for the year 2025: **after a year-end run** (the\n"
         "event counts come from the engine's own event scan, two measures in `engine/measures.py`; the checks then\n"
         "read the cases once and the records behind their flags) — what a year-end run adds — next to the engine's\n"
         "computation itself, then **standalone** (one scan of the events of their own) and for December 2025 (the\n"

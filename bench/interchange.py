@@ -178,7 +178,7 @@ GIVEN = "安宝长城川大东丰福甘高广和河红华黄金锦康兰乐丽�
 
 def _category_kinds() -> dict[str, str]:
     """Leaf category code -> the department kind its events are dispatched to."""
-    from grids.catalogue import CATEGORIES
+    from grids.events.catalogue import CATEGORIES
 
     kinds = {}
     for code, _name, kind, children in CATEGORIES:

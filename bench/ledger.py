@@ -42,8 +42,10 @@ def build_events(rows: int) -> None:
     from governance import personal_data
     from governance.codes import ancestor_code
     from governance.models import Department
-    from grids.choices import DispatchRole, DispatchState, EventSource, EventStatus, Level
-    from grids.models import EventCategory, EventDispatch, GridEvent, Region
+    from grids.choices import Level
+    from grids.events.choices import DispatchRole, DispatchState, EventSource, EventStatus
+    from grids.events.models import EventCategory, EventDispatch, GridEvent
+    from grids.models import Region
 
     grids = list(Region.objects.filter(level=Level.GRID).order_by("code"))
     categories = list(EventCategory.objects.filter(parent__isnull=False))
@@ -101,7 +103,7 @@ def build_events(rows: int) -> None:
 
 
 def _flush(batch):
-    from grids.models import GridEvent
+    from grids.events.models import GridEvent
 
     GridEvent.objects.bulk_create(batch, batch_size=5000)
     return [e for e in batch if e.lead_department_id]
@@ -161,7 +163,7 @@ def main() -> None:
     from django.test import Client
 
     from governance.models import User
-    from grids.models import GridEvent
+    from grids.events.models import GridEvent
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", scale="small", stdout=io.StringIO())

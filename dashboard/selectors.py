@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 from assessment.choices import DIMENSION_POINTS, CycleKind, CycleStatus, Dimension, Grade
 from assessment.models import AnnualResult, CredibilityFlag, Cycle, UnitResult
 from assessment.periods import Period, period_for
-from assessment.results import round2
 from assessment.selectors import cycle_flags
+from assessment.selectors.results import round2
 from governance.codes import ancestors, parent_code
 from grids.choices import Level
 from grids.models import Region

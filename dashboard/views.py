@@ -16,7 +16,7 @@ from assessment.choices import Grade
 from governance.choices import Role
 from governance.models import Department, User
 from grids.choices import Level, SizingFlag
-from grids.event_views import event_card
+from grids.events.views import event_card
 from grids.models import Region, sizing_conditions
 from grids.selectors import child_summaries, subtree_level_counts
 

@@ -11,6 +11,8 @@ class DisputesConfig(AppConfig):
     def ready(self) -> None:
         from governance.demo import register_seeder
 
+        from . import interchange  # noqa: F401  (the interchange's record types)
+
         register_navigation()
         # The organisations come before the accounts (a mediator belongs to one), the cases after them.
         register_seeder("mediation-organisations", place=25, run="disputes.demo.seed_organisations")

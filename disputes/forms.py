@@ -14,7 +14,7 @@ from governance.codes import ancestors
 from governance.models import User
 from governance.uploads import check_upload
 from grids.choices import Level
-from grids.event_forms import EventFormMixin
+from grids.events.forms import EventFormMixin
 from grids.models import Region
 
 from .choices import (

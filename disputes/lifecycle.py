@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from grids.choices import LimitUnit
-from grids.sla import Limit, add_limit
+from grids.events.choices import LimitUnit
+from grids.events.sla import Limit, add_limit
 
 from .choices import CaseOutcome, CaseStatus, Referral
 from .transitions import TRANSITIONS

@@ -19,7 +19,7 @@ from governance.models import User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
 from grids.choices import Level
-from grids.sla import END_OF_DAY, nth_working_day_after
+from grids.events.sla import END_OF_DAY, nth_working_day_after
 
 from . import lifecycle
 from .choices import CaseStatus, ConfirmationDecision, PartyKind, RiskLevel

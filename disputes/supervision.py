@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from governance.codes import supervising_code
 from governance.models import User
+from grids.events.services.effects import CENTRE_ROLES, notify
 from grids.models import Region
-from grids.services.event_effects import CENTRE_ROLES, notify
 
 from .choices import CaseStatus
 from .models import Case, CaseSupervision, JudicialConfirmation

@@ -31,9 +31,9 @@ from django.views.decorators.http import require_POST
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
 from governance.models import User
-from grids.event_views import apply_errors
-from grids.models import GridEvent
-from grids.sla import clock_state
+from grids.events.models import GridEvent
+from grids.events.sla import clock_state
+from grids.events.views import apply_errors
 
 from . import pdf
 from . import services as svc

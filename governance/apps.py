@@ -10,6 +10,8 @@ class GovernanceConfig(AppConfig):
         from . import signals  # audit and login receivers
 
         signals.connect_delete_receivers()
+        from .interchange import department  # noqa: F401  (the department record type)
+
         register_navigation()
 
 

@@ -40,7 +40,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # assessment (which cycle or unit: scoping)
     "assessment.run": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "assessment.finalise": frozenset({Role.ADMIN, Role.COMMITTEE_STAFF}),
-    # assessment inputs (which unit: scoping; who acts on which step: assessment.inputs)
+    # assessment inputs (which unit: scoping; who acts on which step: assessment.transitions)
     "assessment.inputs": frozenset({Role.ADMIN, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF, Role.ASSESSOR}),
     "assessment.report": frozenset({Role.CENTRE_STAFF}),
     "assessment.survey": frozenset({Role.ASSESSOR}),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "governance",
     "grids",
+    "grids.events",
     "disputes",
     "assessment",
     "dashboard",
@@ -102,7 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.navigation",
-                "grids.context_processors.calendar_warning",
+                "grids.events.context_processors.calendar_warning",
             ],
         },
     },
@@ -158,7 +159,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 # A broker that is down must not hold a request for long: publishing gives up after about half a
-# second (the caller leaves the work on its row for a sweep, e.g. grids.tasks.requeue_webhooks).
+# second (the caller leaves the work on its row for a sweep, e.g. grids.events.tasks.requeue_webhooks).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 # A task is acknowledged when it ends (acks_late); if its worker dies (kill -9, a lost machine),
 # Redis gives the message to another worker once it has been unacknowledged this long. Keep it
@@ -174,9 +175,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "sweep-event-deadlines": {"task": "grids.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
+    "sweep-event-deadlines": {"task": "grids.events.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     # Webhook deliveries that could not be queued (broker down) are queued again once it is back.
-    "requeue-webhooks": {"task": "grids.tasks.requeue_webhooks", "schedule": timedelta(minutes=2)},
+    "requeue-webhooks": {"task": "grids.events.tasks.requeue_webhooks", "schedule": timedelta(minutes=2)},
     "sweep-case-deadlines": {"task": "disputes.tasks.sweep_case_deadlines", "schedule": timedelta(minutes=10)},
     "recount-grid-workers-after-midnight": {
         "task": "grids.tasks.recount_fulltime_workers",
@@ -344,13 +345,13 @@ SPECTACULAR_SETTINGS = {
     ],
     # Several models have fields called status / kind with different choice sets: name them.
     "ENUM_NAME_OVERRIDES": {
-        "EventStatusEnum": "grids.choices.EventStatus",
+        "EventStatusEnum": "grids.events.choices.EventStatus",
         "CaseStatusEnum": "disputes.choices.CaseStatus",
         "DepartmentKindEnum": "governance.choices.DepartmentKind",
         "MediationOrgKindEnum": "disputes.choices.OrgKind",
         "PartyKindEnum": "disputes.choices.PartyKind",
         # event feedback and party satisfaction share one scale (满意 / 基本满意 / 不满意)
-        "SatisfactionEnum": "grids.choices.Feedback",
+        "SatisfactionEnum": "grids.events.choices.Feedback",
     },
 }
 

@@ -8,8 +8,7 @@ class GridsConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.navigation import register
-
-        from . import event_navigation, signals  # noqa: F401  (signals: grid worker counts)
+        from grids import interchange, signals  # noqa: F401  (record types; worker counts)
 
         register("regions", place=70, url_name="grids:region-root", label=_("区划与网格"))
         register(
@@ -19,12 +18,11 @@ class GridsConfig(AppConfig):
             label=_("导入区划"),
             visible=lambda user: user.can("region.import"),
         )
-        event_navigation.register_navigation()
         register_demo()
 
 
 def register_demo() -> None:
-    """The hierarchy's demo steps, and the events' (places: see governance.demo and the other apps)."""
+    """The hierarchy's demo steps (places: see governance.demo and the other apps)."""
     from governance.demo import register_seeder
 
     from .demo import SCALES
@@ -34,5 +32,3 @@ def register_demo() -> None:
     )
     register_seeder("departments", place=20, run="grids.demo.seed_departments")
     register_seeder("accounts", place=30, run="grids.demo.seed_accounts")
-    register_seeder("events", place=40, run="grids.demo_events.seed_events", scales=("small",))
-    register_seeder("resident-report", place=55, run="grids.demo_events.seed_resident_report", scales=("small",))

@@ -17,10 +17,9 @@ from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
 from governance.demo import DEMO_PASSWORD, DemoRun
 from governance.models import Department, User
-
-from .choices import GridType, Level, Terrain
-from .models import GridWorker, Region
-from .services import recount_fulltime_workers
+from grids.choices import GridType, Level, Terrain
+from grids.models import GridWorker, Region
+from grids.services import recount_fulltime_workers
 
 
 @dataclass(frozen=True)
@@ -317,7 +316,7 @@ class DemoBuilder:
         """Outlines for the dashboard's map (grids.outlines): real cities and counties, generated
         cells below; the benchmark scales stop at the townships (a province's 70,000 grids would
         only slow the build down)."""
-        from .outlines import assign_demo_outlines
+        from grids.outlines import assign_demo_outlines
 
         assign_demo_outlines(self.regions, max_level=Level.GRID if self.scale_name == "small" else Level.TOWNSHIP)
 

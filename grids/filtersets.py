@@ -2,10 +2,9 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from governance.api.filters import SubtreeFilter, id_filter
-
-from .choices import UNRESOLVED_STATUSES, EventSource, EventStatus, GridType, Level, SizingFlag, Terrain, Urgency
-from .models import GridEvent, Region, sizing_conditions
+from governance.api.filters import SubtreeFilter
+from grids.choices import GridType, Level, SizingFlag, Terrain
+from grids.models import Region, sizing_conditions
 
 
 class RegionFilterSet(django_filters.FilterSet):
@@ -24,47 +23,3 @@ class RegionFilterSet(django_filters.FilterSet):
     def filter_flag(self, queryset, name, value):
         # The queryset is annotated with sizing flags by the view.
         return queryset.filter(Q(level=Level.GRID) & sizing_conditions()[value])
-
-
-class EventFilterSet(django_filters.FilterSet):
-    """Filters shared by the event queues, the ledger export and /api/v1/events/."""
-
-    under = SubtreeFilter(field_name="region_code")
-    status = django_filters.MultipleChoiceFilter(choices=EventStatus.choices)
-    category = django_filters.CharFilter(method="filter_category", label=_("类别代码（含子类）"))
-    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
-    source = django_filters.MultipleChoiceFilter(choices=EventSource.choices)
-    reported_from = django_filters.DateFilter(field_name="reported_at", lookup_expr="date__gte", label=_("上报日期起"))
-    reported_to = django_filters.DateFilter(field_name="reported_at", lookup_expr="date__lte", label=_("上报日期止"))
-    department = id_filter(field_name="lead_department", label=_("牵头部门"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超期"))
-    q = django_filters.CharFilter(method="search", label=_("关键词"))
-
-    class Meta:
-        model = GridEvent
-        fields = [
-            "under",
-            "status",
-            "category",
-            "urgency",
-            "source",
-            "reported_from",
-            "reported_to",
-            "department",
-            "overdue",
-            "q",
-        ]
-
-    def filter_category(self, queryset, name, value):
-        return queryset.filter(Q(category__code=value) | Q(category__parent__code=value))
-
-    def filter_overdue(self, queryset, name, value):
-        from django.utils import timezone
-
-        overdue = Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=timezone.now())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
-
-    def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(title__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value)
-        )

@@ -3,8 +3,8 @@
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .models import GridWorker
-from .services import recount_fulltime_workers
+from grids.models import GridWorker
+from grids.services import recount_fulltime_workers
 
 
 @receiver(pre_save, sender=GridWorker)

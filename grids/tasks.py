@@ -2,42 +2,10 @@
 
 from celery import shared_task
 
-from .services import recount_fulltime_workers
+from grids.services import recount_fulltime_workers
 
 
 @shared_task(name="grids.tasks.recount_fulltime_workers")
 def recount_fulltime_workers_task() -> int:
     """Daily just after midnight: start and end dates of grid workers take effect."""
     return recount_fulltime_workers()
-
-
-@shared_task(name="grids.tasks.sweep_deadlines")
-def sweep_deadlines_task() -> dict:
-    """Every minute: overdue limits go under supervision (idempotent)."""
-    from .services.event_effects import sweep_deadlines
-
-    return sweep_deadlines()
-
-
-@shared_task(
-    name="grids.tasks.deliver_webhook",
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=False,
-    max_retries=8,
-)
-def deliver_webhook(self, delivery_id: int) -> int | None:
-    """POST one signed notification; network errors and non-2xx answers are retried with back-off."""
-    from .services.webhooks import deliver
-
-    return deliver(delivery_id)
-
-
-@shared_task(name="grids.tasks.requeue_webhooks")
-def requeue_webhooks() -> int:
-    """Every two minutes: deliveries whose queuing failed (broker down) are queued again."""
-    from .services.webhooks import requeue_undelivered
-
-    return requeue_undelivered()

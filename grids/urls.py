@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from grids import views
 
 urlpatterns = [
     path("", views.region_root, name="region-root"),

@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
 from governance.scoping import ScopedQuerysetMixin
-
-from . import services
-from .api.views import EXPORTS, export_response
-from .choices import Level, SizingFlag
-from .forms import RegionImportForm
-from .models import GridWorker, Region, sizing_conditions
-from .selectors import child_summaries
+from grids import services
+from grids.api.views import EXPORTS, export_response
+from grids.choices import Level, SizingFlag
+from grids.forms import RegionImportForm
+from grids.models import GridWorker, Region, sizing_conditions
+from grids.selectors import child_summaries
 
 logger = logging.getLogger(__name__)
 

@@ -71,6 +71,17 @@ def audit_checkpoint(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (zh-Hans): a request in English leaves English active in the
+    thread, which would otherwise leak into the next test's messages."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher
     (tests/test_login_security.py checks that the real settings hash with Argon2)."""
@@ -114,8 +125,8 @@ def restore_indicator_catalogue() -> None:
 
 @pytest.fixture
 def world(db) -> World:
-    from grids.catalogue import install_defaults
-    from grids.models import EventCategory, SlaPolicy
+    from grids.events.catalogue import install_defaults
+    from grids.events.models import EventCategory, SlaPolicy
 
     if not EventCategory.objects.exists():  # a transactional test flushed the migration's rows
         install_defaults(EventCategory, SlaPolicy)
@@ -259,8 +270,8 @@ def people(world):
 @pytest.fixture
 def file_event(world):
     """File an event through the service: file_event(**overrides) -> GridEvent."""
-    from grids.models import EventCategory
-    from grids.services.events import event_file
+    from grids.events.models import EventCategory
+    from grids.events.services.events import event_file
 
     def make(**overrides):
         values = {

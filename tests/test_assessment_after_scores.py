@@ -20,9 +20,8 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import appeals, services
+from assessment import services
 from assessment.choices import AppealStatus, CycleStatus, FlagRule, JobStatus, LineStatus, RectificationStatus
-from assessment.inputs import InputError
 from assessment.models import (
     AnnualResult,
     CredibilityFlag,
@@ -34,11 +33,11 @@ from assessment.models import (
     ScoreAppeal,
     UnitResult,
 )
-from assessment.services import AssessmentError
+from assessment.services import AssessmentError, InputError, appeals
 from governance.choices import Role
 from governance.models import AuditLog
-from grids.models import Notification
-from grids.sla import nth_working_day_after
+from grids.events.models import Notification
+from grids.events.sla import nth_working_day_after
 from tests.factories import UserFactory
 from tests.pdf_checks import cjk_font_is_embedded_subset, pdf_text
 from tests.test_assessment_credibility import events
@@ -673,7 +672,7 @@ def test_publish_notice_appeal_upheld_changes_result_grade_and_excel_and_a_rerun
     assert float(after.result) in [float(v) for v in township if isinstance(v, int | float)]
     assert after.get_grade_display() in township
 
-    from assessment import appeals as appeal_services
+    from assessment.services import appeals as appeal_services
 
     appeal_services.rescore(cycle.pk)  # a re-run of the frozen cycle with the same inputs
     assert UnitResult.objects.get(cycle=cycle, region_code=world.township_a.code).total == total

@@ -13,12 +13,12 @@ import pytest
 
 from assessment import services
 from assessment.choices import FlagRule
-from assessment.credibility import add_months, is_spike, month_period, run_checks, run_monthly_checks
 from assessment.models import CredibilityFlag, Cycle, UnitResult
 from assessment.periods import period_for
 from assessment.selectors import cycle_flags
+from assessment.services.credibility import add_months, is_spike, month_period, run_checks, run_monthly_checks
 from disputes.models import MediationSession
-from grids.models import EventCategory, GridEvent
+from grids.events.models import EventCategory, GridEvent
 from tests.factories import RegionFactory
 from tests.test_assessment_rules import case, org
 

@@ -289,7 +289,7 @@ def test_run_assessment_command(world):
 
 def test_d03_trace_lists_the_due_tables_and_the_missing_ones_matching_the_stored_counts(world):
     from assessment.models import MonthlyReport, month_deadline
-    from assessment.results import trace_blocks, trace_check
+    from assessment.selectors.results import trace_blocks, trace_check
 
     month = dt.date(YEAR, 3, 1)  # due 5 April: in Q2
     MonthlyReport.objects.create(

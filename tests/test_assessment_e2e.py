@@ -47,9 +47,11 @@ from assessment.choices import CycleKind, CycleStatus, Grade, LineStatus
 from assessment.models import AnnualResult, Cycle, IndicatorResult, InnovationAward, UnitResult, VetoRuling
 from disputes.choices import CaseOutcome, OrgKind
 from governance.choices import Role
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, GridWorker, VisitRecord
-from grids.services.events import event_file
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent, VisitRecord
+from grids.events.services.events import event_file
+from grids.models import GridWorker
 from tests.factories import RegionFactory, UserFactory
 from tests.test_assessment_rules import (
     answers,
@@ -443,7 +445,7 @@ def test_a_cycle_run_makes_the_same_number_of_queries_for_2_and_10_townships(wor
     with 2 townships (3 units, 105 indicator lines) and one with 10 (11 units, 385 lines). The
     data-credibility checks that follow a run query the records behind the flags they raise, so
     they are left out here; test_assessment_credibility bounds their queries."""
-    monkeypatch.setattr("assessment.credibility.run_checks", lambda **kwargs: [])
+    monkeypatch.setattr("assessment.services.credibility.run_checks", lambda **kwargs: [])
     small = county_with_records(world, 5, 2)
     large = county_with_records(world, 6, 10)
     catalogue.snapshot()  # the catalogue version exists before both runs

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import inputs
+from assessment import services
 from assessment.choices import ClaimStatus, CycleStatus, RectificationStatus, RulingStatus, SurveyChannel
 from assessment.models import (
     AssessorGroup,
@@ -33,7 +33,8 @@ from assessment.models import (
     VetoRuling,
     month_deadline,
 )
-from assessment.views.inputs import SURVEY_LIMIT
+from assessment.services import monthly_reports
+from assessment.views.surveys import SURVEY_LIMIT
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
 from tests.factories import RegionFactory, UserFactory
@@ -105,7 +106,7 @@ def ax(world, people):
 
 
 def make_group(ax, world, name="第一考核组", members=None, units=None):
-    return inputs.group_save(
+    return services.group_save(
         user=ax["committee_city"],
         cycle=ax["cycle"],
         name=name,
@@ -139,11 +140,11 @@ def test_a_township_submits_its_table_on_the_page(client, world, ax):
 def test_a_table_submitted_after_the_deadline_is_stored_as_late(world, ax):
     month = dt.date(2026, 3, 1)
     after = month_deadline(month) + dt.timedelta(seconds=1)
-    report, created = inputs.report_submit(
+    report, created = services.report_submit(
         user=ax["township"], township=world.township_a, month=month, values=VALUES, now=after
     )
     assert created and report.is_late
-    on_time, _created = inputs.report_submit(
+    on_time, _created = services.report_submit(
         user=ax["township"], township=world.township_a, month=dt.date(2026, 4, 1), values=VALUES,
         now=month_deadline(dt.date(2026, 4, 1)),
     )  # fmt: skip
@@ -153,10 +154,10 @@ def test_a_table_submitted_after_the_deadline_is_stored_as_late(world, ax):
 def test_a_correction_before_the_deadline_keeps_the_first_submission_time(world, ax):
     month = dt.date(2026, 3, 1)
     first_at = timezone.make_aware(dt.datetime(2026, 4, 1, 9))
-    report, _ = inputs.report_submit(
+    report, _ = services.report_submit(
         user=ax["township"], township=world.township_a, month=month, values=VALUES, now=first_at
     )
-    corrected, created = inputs.report_submit(
+    corrected, created = services.report_submit(
         user=world.user_a, township=world.township_a, month=month, values={**VALUES, "criminal_cases": 3},
         now=timezone.make_aware(dt.datetime(2026, 4, 5, 23)),
     )  # fmt: skip
@@ -171,17 +172,17 @@ def test_a_correction_before_the_deadline_keeps_the_first_submission_time(world,
 
 def test_a_table_cannot_be_changed_after_its_deadline_but_resending_it_is_harmless(world, ax):
     month = dt.date(2026, 3, 1)
-    inputs.report_submit(
+    services.report_submit(
         user=ax["township"], township=world.township_a, month=month, values=VALUES,
         now=timezone.make_aware(dt.datetime(2026, 4, 2)),
     )  # fmt: skip
     later = month_deadline(month) + dt.timedelta(days=1)
-    _same, created = inputs.report_submit(
+    _same, created = services.report_submit(
         user=ax["township"], township=world.township_a, month=month, values=VALUES, now=later
     )
     assert not created
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.report_submit(
+    with pytest.raises(services.InputError) as exc:
+        services.report_submit(
             user=ax["township"], township=world.township_a, month=month, values={**VALUES, "cadres": 30}, now=later
         )
     assert "不能再修改" in exc.value.message_dict["month"][0]
@@ -190,8 +191,8 @@ def test_a_table_cannot_be_changed_after_its_deadline_but_resending_it_is_harmle
 
 def test_a_future_month_cannot_be_submitted(world, ax):
     next_month = (timezone.localdate().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.report_submit(user=ax["township"], township=world.township_a, month=next_month, values=VALUES)
+    with pytest.raises(services.InputError) as exc:
+        services.report_submit(user=ax["township"], township=world.township_a, month=next_month, values=VALUES)
     assert exc.value.message_dict == {"month": ["不能报送尚未开始的月份。"]}
 
 
@@ -236,23 +237,23 @@ def test_a_concurrent_first_submission_becomes_a_correction_not_a_duplicate(monk
     """The other request's row appears between our check and our insert: the unique
     constraint fires and the service answers with the stored table."""
     month = previous_month()
-    other, _ = inputs.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
-    real = inputs._existing_report
+    other, _ = services.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
+    real = monthly_reports._existing_report
     calls = []
 
     def not_yet_visible(township, month):
         calls.append(1)
         return None if len(calls) == 1 else real(township, month)
 
-    monkeypatch.setattr(inputs, "_existing_report", not_yet_visible)
-    report, created = inputs.report_submit(user=world.user_a, township=world.township_a, month=month, values=VALUES)
+    monkeypatch.setattr(monthly_reports, "_existing_report", not_yet_visible)
+    report, created = services.report_submit(user=world.user_a, township=world.township_a, month=month, values=VALUES)
     assert (report.pk, created, len(calls)) == (other.pk, False, 2)
     assert MonthlyReport.objects.count() == 1
 
 
 def test_api_corrections_use_patch_and_keep_township_and_month(api, world, ax):
     month = timezone.localdate().replace(day=1)
-    report, _ = inputs.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
+    report, _ = services.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
     url = f"{API}monthly-reports/{report.pk}/"
     response = as_user(api, world.user_a).patch(url, {"households_reached": 350}, format="json")
     assert response.status_code == 200, response.json()
@@ -265,7 +266,7 @@ def test_api_corrections_use_patch_and_keep_township_and_month(api, world, ax):
 
 def test_monthly_tables_outside_the_jurisdiction_answer_404(client, api, world, ax):
     month = previous_month()
-    report, _ = inputs.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
+    report, _ = services.report_submit(user=ax["township"], township=world.township_a, month=month, values=VALUES)
     client.force_login(world.user_b)
     assert client.get(report_url(world.township_a, month)).status_code == 404
     assert client.post(report_url(world.township_a, month), VALUES).status_code == 404
@@ -292,7 +293,7 @@ def test_roles_without_the_capability_are_refused(client, api, world, ax):
 
 def test_the_grid_shows_on_time_late_and_missing_with_bounded_queries(client, world, ax):
     old = dt.date(2026, 1, 1)
-    inputs.report_submit(
+    services.report_submit(
         user=ax["township"], township=world.township_a, month=old, values=VALUES,
         now=month_deadline(old) + dt.timedelta(days=2),
     )  # fmt: skip
@@ -313,7 +314,7 @@ def test_the_grid_shows_on_time_late_and_missing_with_bounded_queries(client, wo
     assert response.context["totals"]["late"] == 1
     for n in range(2, 8):
         township = RegionFactory.child(world.county_b, n, name=f"新镇{n}")
-        inputs.report_submit(user=None, township=township, month=old, values=VALUES, now=month_deadline(old))
+        services.report_submit(user=None, township=township, month=old, values=VALUES, now=month_deadline(old))
     response, large = render()
     assert len(response.context["rows"]) == 8
     assert response.context["totals"]["on_time"] == 6
@@ -405,22 +406,22 @@ def test_centre_staff_print_qr_codes_made_on_the_server(client, world, ax):
 
 
 def test_the_household_sample_is_reproducible_distinct_and_in_range(world, ax):
-    first = inputs.survey_sample(world.village_a, 2026, 1)
-    again = inputs.survey_sample(world.village_a, 2026, 1)
+    first = services.survey_sample(world.village_a, 2026, 1)
+    again = services.survey_sample(world.village_a, 2026, 1)
     numbers = [h.number for h in first]
     assert numbers == [h.number for h in again]
-    assert len(numbers) == inputs.SURVEY_SAMPLE_SIZE + inputs.SURVEY_RESERVE_SIZE == len(set(numbers))
+    assert len(numbers) == services.SURVEY_SAMPLE_SIZE + services.SURVEY_RESERVE_SIZE == len(set(numbers))
     assert all(1 <= n <= 200 for n in numbers)
-    assert [h.reserve for h in first].count(True) == inputs.SURVEY_RESERVE_SIZE
-    assert numbers != [h.number for h in inputs.survey_sample(world.village_a, 2026, 2)]
-    small = inputs.sample_households("620102001001", 7, 2026, 1, 40)
+    assert [h.reserve for h in first].count(True) == services.SURVEY_RESERVE_SIZE
+    assert numbers != [h.number for h in services.survey_sample(world.village_a, 2026, 2)]
+    small = services.sample_households("620102001001", 7, 2026, 1, 40)
     assert sorted(small) == list(range(1, 8))  # a small village: everyone, once
 
 
 def test_an_evaluator_enters_a_sampled_household_and_entering_it_again_corrects_it(client, world, ax):
     today = timezone.localdate()
-    round_no = inputs.round_of(today)
-    household = inputs.survey_sample(world.village_a, today.year, round_no)[0].number
+    round_no = services.round_of(today)
+    household = services.survey_sample(world.village_a, today.year, round_no)[0].number
     client.force_login(ax["assessor_a"])
     sample_page = client.get(reverse("assessment:survey-sample", args=[world.village_a.code]))
     assert sample_page.status_code == 200
@@ -444,21 +445,21 @@ def test_an_evaluator_enters_a_sampled_household_and_entering_it_again_corrects_
 
 def test_households_outside_the_sample_and_empty_sheets_are_refused(client, world, ax):
     today = timezone.localdate()
-    round_no = inputs.round_of(today)
-    sample = {h.number for h in inputs.survey_sample(world.village_a, today.year, round_no)}
+    round_no = services.round_of(today)
+    sample = {h.number for h in services.survey_sample(world.village_a, today.year, round_no)}
     outside = next(n for n in range(1, 201) if n not in sample)
     client.force_login(ax["assessor_a"])
     url = reverse("assessment:survey-entry", args=[world.village_a.code, today.year, round_no, outside])
     assert client.get(url).status_code == 404
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.survey_record_offline(
+    with pytest.raises(services.InputError) as exc:
+        services.survey_record_offline(
             user=ax["assessor_a"], village=world.village_a, year=today.year, round_no=round_no,
             household=outside, visited_on=today, safety="safe",
         )  # fmt: skip
     assert exc.value.message_dict["household"] == [f"第{outside}户不在本轮抽样名单内。"]
     inside = min(sample)
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.survey_record_offline(
+    with pytest.raises(services.InputError) as exc:
+        services.survey_record_offline(
             user=ax["assessor_a"], village=world.village_a, year=today.year, round_no=round_no,
             household=inside, visited_on=today + dt.timedelta(days=1),
         )  # fmt: skip
@@ -484,7 +485,7 @@ def test_only_evaluators_of_the_village_see_its_sample(client, api, world, ax):
 
 
 def test_the_api_records_offline_answers_and_lists_them_in_scope(api, world, ax):
-    household = inputs.survey_sample(world.village_a, 2026, 1)[0].number
+    household = services.survey_sample(world.village_a, 2026, 1)[0].number
     body = {
         "village": world.village_a.code, "year": 2026, "round_no": 1, "household": household,
         "visited_on": "2026-05-10", "safety": "safe", "satisfaction": "satisfied", "awareness": "aware",
@@ -502,7 +503,7 @@ def test_the_api_records_offline_answers_and_lists_them_in_scope(api, world, ax)
     denied = as_user(api, ax["assessor_b"]).post(f"{API}surveys/", body, format="json")
     assert "village" in fields_of(denied)
     assert as_user(api, world.user_a).post(f"{API}surveys/", body, format="json").status_code == 403
-    inputs.survey_answer_online(
+    services.survey_answer_online(
         village=world.village_b,
         client_key=uuid.uuid4().hex,
         **{k: body[k] for k in ("safety", "satisfaction", "awareness")},
@@ -522,7 +523,7 @@ def test_the_survey_village_list_has_bounded_queries(client, world, ax):
         assert response.status_code == 200
         return response, len(ctx.captured_queries)
 
-    inputs.survey_answer_online(
+    services.survey_answer_online(
         village=world.village_a, client_key="a" * 32, safety="safe", satisfaction="satisfied", awareness="aware"
     )
     render()  # warm the per-day caches
@@ -531,7 +532,7 @@ def test_the_survey_village_list_has_bounded_queries(client, world, ax):
     assert counts[world.village_a.code]["online"] == 1
     for n in range(2, 9):
         village = RegionFactory.child(world.township_b, n, households=50)
-        inputs.survey_answer_online(
+        services.survey_answer_online(
             village=village, client_key=f"{n:032d}", safety="safe", satisfaction="satisfied", awareness="aware"
         )
     response, large = render()
@@ -572,19 +573,19 @@ def test_committee_staff_form_a_group_on_the_page_and_its_assessor_scores(client
 
 
 def test_every_member_must_cover_every_unit_of_the_group(world, ax):
-    with pytest.raises(inputs.InputError) as exc:
+    with pytest.raises(services.InputError) as exc:
         make_group(ax, world, members=[ax["assessor_b"], world.user_a], units=[world.township_a])
     messages = exc.value.message_dict["members"]
     assert "考核员“khy_b”的管辖范围不包括：甲街道。" in messages
     assert "“centre_a”不是在用的考核员账号。" in messages
-    with pytest.raises(inputs.InputError) as exc:
+    with pytest.raises(services.InputError) as exc:
         make_group(ax, world, units=[world.village_a])
     assert exc.value.message_dict["units"] == ["“甲社区”不是本考核周期的被考核单位。"]
 
 
 def test_groups_are_formed_at_or_above_the_cycle_root_only(world, ax):
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.group_save(
+    with pytest.raises(services.InputError) as exc:
+        services.group_save(
             user=ax["committee_a"], cycle=ax["cycle"], name="县组", members=[ax["assessor_a"]], units=[world.township_a]
         )
     assert "cycle" in exc.value.message_dict
@@ -603,7 +604,7 @@ def test_groups_over_the_api_keep_units_that_were_scored(api, world, ax):
     duplicate = as_user(api, ax["committee_city"]).post(f"{API}assessor-groups/", body, format="json")
     assert fields_of(duplicate) == {"name": ["本考核周期已有同名考核组。"]}
     group = AssessorGroup.objects.get()
-    inputs.score_record(user=ax["assessor_a"], group=group, unit=world.township_a, indicator="A01", score=88)
+    services.score_record(user=ax["assessor_a"], group=group, unit=world.township_a, indicator="A01", score=88)
     moved = as_user(api, ax["committee_city"]).patch(url, {"units": [world.county_a.code]}, format="json")
     assert fields_of(moved) == {"units": ["已有评分的单位不能移出考核组：甲街道。"]}
     grown = as_user(api, ax["committee_city"]).patch(
@@ -664,10 +665,10 @@ def test_a_finalised_cycle_refuses_scores_groups_and_reviews(client, api, world,
         reverse("assessment:score-unit", args=[group.pk, world.township_a.code]), {"score_A01": "60"}
     )
     assert response.status_code == 200 and not AssessorScore.objects.exists()
-    with pytest.raises(inputs.InputError):
+    with pytest.raises(services.InputError):
         make_group(ax, world, name="补充组")
-    with pytest.raises(inputs.InputError):
-        inputs.review_record(
+    with pytest.raises(services.InputError):
+        services.review_record(
             user=ax["committee_city"], cycle=ax["cycle"], unit=world.township_a, indicator="A01",
             kind="not_applicable", reason="无校园",
         )  # fmt: skip
@@ -675,7 +676,9 @@ def test_a_finalised_cycle_refuses_scores_groups_and_reviews(client, api, world,
 
 def test_groups_scores_and_reviews_outside_the_jurisdiction_answer_404(client, api, world, ax):
     group = make_group(ax, world)
-    score, _ = inputs.score_record(user=ax["assessor_a"], group=group, unit=world.township_a, indicator="A01", score=70)
+    score, _ = services.score_record(
+        user=ax["assessor_a"], group=group, unit=world.township_a, indicator="A01", score=70
+    )
     assert as_user(api, ax["assessor_b"]).get(f"{API}assessor-scores/{score.pk}/").status_code == 404
     assert as_user(api, ax["assessor_b"]).get(f"{API}assessor-groups/{group.pk}/").status_code == 404
     assert as_user(api, ax["assessor_a"]).get(f"{API}assessor-groups/{group.pk}/").status_code == 200  # member
@@ -691,22 +694,22 @@ def test_groups_scores_and_reviews_outside_the_jurisdiction_answer_404(client, a
 def test_a_reviewer_accepts_a_spread_over_15_points_or_marks_a_line_not_applicable(client, world, ax):
     g1 = make_group(ax, world, name="一组")
     g2 = make_group(ax, world, name="二组", members=[ax["assessor_a2"]])
-    inputs.score_record(user=ax["assessor_a"], group=g1, unit=world.township_a, indicator="A01", score=90)
-    inputs.score_record(user=ax["assessor_a2"], group=g2, unit=world.township_a, indicator="A01", score=80)
+    services.score_record(user=ax["assessor_a"], group=g1, unit=world.township_a, indicator="A01", score=90)
+    services.score_record(user=ax["assessor_a2"], group=g2, unit=world.township_a, indicator="A01", score=80)
     review = {"user": ax["committee_city"], "cycle": ax["cycle"], "unit": world.township_a, "indicator": "A01"}
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.review_record(**review, kind="accept_spread", reason="差异大")
+    with pytest.raises(services.InputError) as exc:
+        services.review_record(**review, kind="accept_spread", reason="差异大")
     assert exc.value.message_dict == {"kind": ["各考核组评分差异未超过15分，无需审核。"]}
-    inputs.score_record(user=ax["assessor_a2"], group=g2, unit=world.township_a, indicator="A01", score=70)
-    accepted = inputs.review_record(**review, kind="accept_spread", reason="两组标准不同，予以接受")
+    services.score_record(user=ax["assessor_a2"], group=g2, unit=world.township_a, indicator="A01", score=70)
+    accepted = services.review_record(**review, kind="accept_spread", reason="两组标准不同，予以接受")
     assert accepted.reviewer == ax["committee_city"]
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.review_record(**{**review, "indicator": "C14"}, kind="accept_spread", reason="x")
+    with pytest.raises(services.InputError) as exc:
+        services.review_record(**{**review, "indicator": "C14"}, kind="accept_spread", reason="x")
     assert "尚无评分" in exc.value.message_dict["kind"][0]
-    inputs.review_record(**{**review, "indicator": "C14"}, kind="not_applicable", reason="辖区内无学校")
+    services.review_record(**{**review, "indicator": "C14"}, kind="not_applicable", reason="辖区内无学校")
     assert ScoreReview.objects.count() == 2
-    with pytest.raises(inputs.InputError) as exc:  # a unit never reviews itself
-        inputs.review_record(
+    with pytest.raises(services.InputError) as exc:  # a unit never reviews itself
+        services.review_record(
             user=ax["committee_a"],
             cycle=ax["cycle"],
             unit=world.county_a,
@@ -862,8 +865,8 @@ def test_veto_rulings_are_validated_field_by_field(api, world, ax, media):
         "evidence": ["文件不是有效的PDF。"]
     }
     assert fields_of(post({**no_file, "description": ""}))["description"] == ["请填写事实与依据。"]
-    with pytest.raises(inputs.InputError) as exc:  # a county committee never rules on its own county
-        inputs.veto_record(
+    with pytest.raises(services.InputError) as exc:  # a county committee never rules on its own county
+        services.veto_record(
             user=ax["committee_a"],
             unit=world.county_a,
             indicator="V01",
@@ -876,15 +879,15 @@ def test_veto_rulings_are_validated_field_by_field(api, world, ax, media):
 
 
 def test_an_appeal_after_15_working_days_is_refused(world, ax, media):
-    ruling = inputs.veto_record(
+    ruling = services.veto_record(
         user=ax["committee_city"], unit=world.township_a, indicator="V02", occurred_on=dt.date(2026, 1, 5),
         description="事故", evidence=pdf(),
     )  # fmt: skip
-    late = inputs.appeal_deadline(ruling) + dt.timedelta(minutes=1)
-    with pytest.raises(inputs.InputError) as exc:
-        inputs.veto_appeal(user=ax["township"], ruling=ruling, reason="不服", now=late)
+    late = services.appeal_deadline(ruling) + dt.timedelta(minutes=1)
+    with pytest.raises(services.InputError) as exc:
+        services.veto_appeal(user=ax["township"], ruling=ruling, reason="不服", now=late)
     assert "申诉期限" in exc.value.message_dict["appeal_reason"][0]
-    assert (inputs.appeal_deadline(ruling).date() - timezone.localdate(ruling.recorded_at)).days >= 15
+    assert (services.appeal_deadline(ruling).date() - timezone.localdate(ruling.recorded_at)).days >= 15
 
 
 # --- Innovation awards -----------------------------------------------------------------------------------
@@ -991,13 +994,13 @@ def test_tolerance_claims_are_refused_for_other_units_vetoes_and_finalised_cycle
 
 
 def test_a_pending_claim_cannot_be_decided_once_the_cycle_is_finalised(world, ax, media):
-    claim = inputs.claim_file(
+    claim = services.claim_file(
         user=ax["township"], cycle=ax["cycle"], unit=world.township_a, indicator="C04", reasons="暴雨", evidence=pdf()
     )
     Cycle.objects.filter(pk=ax["cycle"].pk).update(status=CycleStatus.FINALISED)
     claim.cycle.refresh_from_db()
-    with pytest.raises(inputs.InputError):
-        inputs.claim_decide(user=ax["assessor_a"], claim=claim, approve=True)
+    with pytest.raises(services.InputError):
+        services.claim_decide(user=ax["assessor_a"], claim=claim, approve=True)
     assert ToleranceClaim.objects.get().status == ClaimStatus.PENDING
 
 
@@ -1123,13 +1126,13 @@ def test_api_lists_do_not_query_per_row(api, world, ax, prefix, media):
     def add(i):
         township = RegionFactory.child(world.county_a, 30 + i, name=f"接口镇{i}")
         village = RegionFactory.child(township, 1, households=40)
-        inputs.report_submit(user=None, township=township, month=dt.date(2026, 1, 1), values=VALUES)
-        inputs.survey_answer_online(
+        services.report_submit(user=None, township=township, month=dt.date(2026, 1, 1), values=VALUES)
+        services.survey_answer_online(
             village=village, client_key=f"{i:032d}", safety="safe", satisfaction="satisfied", awareness="aware"
         )
         g = make_group(ax, world, name=f"组{i}", members=[ax["assessor_a"]], units=[township])
-        inputs.score_record(user=ax["assessor_a"], group=g, unit=township, indicator="A01", score=60)
-        inputs.review_record(
+        services.score_record(user=ax["assessor_a"], group=g, unit=township, indicator="A01", score=60)
+        services.review_record(
             user=ax["committee_city"],
             cycle=ax["cycle"],
             unit=township,
@@ -1137,7 +1140,7 @@ def test_api_lists_do_not_query_per_row(api, world, ax, prefix, media):
             kind="accept_spread",
             reason="x",
         )
-        inputs.veto_record(
+        services.veto_record(
             user=ax["committee_city"],
             unit=township,
             indicator="V01",
@@ -1145,9 +1148,9 @@ def test_api_lists_do_not_query_per_row(api, world, ax, prefix, media):
             description="x",
             evidence=pdf(),
         )
-        inputs.award_record(user=ax["committee_city"], unit=township, year=2026, points=1, reason="x")
+        services.award_record(user=ax["committee_city"], unit=township, year=2026, points=1, reason="x")
         staff = UserFactory(role=Role.CENTRE_STAFF, region=township)
-        inputs.claim_file(user=staff, cycle=ax["cycle"], unit=township, indicator="C04", reasons="x", evidence=pdf())
+        services.claim_file(user=staff, cycle=ax["cycle"], unit=township, indicator="C04", reasons="x", evidence=pdf())
         RectificationItem.objects.create(
             cycle=ax["cycle"], unit=township, indicator="C04", ratio=Decimal("0.3"),
             notice_due_on=dt.date(2026, 1, 10), due_on=dt.date(2026, 2, 10),

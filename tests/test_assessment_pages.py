@@ -20,7 +20,7 @@ from assessment.choices import CycleKind, CycleStatus, LineStatus
 from assessment.models import AnnualResult, Cycle, IndicatorResult, ScoreReview, UnitResult
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog
-from grids.services.events import transition
+from grids.events.services.events import transition
 
 from .factories import RegionFactory, UserFactory
 from .test_event_sweep_and_webhooks import wait_for
@@ -463,7 +463,7 @@ def test_the_trace_counts_equal_the_stored_numerator_and_denominator(client, wor
 
 
 def test_the_trace_pages_its_rows_but_counts_them_all(client, world, year_end, monkeypatch):
-    monkeypatch.setattr("assessment.results.TRACE_PAGE_SIZE", 2)
+    monkeypatch.setattr("assessment.selectors.results.TRACE_PAGE_SIZE", 2)
     client.force_login(world.user_a)
     url = reverse("assessment:trace", args=[year_end.pk, "620102", "C05"])
     first = client.get(url)
@@ -667,7 +667,7 @@ def test_a_trace_names_the_region_code_column_in_chinese():
     from django.utils import translation
 
     from assessment.models import AssessorScore
-    from assessment.results import column_label
+    from assessment.selectors.results import column_label
 
     with translation.override("zh-hans"):
         assert column_label(AssessorScore, "region_code") == "区划代码"

@@ -59,8 +59,9 @@ from disputes.choices import OrgKind
 from disputes.models import Case, CaseTransfer, MediationOrganisation
 from governance.choices import Role
 from grids.choices import Level
-from grids.models import EventCategory, GridEvent, Region, WithdrawnResolution
-from grids.services import events
+from grids.events.models import EventCategory, GridEvent, WithdrawnResolution
+from grids.events.services import events
+from grids.models import Region
 from tests.factories import RegionFactory, UserFactory
 
 from .test_assessment_rules import check_line, half_year
@@ -439,7 +440,7 @@ def test_a_refused_reopening_or_transfer_withdraws_nothing(county, monkeypatch):
     """A second reopening of an event already back in handling, and a transfer downwards, are
     refused by the services and leave no withdrawn resolution or transfer behind."""
     from disputes.lifecycle import CaseError
-    from grids.lifecycle import TransitionError
+    from grids.events.lifecycle import TransitionError
 
     play_services(county, monkeypatch)
     before = (WithdrawnResolution.objects.count(), CaseTransfer.objects.count())

@@ -62,8 +62,10 @@ from disputes.choices import CaseOutcome, CaseStatus, ConfirmationDecision, OrgK
 from disputes.models import Agreement, Case, FollowUp, JudicialConfirmation, MediationOrganisation
 from disputes.validators import id_check_digit
 from governance.choices import Role
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, GridWorker, Region, VisitRecord
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent, VisitRecord
+from grids.models import GridWorker, Region
 from tests.factories import RegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -1244,8 +1246,8 @@ def test_a_later_reopening_or_transfer_does_not_rewrite_an_earlier_quarter(build
     resolved on time in Q1 and a case concluded in Q1 stay so for Q1 when, later, the event is
     reopened (核查不通过) and the case transferred to the county's centre — through the services."""
     from disputes.services import case_transfer
-    from grids.models import EventHistory
-    from grids.services.events import event_reopen
+    from grids.events.models import EventHistory
+    from grids.events.services.events import event_reopen
 
     area = build(30, 1)
     town = area.towns[0]

@@ -20,7 +20,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessment import inputs
+from assessment import services
 from assessment.choices import CycleKind, CycleStatus
 from assessment.models import Cycle, MonthlyReport, SurveyResponse, UnitResult, month_deadline
 
@@ -260,7 +260,7 @@ def test_a_resident_answers_the_survey_on_a_phone(live_server, world, resident_p
     assert_fits_phone(page)
     assert_no_horizontal_scroll(page)
     response = SurveyResponse.objects.get()
-    assert response.client_key == inputs.online_key(key.replace("-", ""))
+    assert response.client_key == services.online_key(key.replace("-", ""))
     assert (response.village, response.region_code, response.channel) == (village, village.code, "online")
     assert (response.safety, response.satisfaction, response.awareness) == ("fairly_safe", "satisfied", "aware")
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from disputes.choices import CaseStatus
 from disputes.models import Case
-from grids.choices import EventStatus
+from grids.events.choices import EventStatus
 
 from .browser import browser_page, phone_page, screenshot_path  # noqa: F401
 from .test_browser_events import assert_fits_phone, desktop_page, login

@@ -9,8 +9,8 @@ import re
 import pytest
 from PIL import Image, ImageDraw
 
-from grids.choices import EventStatus
-from grids.models import EventAttachment, GridEvent
+from grids.events.choices import EventStatus
+from grids.events.models import EventAttachment, GridEvent
 
 from .browser import DESKTOP, browser_page, phone_page, screenshot_path  # noqa: F401
 

@@ -11,7 +11,7 @@ from disputes import services as svc
 from disputes.choices import CaseStatus, RiskLevel
 from disputes.models import Case
 from disputes.validators import id_check_digit, uscc_check_char, validate_citizen_id, validate_credit_code
-from grids.choices import EventStatus
+from grids.events.choices import EventStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -219,7 +219,7 @@ def test_mediators_see_only_their_organisations_cases(world, mediation):
 
 
 def test_a_grid_event_converts_into_a_linked_case(world, people, mediation, file_event):
-    from grids.services.events import event_accept, event_convert
+    from grids.events.services.events import event_accept, event_convert
 
     event = file_event(title="邻里漏水纠纷")
     event_accept(event=event, user=people["leader"])
@@ -233,7 +233,7 @@ def test_a_grid_event_converts_into_a_linked_case(world, people, mediation, file
 
 
 def test_a_foreign_organisation_cannot_receive_a_converted_event(world, people, mediation, file_event):
-    from grids.services.events import event_convert
+    from grids.events.services.events import event_convert
 
     event = file_event()
     with pytest.raises(ValidationError):

@@ -10,7 +10,7 @@ from disputes import services as svc
 from disputes.models import Case, CaseSupervision, Party
 from disputes.supervision import sweep_case_deadlines
 from disputes.tasks import sweep_case_deadlines_task
-from grids.models import Notification
+from grids.events.models import Notification
 
 from .factories import UserFactory
 from .test_case_lifecycle import PERSON_1, register

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from governance.choices import Role
 from governance.models import AuditLog
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, EventDispatch, EventHistory, GridEvent
-from grids.selectors import dispatch_departments
-from grids.services import events as svc
-from grids.transitions import TRANSITIONS
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, EventDispatch, EventHistory, GridEvent
+from grids.events.selectors import dispatch_departments
+from grids.events.services import events as svc
+from grids.events.transitions import TRANSITIONS
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

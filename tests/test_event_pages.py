@@ -17,8 +17,8 @@ from PIL import Image
 
 from governance.choices import AuditAction
 from governance.models import AuditLog
-from grids.choices import EventSource, EventStatus
-from grids.models import (
+from grids.events.choices import EventSource, EventStatus
+from grids.events.models import (
     EventCategory,
     EventDispatch,
     GridEvent,
@@ -26,7 +26,7 @@ from grids.models import (
     Supervision,
     VisitRecord,
 )
-from grids.services import events as svc
+from grids.events.services import events as svc
 
 pytestmark = pytest.mark.django_db
 
@@ -426,7 +426,7 @@ def test_queue_marks_overdue_and_supervised_items(client, world, password, file_
 
     from django.utils import timezone
 
-    from grids.services.event_effects import sweep_deadlines
+    from grids.events.services.effects import sweep_deadlines
 
     late = file_event(title="超期很久", reported_at=timezone.now() - dt.timedelta(days=20))
     sweep_deadlines()
@@ -742,7 +742,7 @@ def test_the_status_look_up_is_rate_limited_per_address(client, world):
 
 
 def test_a_converted_event_shows_its_case(client, world, people, mediation, file_event):
-    from grids.services.events import event_convert
+    from grids.events.services.events import event_convert
 
     event = file_event()
     event_convert(event=event, user=world.user_a, organisation=mediation["village_org"], dispute_type="neighbour")

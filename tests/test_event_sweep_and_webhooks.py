@@ -23,12 +23,13 @@ from rest_framework.test import APIClient
 
 from governance.choices import Role
 from governance.models import User
-from grids.choices import DeadlineKind, Level
-from grids.models import GridEvent, Notification, Supervision, Webhook, WebhookDelivery
-from grids.services import events as svc
-from grids.services.event_effects import sweep_deadlines, webhook_payload
-from grids.services.webhooks import WebhookError, deliver, sign
-from grids.tasks import deliver_webhook, sweep_deadlines_task
+from grids.choices import Level
+from grids.events.choices import DeadlineKind
+from grids.events.models import GridEvent, Notification, Supervision, Webhook, WebhookDelivery
+from grids.events.services import events as svc
+from grids.events.services.effects import sweep_deadlines, webhook_payload
+from grids.events.services.webhooks import WebhookError, deliver, sign
+from grids.events.tasks import deliver_webhook, sweep_deadlines_task
 from tests.conftest import uses_real_broker
 from tests.factories import UserFactory
 
@@ -122,7 +123,7 @@ def test_the_sweep_task_is_idempotent(world, people, file_event, celery_worker):
 
 
 def _category(code):
-    from grids.models import EventCategory
+    from grids.events.models import EventCategory
 
     return EventCategory.objects.get(code=code)
 

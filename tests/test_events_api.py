@@ -20,9 +20,10 @@ from rest_framework.test import APIClient
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
 from governance.uploads import max_upload_bytes
-from grids.choices import EventStatus, Level
-from grids.models import EventDispatch, GridEvent, VisitRecord
-from grids.services import events as svc
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventDispatch, GridEvent, VisitRecord
+from grids.events.services import events as svc
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +153,7 @@ def test_a_foreign_grid_and_a_bad_phone_are_field_errors(api, world):
 
 
 def test_the_service_rules_come_back_as_field_errors(api, world):
-    from grids.models import EventCategory
+    from grids.events.models import EventCategory
 
     EventCategory.objects.filter(code="fire").update(is_active=False)
     response = as_user(api, world.worker_a).post(URL, event_body(world, category="fire"), format="json")
@@ -358,7 +359,7 @@ def test_the_list_filters_and_orders(api, world, people, file_event):
 
 
 def _category(code):
-    from grids.models import EventCategory
+    from grids.events.models import EventCategory
 
     return EventCategory.objects.get(code=code)
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.models import User
-from grids.models import GridEvent, Webhook, WebhookDelivery
-from grids.services import events as svc
-from grids.services.webhooks import requeue_undelivered
+from grids.events.models import GridEvent, Webhook, WebhookDelivery
+from grids.events.services import events as svc
+from grids.events.services.webhooks import requeue_undelivered
 
 from .test_event_sweep_and_webhooks import SECRET, department_system, wait_for
 from .test_events_api import event_body

@@ -17,8 +17,9 @@ from governance.choices import AuditAction
 from governance.interchange.exporter import export_records
 from governance.interchange.importer import import_records
 from governance.models import AuditLog, ExternalRef
-from grids.models import EventDispatch, EventHistory, GridEvent, GridWorker, VisitRecord
-from grids.services import events as ev
+from grids.events.models import EventDispatch, EventHistory, GridEvent, VisitRecord
+from grids.events.services import events as ev
+from grids.models import GridWorker
 
 ID_1 = "620102198001010017"  # valid GB 11643 check digit
 ID_2 = "62010219900101002X"

@@ -14,7 +14,8 @@ from disputes.models import Case, CaseHistory, FollowUp, JudicialConfirmation, M
 from governance.interchange.exporter import export_records
 from governance.interchange.importer import import_records
 from governance.models import ExternalRef
-from grids.models import EventDispatch, EventHistory, GridEvent, GridWorker, VisitRecord
+from grids.events.models import EventDispatch, EventHistory, GridEvent, VisitRecord
+from grids.models import GridWorker
 
 from .test_interchange import HEADER, at, case_row, check_ids, event_row, run, worker_row
 
@@ -135,8 +136,9 @@ def test_a_countys_year_exported_and_imported_into_an_empty_database_assesses_th
     from django.core.management import call_command
 
     from assessment.models import AssessorGroup
-    from grids.catalogue import install_defaults
-    from grids.models import EventCategory, Region, SlaPolicy
+    from grids.events.catalogue import install_defaults
+    from grids.events.models import EventCategory, SlaPolicy
+    from grids.models import Region
 
     from .conftest import restore_indicator_catalogue
     from .test_interchange_county_year import COUNTY, score_rows, year_records

@@ -71,7 +71,8 @@ from assessment.choices import CycleKind, CycleStatus, Grade, LineStatus
 from assessment.models import AnnualResult, AssessorGroup, MonthlyReport, UnitResult
 from disputes.models import Case, JudicialConfirmation
 from disputes.validators import id_check_digit
-from grids.models import GridEvent, GridWorker, Region, VisitRecord
+from grids.events.models import GridEvent, VisitRecord
+from grids.models import GridWorker, Region
 
 from .test_assessment_rules import check_line, check_total, half_up
 from .test_interchange import HEADER, at, run

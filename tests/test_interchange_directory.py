@@ -15,7 +15,7 @@ from disputes.models import Case, CaseHistory, MediationOrganisation
 from governance.choices import AuditAction
 from governance.interchange.exporter import export_records
 from governance.models import AuditLog, Department
-from grids.models import EventDispatch, EventHistory, GridEvent
+from grids.events.models import EventDispatch, EventHistory, GridEvent
 
 from .test_interchange import HEADER, at, case_row, check_ids, event_row, run, worker_row
 
@@ -69,7 +69,7 @@ def test_a_department_already_on_the_platform_with_other_content_is_refused(worl
 
 
 def _kinds():
-    from governance.interchange.records_grids import DEPARTMENT_KINDS
+    from governance.interchange.department import DEPARTMENT_KINDS
 
     return DEPARTMENT_KINDS
 

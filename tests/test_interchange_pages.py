@@ -24,7 +24,8 @@ from governance.choices import AuditAction, ImportStatus
 from governance.interchange import jobs
 from governance.interchange.jobs import percent, progress_key, run_job
 from governance.models import AuditLog, ExternalRef, ImportJob
-from grids.models import GridEvent, GridWorker
+from grids.events.models import GridEvent
+from grids.models import GridWorker
 
 from .browser import browser_page  # noqa: F401
 from .conftest import uses_real_broker

@@ -199,12 +199,61 @@ def test_the_province_user_browses_both_counties(client, world):
     assert "城关区" in page and "七里河区" in page
 
 
-def test_the_admin_lists_only_the_jurisdiction(client, world):
+def test_the_admin_refuses_staff_without_model_permissions(client, world):
     world.admin_a.is_staff = True
     world.admin_a.save()
     client.force_login(world.admin_a)
-    # Non-superuser staff without model permissions are refused by the admin itself.
     assert client.get("/admin/grids/region/").status_code == 403
+
+
+def _staff_with_view_permissions(user, *codenames):
+    from django.contrib.auth.models import Permission
+
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.mark.parametrize(
+    ("url", "codename", "inside", "outside"),
+    [
+        ("/admin/grids/region/", "view_region", "grid_a", "grid_b"),
+        ("/admin/governance/department/", "view_department", "dept_a", "dept_b"),
+        ("/admin/governance/user/", "view_user", "user_a", "user_b"),
+    ],
+)
+def test_the_admin_lists_only_the_jurisdiction(client, world, url, codename, inside, outside):
+    """Staff allowed to read a model see their own county's rows; the other county's rows are absent from the
+    list, from its search and its count, and their change page is not found."""
+    client.force_login(_staff_with_view_permissions(world.admin_a, codename))
+    own, foreign = getattr(world, inside), getattr(world, outside)
+    listing = client.get(url, {"q": ""})
+    assert listing.status_code == 200
+    rows = list(listing.context["cl"].result_list)
+    assert own in rows and foreign not in rows
+    assert all(row in type(own).objects.restrict(world.admin_a) for row in rows)
+    assert listing.context["cl"].result_count == type(own).objects.restrict(world.admin_a).count()
+    searched = client.get(url, {"q": str(foreign.pk) if codename == "view_user" else getattr(foreign, "name", "")})
+    assert foreign not in list(searched.context["cl"].result_list)
+    change = client.get(f"{url}{foreign.pk}/change/")
+    assert change.status_code == 302  # the admin's "does not exist" redirect, as for a deleted id
+    assert client.get(f"{url}{own.pk}/change/").status_code == 200
+
+
+def test_every_admin_of_a_scoped_model_is_scoped():
+    """No admin page can list a jurisdiction-bound model without the restriction."""
+    from django.contrib import admin
+
+    from governance.admin import ScopedAdminMixin
+    from governance.scoping import ScopedModel
+
+    unscoped = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if issubclass(model, ScopedModel) and not isinstance(model_admin, ScopedAdminMixin)
+    ]
+    assert unscoped == []
 
 
 # --- Query counts do not grow with depth ---------------------------------------------------

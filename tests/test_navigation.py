@@ -8,7 +8,7 @@ from django.utils import translation
 
 from governance.choices import Role
 from governance.context_processors import navigation
-from grids.models import Notification
+from grids.events.models import Notification
 
 from .factories import UserFactory
 

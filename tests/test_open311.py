@@ -13,9 +13,11 @@ from rest_framework.authtoken.models import Token
 
 from governance import personal_data
 from governance.models import AuditLog
-from grids.choices import EventStatus, Level
-from grids.models import EventCategory, GridEvent, Region
-from grids.services import events as svc
+from grids.choices import Level
+from grids.events.choices import EventStatus
+from grids.events.models import EventCategory, GridEvent
+from grids.events.services import events as svc
+from grids.models import Region
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

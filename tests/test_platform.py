@@ -138,7 +138,7 @@ def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(c
     from assessment.models import AssessorGroup, Cycle, Indicator
     from governance.models import Department
     from grids.choices import Level
-    from grids.models import GridEvent
+    from grids.events.models import GridEvent
 
     call_command("seed_demo", scale="small")
     township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)

@@ -47,7 +47,7 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 @pytest.mark.django_db
 def test_a_locked_database_is_a_retryable_503_not_a_500(api, world, monkeypatch):
-    from grids.api import event_views
+    from grids.events.api import views as event_views
 
     def locked(**kwargs):
         raise OperationalError("database is locked")
@@ -61,7 +61,7 @@ def test_a_locked_database_is_a_retryable_503_not_a_500(api, world, monkeypatch)
 
 @pytest.mark.django_db
 def test_other_database_errors_still_surface(api, world, monkeypatch):
-    from grids.api import event_views
+    from grids.events.api import views as event_views
 
     def broken(**kwargs):
         raise OperationalError("no such column: foo")

@@ -5,9 +5,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from grids.choices import LimitUnit
-from grids.models import CalendarException
-from grids.sla import Limit, add_limit, clock_state, coverage_warning, is_workday, nth_working_day_after
+from grids.events.choices import LimitUnit
+from grids.events.models import CalendarException
+from grids.events.sla import (
+    Limit,
+    add_limit,
+    clock_state,
+    coverage_warning,
+    is_workday,
+    nth_working_day_after,
+)
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -81,8 +88,8 @@ def test_clock_states_turn_amber_at_80_percent_and_red_past_the_limit():
 @pytest.fixture
 def november(monkeypatch):
     """1 November 2026 is past, and 2027's holidays are neither in the package nor entered."""
-    import grids.context_processors as processors
-    import grids.sla as sla
+    import grids.events.context_processors as processors
+    import grids.events.sla as sla
 
     monkeypatch.setattr(processors.timezone, "localdate", lambda: dt.date(2026, 11, 23))
     monkeypatch.setattr(sla, "package_covers", lambda year: year < 2027)
@@ -99,7 +106,7 @@ def calendar_maintainer(world, role="admin", region=None):
 
 
 def test_the_calendar_notice_reaches_only_those_who_maintain_the_calendar(world, rf, november):
-    import grids.context_processors as processors
+    import grids.events.context_processors as processors
 
     request = rf.get("/")
     request.user = calendar_maintainer(world)

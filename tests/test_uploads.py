@@ -11,7 +11,7 @@ from django.utils import translation
 from PIL import Image
 
 from governance.uploads import DOCX, PDF, PHOTO_TYPES, check_upload, max_upload_bytes
-from grids.models import EventAttachment
+from grids.events.models import EventAttachment
 
 from .test_events_api import URL, as_user
 

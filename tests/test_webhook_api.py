@@ -3,7 +3,7 @@
 import pytest
 
 from governance.models import AuditLog
-from grids.models import Webhook
+from grids.events.models import Webhook
 
 from .factories import UserFactory
 

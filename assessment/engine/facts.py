@@ -90,7 +90,7 @@ def _jit_for(model) -> None:
     conditional counts) and costs more than it saves on the smaller ones."""
     from django.db import connection
 
-    from grids.models import GridEvent
+    from grids.events.models import GridEvent
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -39,18 +39,20 @@ from django.utils.translation import gettext_lazy as _
 from disputes.choices import CaseOutcome
 from disputes.models import Case, FollowUp, JudicialConfirmation
 from governance.codes import RegionCodeField
-from grids.choices import Feedback, Level
-from grids.models import GridEvent, GridWorker, Region, VisitRecord
+from grids.choices import Level
+from grids.events.choices import Feedback
+from grids.events.models import GridEvent, VisitRecord
+from grids.models import GridWorker, Region
 
 from ..models import RectificationItem
 from ..periods import Period
 
 LOCAL_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
-WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxonomy (grids.catalogue)
+WORK_SAFETY_CATEGORY = "work_safety"  # 安全生产隐患 in the default taxonomy (grids.events.catalogue)
 ACTIVITY_PER_MONTH = 20
 RESIDENTS_PER_WORKER = 500
 RADIUS_KM = {True: 0.5, False: 2.0}  # urban, rural
-# The data-credibility checks (assessment.credibility) count two sets of events in the engine's
+# The data-credibility checks (assessment.services.credibility) count two sets of events in the engine's
 # event scan instead of scanning the events again: reported in the period (with the likely
 # duplicates), and first resolved in the period (with those resolved within 10 minutes).
 CREDIBILITY_REPORTED = "~reported"
@@ -449,7 +451,7 @@ def _worker_measures(p: Period) -> list[Measure]:
 
 def computed_measures(p: Period) -> list[Measure]:
     """Every computed indicator except D03 (expected monthly tables, see engine.reported)."""
-    from grids.models import EventCategory
+    from grids.events.models import EventCategory
 
     safety = list(
         EventCategory.objects.filter(Q(code=WORK_SAFETY_CATEGORY) | Q(parent__code=WORK_SAFETY_CATEGORY)).values_list(

@@ -3,7 +3,7 @@ one indicator line (file, decide, evidence), a data-credibility flag with its re
 diagnostic report and rectification notice (PDF), and the ZIP of a cycle's reports built by a
 Celery job with a progress bar.
 
-Lookups go through `restrict(user)` (assessment.results for cycles and units), so anything
+Lookups go through `restrict(user)` (assessment.selectors.results for cycles and units), so anything
 outside the user's jurisdiction answers 404; the services check who may act again.
 """
 
@@ -20,17 +20,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.pdf_fonts import pdf_response
-from grids.event_views import apply_errors
+from grids.events.views import apply_errors
 
-from .. import appeals, services
+from .. import services, transitions
 from ..choices import AppealStatus
-from ..flags import flag_columns, flag_queryset, flag_records
 from ..forms import AppealDecisionForm, ScoreAppealForm
 from ..models import CredibilityFlag, ReportBundle, ScoreAppeal
 from ..pdf import flag_summary
-from ..reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
-from ..results import get_cycle, get_line, get_unit, indicator_name, indicators_of
-from ..services import AssessmentError
+from ..selectors.flags import flag_columns, flag_queryset, flag_records
+from ..selectors.results import get_cycle, get_line, get_unit, indicator_name, indicators_of
+from ..services import AssessmentError, appeals
+from ..services.reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
 from .inputs import _download
 from .results import _cycle_action
 
@@ -108,9 +108,7 @@ def appeal_new(request, pk: int, code: str, indicator: str):
 def appeal_detail(request, pk: int):
     user = request.user
     appeal = get_object_or_404(_appeals(user), pk=pk)
-    may_decide = appeal.status == AppealStatus.FILED and any(
-        appeals.may(user, step.capability, step.actor, appeal.region_code) for step in appeals.APPEAL_STEPS.values()
-    )
+    may_decide = bool(transitions.APPEALS.allowed_transitions(user, appeal))
     form = None
     if may_decide:
         form = AppealDecisionForm(request.POST or None)

@@ -2,7 +2,7 @@
 run, progress, blocking items, finalisation and spot-check sample; the ranking of a level
 under a parent; a unit's breakdown; the records behind one line (trace).
 
-Every lookup goes through `restrict(user)` (see assessment.results), so a cycle, a unit or a
+Every lookup goes through `restrict(user)` (see assessment.selectors.results), so a cycle, a unit or a
 line outside the user's jurisdiction answers 404 on every page, action and export. Writes
 call assessment.services, which checks the role capability and the jurisdiction again.
 """
@@ -25,15 +25,15 @@ from django.views.decorators.http import require_POST
 
 from governance.scoping import in_jurisdiction
 from grids.choices import Level
-from grids.event_views import apply_errors
+from grids.events.views import apply_errors
 from grids.models import Region
 
-from .. import appeals, exports, inputs, services
+from .. import exports, services, transitions
 from ..choices import DIMENSION_POINTS, CycleKind, CycleStatus
 from ..models import RectificationItem, ReportBundle, ScoreAppeal, WeightProfile
 from ..pdf import flag_summary
-from ..reports import bundle_region
-from ..results import (
+from ..selectors import cycle_flags
+from ..selectors.results import (
     ACTIVE_STATUSES,
     accountability,
     annual_queryset,
@@ -58,8 +58,8 @@ from ..results import (
     visible_cycles,
     visible_results,
 )
-from ..selectors import cycle_flags
-from ..services import AssessmentError
+from ..services import AssessmentError, appeals
+from ..services.reports import bundle_region
 
 PAGE_SIZE = 50
 RANKING_PAGE_SIZE = 100
@@ -238,7 +238,7 @@ def cycle_detail(request, pk: int):
             "own_unit": own_unit,
             "error": error,
             # The organiser (staff at or above the cycle's root) forms the assessor groups.
-            "may_manage_groups": inputs.may(user, "assessment.group", inputs.COVERS, cycle.region_code),
+            "may_manage_groups": transitions.may(user, "assessment.group", transitions.COVERS, cycle.region_code),
         },
     )
 

@@ -21,8 +21,8 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.choices import Role
 from governance.models import Department
 from governance.uploads import check_upload
+from grids.events.sla import clock_state
 from grids.models import Region
-from grids.sla import clock_state
 
 from ..choices import (
     ConfirmationDecision,

@@ -30,13 +30,13 @@ from governance import personal_data
 from governance.api.base import ScopedModelViewSet
 from governance.choices import Role
 from governance.models import User
-from grids.api.event_views import PassthroughNegotiation, drf_error
+from grids.events.api.views import PassthroughNegotiation, drf_error
 
 from .. import services
 from ..choices import OPEN_CASE_STATUSES
+from ..filtersets import CaseFilterSet, MediationOrganisationFilterSet
 from ..models import Case, CaseHistory, MediationOrganisation, MediationSession, Party
 from ..transitions import TRANSITIONS
-from .filtersets import CaseFilterSet, MediationOrganisationFilterSet
 from .serializers import (
     AcceptSerializer,
     AgreeSerializer,

@@ -5,9 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from assessment.api import register as register_assessment
 from disputes.api.views import CaseViewSet, MediationOrganisationViewSet
-from grids.api.event_views import EventViewSet, VisitRecordViewSet
 from grids.api.views import GridWorkerViewSet, RegionViewSet
-from grids.api.webhooks import WebhookViewSet
+from grids.events.api.views import EventViewSet, VisitRecordViewSet
+from grids.events.api.webhooks import WebhookViewSet
 
 from .views import AuditLogViewSet, DepartmentViewSet, TokenView, UserViewSet
 

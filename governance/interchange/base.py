@@ -1,11 +1,16 @@
 """The interchange framework: reading a file, the record-type registry, the report, the context
-shared by the validation and write passes (caches of regions, references and deadlines).
+shared by the validation and write passes (caches of regions and references).
 
-Each record type (see records_*.py) is a `RecordType` with:
+The framework knows no feature app. Each app registers its record types (`register`, from its
+`AppConfig.ready()`); grids registers the `RegionResolver` that turns a region code into a region.
+Each record type is a `RecordType` with:
+- `position`: the place of its section in a file (docs/import-format.md); the registry keeps the
+  types in that order, and the importer and the exporter follow it;
 - `validate(row, ctx) -> Prepared`: parse and check one row, raising `Rejected` with reasons;
-  nothing is written. References to other rows of the same file are checked against `ctx.seen`.
-- `write(batch, ctx) -> list[(Prepared, object_id)]`: create a batch of prepared rows with
-  bulk_create and return the new ids (the caller records the ExternalRefs).
+  nothing is written. References to other rows of the same file are checked against `ctx.seen`;
+- `write(batch, ctx) -> list[object_id]`: create a batch of prepared rows with bulk_create and
+  return the new ids (the caller records the ExternalRefs);
+- `export(scope) -> rows`: its rows of an export (exporter.ExportScope: subtree, dates, user).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -230,24 +237,33 @@ def word(row: dict, key: str, allowed: Iterable[str], *, required: bool = True, 
 
 
 class RecordType:
-    """One section of the file. Subclasses set `kind` and implement validate / write / export."""
+    """One section of the file. Subclasses set `kind`, `model` and `position` and implement
+    validate / export (and write, when a prepared row is not simply the fields of one `model` row)."""
 
     kind: ClassVar[str] = ""
-    model_label: ClassVar[str] = ""
+    model: ClassVar[type[models.Model]]
+    position: ClassVar[int] = 0  # the section's place in a file: a row refers only to earlier sections
     id_key: ClassVar[str] = "id"
     uses_refs: ClassVar[bool] = True  # False for regions: their code is their identity
+    region_keys: ClassVar[tuple[str, ...]] = ()
+    reveal_capability: ClassVar[str] = ""  # the capability that exports its personal data in clear
+
+    @property
+    def model_label(self) -> str:
+        return self.model._meta.label_lower
 
     def validate(self, row: dict, ctx: Context) -> Prepared:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def write(self, batch: list[Prepared], ctx: Context) -> list[int]:
-        """By default each prepared row's values are the fields of one new `model_label` row."""
-        from django.apps import apps
-
-        model = apps.get_model(self.model_label)
-        rows = [model(**p.values) for p in batch]
-        model.objects.bulk_create(rows)
+        """By default each prepared row's values are the fields of one new `model` row."""
+        rows = [self.model(**p.values) for p in batch]
+        self.model.objects.bulk_create(rows)
         return [r.pk for r in rows]
+
+    def export(self, scope) -> Iterator[dict]:  # pragma: no cover - abstract
+        """The section's rows (without `type`) of an export (exporter.ExportScope)."""
+        raise NotImplementedError
 
     def identity(self, row: dict) -> str:
         """The row's id within its type and source."""
@@ -257,32 +273,92 @@ class RecordType:
         """Load what a chunk of rows refers to (regions, references) in a few queries."""
         ctx.load_regions(r.get(key) for r in rows for key in self.region_keys)
 
-    region_keys: ClassVar[tuple[str, ...]] = ()
+
+class RegionResolver(Protocol):
+    """How the framework reaches regions (registered by the hierarchy app: `register_regions`).
+    Levels are named by the file's words: province city county township village grid."""
+
+    def find(self, codes: list[str]) -> dict[str, Any]:
+        """The regions of `codes` that exist, by code."""
+
+    def level(self, code: str) -> str:
+        """The level a code denotes ("township"), or "" if none."""
+
+    def level_label(self, level: str) -> str:
+        """A level's name for people ("乡镇（街道）")."""
+
+    def visible(self, code: str, user) -> bool:
+        """Region `code` exists and `user` (None: an unrestricted operator) may see it."""
 
 
-REGISTRY: dict[str, RecordType] = {}
-# The sections of a file, in this order (a row refers only to rows of earlier sections).
-ORDER: list[str] = [
-    "region", "department", "mediation_organisation", "grid_worker", "visit", "event", "case", "monthly_report",
-    "survey_answer", "veto_ruling", "innovation_award", "assessor_score", "rectification_item",
-]  # fmt: skip
+class Registry:
+    """The registered record types by kind, kept in the order of their `position`."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, RecordType] = {}
+        self._index: dict[str, int] = {}
+        self._regions: RegionResolver | None = None
+
+    def add(self, record_type: RecordType) -> None:
+        kind, position = record_type.kind, record_type.position
+        if not kind or kind in self._types:
+            raise ImproperlyConfigured(f"interchange record type {kind!r} registered twice (or without a kind)")
+        clash = next((k for k, t in self._types.items() if t.position == position), None)
+        if clash is not None:
+            raise ImproperlyConfigured(f"interchange record types {clash!r} and {kind!r} share position {position}")
+        types = sorted([*self._types.values(), record_type], key=lambda t: t.position)
+        self._types = {t.kind: t for t in types}
+        self._index = {k: i for i, k in enumerate(self._types)}
+
+    def __getitem__(self, kind: str) -> RecordType:
+        return self._types[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._types
+
+    def get(self, kind: str) -> RecordType | None:
+        return self._types.get(kind)
+
+    def kinds(self) -> list[str]:
+        """The sections of a file, in order."""
+        return list(self._types)
+
+    def types(self) -> list[RecordType]:
+        return list(self._types.values())
+
+    def index(self, kind: str) -> int:
+        """The place of a registered kind among the sections (0 for the first)."""
+        return self._index[kind]
+
+    @property
+    def regions(self) -> RegionResolver:
+        if self._regions is None:
+            raise ImproperlyConfigured("no interchange RegionResolver registered (grids registers it in ready())")
+        return self._regions
+
+    def set_regions(self, resolver: RegionResolver) -> None:
+        self._regions = resolver
+
+
+REGISTRY = Registry()
 
 
 def register(record_type: type[RecordType]) -> type[RecordType]:
-    REGISTRY[record_type.kind] = record_type()
+    """Class decorator: register one instance of a record type (at its `position`)."""
+    REGISTRY.add(record_type())
     return record_type
+
+
+def register_regions(resolver: RegionResolver) -> None:
+    REGISTRY.set_regions(resolver)
 
 
 def kind_label(kind: str) -> str:
     """A section's name for people: its model's Chinese name ("网格事件" for `event`)."""
-    from django.apps import apps
-
-    from . import records  # noqa: F401 - fills the registry
-
     record_type = REGISTRY.get(kind)
-    if record_type is None or not record_type.model_label:
+    if record_type is None:
         return kind
-    return str(apps.get_model(record_type.model_label)._meta.verbose_name)
+    return str(record_type.model._meta.verbose_name)
 
 
 # --- The context of one import ---------------------------------------------------------------------------
@@ -293,20 +369,17 @@ class Context:
     file itself introduces (so a row may refer to an earlier row of the same file)."""
 
     def __init__(self, *, user, source: str):
-        from grids.models import Region
-
         self.user = user
         self.source = source
         _clock["now"] = None  # "the future" is judged from this import's start on
-        self.regions: dict[str, Region | None] = {}
+        self.regions: dict[str, Any] = {}  # code -> region (None: no such region)
         self.file_regions: set[str] = set()
         self.file_keys: set[tuple] = set()  # departments and organisations of the file; its workers without account
         self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, this chunk's rows
         self.refs: dict[tuple[str, str], tuple[int | None, str]] = {}  # (kind, id) -> (object id, digest)
         self._staged = ""  # the temporary table of the validation pass
-        self._limits: dict = {}
-        self._deadlines: dict = {}
         self.cache: dict = {}  # lookups memoised for this import (bounded by the directory, not the file)
+        self.memo: dict = {}  # rules that do not depend on the file's rows (deadlines): kept for both passes
         self.phase = "validate"
 
     def allowed(self, code: str) -> bool:
@@ -315,20 +388,17 @@ class Context:
 
     # regions
     def load_regions(self, codes: Iterable[Any]) -> None:
-        from grids.models import Region
-
         wanted = {str(c) for c in codes if c} - self.regions.keys()
         wanted = sorted(wanted)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            found = {r.code: r for r in Region.objects.filter(code__in=chunk)}
+            found = REGISTRY.regions.find(chunk)
             for code in chunk:
                 self.regions[code] = found.get(code)
 
-    def region(self, row: dict, key: str, *, levels: Iterable[int] | None = None, required: bool = True):
-        """The region a row names by code, inside the caller's jurisdiction, at one of `levels`."""
-        from grids.choices import LEVEL_BY_CODE_LENGTH, Level
-
+    def region(self, row: dict, key: str, *, levels: Iterable[str] | None = None, required: bool = True):
+        """The region a row names by code, inside the caller's jurisdiction, at one of `levels`
+        (the file's level words); during validation, the code of a region the file introduces."""
         code = text(row, key, required=required)
         if not code:
             return None
@@ -336,13 +406,13 @@ class Context:
         if region is None and code not in self.regions:
             self.load_regions([code])
             region = self.regions.get(code)
-        level = LEVEL_BY_CODE_LENGTH.get(len(code))
+        level = REGISTRY.regions.level(code)
         if region is None and not (self.phase == "validate" and code in self.file_regions):
             raise Rejected({key: [_("区划“%(code)s”不存在。") % {"code": code}]})
         if not self.allowed(code):
             raise Rejected({key: [_("区划“%(code)s”不在您的管辖范围内。") % {"code": code}]})
         if levels is not None and level not in set(levels):
-            names = "、".join(str(Level(v).label) for v in levels)
+            names = "、".join(REGISTRY.regions.level_label(v) for v in levels)
             raise Rejected({key: [_("区划“%(code)s”应为%(levels)s。") % {"code": code, "levels": names}]})
         return region if region is not None else code
 
@@ -421,39 +491,14 @@ class Context:
             self.load_refs(kind, [external_id])
         return self.refs[(kind, external_id)][0]
 
-    # the same rules as live entry, memoised per import
-    def limits(self, category, urgency: str):
-        from grids.sla import limits_for
-
-        key = (category.pk, urgency)
-        if key not in self._limits:
-            self._limits[key] = limits_for(category, urgency)
-        return self._limits[key]
-
-    def deadline(self, start: dt.datetime, limit) -> dt.datetime:
-        """grids.sla.add_limit; day-based limits depend only on the local start date, so they are
-        computed once per date (each computation reads the calendar exceptions)."""
-        from grids.choices import LimitUnit
-        from grids.sla import add_limit
-
-        if limit.unit == LimitUnit.HOURS:
-            return add_limit(start, limit)
-        key = (timezone.localtime(start).date(), limit)
-        if key not in self._deadlines:
-            self._deadlines[key] = add_limit(start, limit)
-        return self._deadlines[key]
-
-    def placeholder(self, kind: str, region: str, name: str):
-        """During validation, an unsaved stand-in (with a negative id) for a department or mediation
-        organisation an earlier section of this file introduces; None if the file has none such."""
-        from disputes.models import MediationOrganisation
-        from governance.models import Department
-
+    def placeholder(self, kind: str, region: str, name: str, model: type[models.Model]):
+        """During validation, an unsaved `model` stand-in (with a negative id) for a directory entry
+        (department, mediation organisation) an earlier section of this file introduces; None if the
+        file has none such."""
         if (kind, region, name) not in self.file_keys:
             return None
         key = ("placeholder", kind, region, name)
         if key not in self.cache:
-            model = Department if kind == "department" else MediationOrganisation
             stand_in = model(pk=-len(self.cache) - 1, name=name)
             if self.regions.get(region) is not None:
                 stand_in.region = self.regions[region]

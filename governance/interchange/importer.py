@@ -17,15 +17,11 @@ from django.utils.translation import gettext as _
 from governance import audit
 from governance.bulk import write_rows
 from governance.choices import AuditAction
-from governance.models import ExternalRef
-
-from . import records  # noqa: F401  (registers the record types)
-from .base import (
+from governance.interchange.base import (
     BATCH_SIZE,
     DEFAULT_SOURCE,
     FORMAT_NAME,
     FORMAT_VERSION,
-    ORDER,
     REGISTRY,
     Context,
     ImportReport,
@@ -36,6 +32,7 @@ from .base import (
     digest_of,
     read_lines,
 )
+from governance.models import ExternalRef
 
 Progress = Callable[[str, int], None]
 REF_COLUMNS = ("source", "kind", "external_id", "object_id", "digest", "region_code", "imported_at")
@@ -79,7 +76,7 @@ def import_records(
             _pass(open_stream(), ctx, counts, write=True, progress=progress)
             if not counts.ok:
                 raise AbortImport
-            for kind in ORDER:
+            for kind in REGISTRY.kinds():
                 if kind in counts.created or kind in counts.unchanged:
                     audit.record(
                         AuditAction.BULK,
@@ -143,7 +140,7 @@ def _pass(lines, ctx: Context, report: ImportReport, *, write: bool, progress: P
                 RejectedRow(number, row_kind, "", {"type": [_("未知的记录类型“%(t)s”。") % {"t": row_kind}]})
             )
             continue
-        if ORDER.index(row_kind) < position:
+        if REGISTRY.index(row_kind) < position:
             report.rejected.append(
                 RejectedRow(
                     number,
@@ -161,7 +158,7 @@ def _pass(lines, ctx: Context, report: ImportReport, *, write: bool, progress: P
         if row_kind != kind and chunk:
             _chunk(kind, chunk, ctx, report, write)
             chunk = []
-        kind, position = row_kind, ORDER.index(row_kind)
+        kind, position = row_kind, REGISTRY.index(row_kind)
         chunk.append((number, row))
         if len(chunk) >= BATCH_SIZE:
             _chunk(kind, chunk, ctx, report, write)

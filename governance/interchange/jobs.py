@@ -121,7 +121,7 @@ def run_job(job_id: int) -> dict:
 
     A job that is no longer queued (the task delivered twice, or already finished) is left
     alone. The importer is all-or-nothing, so a failure leaves nothing half-written."""
-    from .importer import import_records
+    from governance.interchange.importer import import_records
 
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.VALIDATING, phase="validate", started_at=timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from governance.interchange import views
 
 urlpatterns = [
     path("", views.records_page, name="records"),

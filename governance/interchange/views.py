@@ -16,13 +16,12 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 
+from governance.interchange.base import kind_label
+from governance.interchange.exporter import export_records
+from governance.interchange.forms import MAX_UPLOAD_BYTES, ExportForm, ImportForm
+from governance.interchange.jobs import progress_payload, start_import
 from governance.middleware import client_ip
 from governance.models import ImportJob
-
-from .base import kind_label
-from .exporter import export_records
-from .forms import MAX_UPLOAD_BYTES, ExportForm, ImportForm
-from .jobs import progress_payload, start_import
 
 RECENT_JOBS = 20
 REJECTED_PER_PAGE = 200

@@ -7,10 +7,9 @@ from rest_framework.exceptions import ValidationError
 
 from governance.api.base import ScopedModelViewSet
 from grids import services
+from grids.api.serializers import GridWorkerSerializer, RegionDetailSerializer, RegionSerializer
 from grids.filtersets import RegionFilterSet
 from grids.models import GridWorker, Region
-
-from .serializers import GridWorkerSerializer, RegionDetailSerializer, RegionSerializer
 
 EXPORTS = {
     "csv": (services.export_csv, "text/csv; charset=utf-8"),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import governance.codes
-import grids.models.events
+import grids.events.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
             name='EventAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to=grids.models.events.attachment_path, verbose_name='文件')),
+                ('file', models.FileField(upload_to=grids.events.models.attachment_path, verbose_name='文件')),
                 ('original_name', models.CharField(max_length=200, verbose_name='原文件名')),
                 ('content_type', models.CharField(max_length=100, verbose_name='类型')),
                 ('size', models.PositiveIntegerField(verbose_name='大小')),

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from grids.catalogue import install_defaults
+from grids.events.catalogue import install_defaults
 
 
 def create(apps, schema_editor):

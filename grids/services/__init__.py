@@ -1,6 +1,6 @@
 """Writes of the grids app: regions (regions.py) and grid events (events.py)."""
 
-from .regions import (
+from grids.services.regions import (
     CSV_COLUMNS,
     ImportReport,
     RowError,

@@ -19,10 +19,9 @@ from django.utils.translation import gettext as _
 from governance import audit, codes
 from governance.choices import AuditAction
 from governance.scoping import in_jurisdiction
-
-from ..choices import LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
-from ..models import GridWorker, Region, validate_region_shape
-from ..outlines import simplify_geometry
+from grids.choices import LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
+from grids.models import GridWorker, Region, validate_region_shape
+from grids.outlines import simplify_geometry
 
 CSV_COLUMNS = [
     "code",

@@ -1,0 +1,54 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.api.filters import SubtreeFilter, id_filter
+
+from .choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
+from .models import Case, MediationOrganisation
+
+
+class MediationOrganisationFilterSet(django_filters.FilterSet):
+    under = SubtreeFilter(field_name="region__code")
+    kind = django_filters.MultipleChoiceFilter(choices=OrgKind.choices)
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = MediationOrganisation
+        fields = ["under", "kind", "is_active", "name"]
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    under = SubtreeFilter(field_name="region_code")
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    dispute_type = django_filters.MultipleChoiceFilter(choices=DisputeType.choices)
+    risk_level = django_filters.TypedMultipleChoiceFilter(choices=RiskLevel.choices, coerce=int)
+    organisation = id_filter(field_name="organisation_id", label=_("调解组织"))
+    registered_from = django_filters.DateFilter(
+        field_name="registered_at", lookup_expr="date__gte", label=_("登记日期起")
+    )
+    registered_to = django_filters.DateFilter(
+        field_name="registered_at", lookup_expr="date__lte", label=_("登记日期止")
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超期"))
+
+    class Meta:
+        model = Case
+        fields = [
+            "under",
+            "status",
+            "dispute_type",
+            "risk_level",
+            "is_repeat",
+            "is_mass",
+            "organisation",
+            "registered_from",
+            "registered_to",
+            "overdue",
+        ]
+
+    def filter_overdue(self, queryset, name, value):
+        """Still open (not concluded) and past the 30-day limit."""
+        overdue = Q(status__in=OPEN_CASE_STATUSES, concluded_at__isnull=True, conclusion_deadline__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EventsConfig(AppConfig):
+    name = "grids.events"
+    label = "events"
+    verbose_name = _("网格事件")
+
+    def ready(self) -> None:
+        from governance.demo import register_seeder
+        from grids.events import interchange, navigation  # noqa: F401  (record types of the interchange)
+
+        navigation.register_navigation()
+        register_seeder("events", place=40, run="grids.events.demo.seed_events", scales=("small",))
+        register_seeder("resident-report", place=55, run="grids.events.demo.seed_resident_report", scales=("small",))
