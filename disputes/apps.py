@@ -10,9 +10,34 @@ class DisputesConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.demo import register_seeder
+        from grids.events.conversion import ConversionTarget, register_conversion
 
         from . import interchange  # noqa: F401  (the interchange's record types)
 
+        def form_fields(user):
+            from .forms import convert_form_fields
+
+            return convert_form_fields(user)
+
+        def api_fields():
+            from .api.serializers import convert_api_fields
+
+            return convert_api_fields()
+
+        def register(**fields):
+            from .services import case_register
+
+            return case_register(**fields)
+
+        def linked(event):
+            from .services import linked_case
+
+            return linked_case(event)
+
+        # Grid events are converted into mediation cases here (events never import disputes).
+        register_conversion(
+            ConversionTarget(register=register, form_fields=form_fields, api_fields=api_fields, linked=linked)
+        )
         register_navigation()
         # The organisations come before the accounts (a mediator belongs to one), the cases after them.
         register_seeder("mediation-organisations", place=25, run="disputes.demo.seed_organisations")

@@ -521,3 +521,23 @@ ACTION_FORMS = {**TRANSITION_FORMS, **RECORD_FORMS}
 
 def action_form(name: str, *args, case: Case, user: User, **kwargs) -> CaseActionForm:
     return ACTION_FORMS[name](*args, case=case, user=user, prefix=name, **kwargs)
+
+
+# --- Converting a grid event (grids.events.conversion) ---------------------------------------------------
+
+
+def convert_form_fields(user: User) -> dict[str, forms.Field]:
+    """The fields of the event page's 转矛盾纠纷 form: an organisation in the user's jurisdiction and a
+    dispute type."""
+    organisations = MediationOrganisation.objects.restrict(user).filter(is_active=True)
+    return {
+        "organisation": forms.ModelChoiceField(
+            queryset=organisations.order_by("region__code", "name"),
+            label=_("调解组织"),
+            empty_label=_("请选择调解组织"),
+            error_messages={"required": _("请选择调解组织。"), "invalid_choice": _("请选择辖区内的调解组织。")},
+        ),
+        "dispute_type": forms.ChoiceField(
+            label=_("纠纷类型"), choices=DisputeType.choices, error_messages={"required": _("请选择纠纷类型。")}
+        ),
+    }

@@ -11,21 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from grids.events.choices import LimitUnit
-from grids.events.sla import Limit, add_limit
+from grids.events.sla import Limit, add_limit, clock_state
 
 from .choices import CaseOutcome, CaseStatus, Referral
-from .transitions import TRANSITIONS
+from .transitions import TRANSITIONS, CaseError
 
 CONCLUSION_DAYS = 30
 WARNING_DAYS = 20
-
-
-class CaseError(ValidationError):
-    """A refused step: wrong state, wrong actor or missing input."""
 
 
 @dataclass
@@ -52,6 +47,14 @@ def conclusion_deadlines(accepted_at: dt.datetime) -> tuple[dt.datetime, dt.date
     return (
         add_limit(accepted_at, Limit(CONCLUSION_DAYS, LimitUnit.DAYS)),
         add_limit(accepted_at, Limit(WARNING_DAYS, LimitUnit.DAYS)),
+    )
+
+
+def case_clock_state(case, now: dt.datetime | None = None) -> str:
+    """ok | amber | red | done | none for the 30-day limit, amber from day 20 (conclusion_warn_at):
+    grids.events.sla.clock_state, for the case page, the lists and the API alike."""
+    return clock_state(
+        case.accepted_at, case.conclusion_deadline, case.concluded_at, now, warn_at=case.conclusion_warn_at
     )
 
 

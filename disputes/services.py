@@ -9,16 +9,18 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import personal_data
+from governance import audit, personal_data
 from governance.choices import Role
 from governance.codes import ancestor_code
 from governance.models import User
-from governance.scoping import in_jurisdiction
+from governance.transitions import may_act as may_act_on
 from governance.uploads import check_upload_field
 from grids.choices import Level
+from grids.events.conversion import LinkedCase
 from grids.events.sla import END_OF_DAY, nth_working_day_after
 
 from . import lifecycle
@@ -36,7 +38,7 @@ from .models import (
     MediationSession,
     Party,
 )
-from .transitions import TRANSITIONS
+from .transitions import CASES, case_handler
 from .validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 
 CONFIRMATION_WORKING_DAYS = 7
@@ -56,30 +58,29 @@ def _record(case: Case, action: str, before: str, user: User | None, note: str =
 
 
 def may_act(user: User, case: Case) -> bool:
-    """Mediators of the case's organisation and centre/committee staff whose jurisdiction holds it."""
-    if user.is_superuser:
-        return True
-    if user.role == Role.MEDIATOR:
-        return user.mediation_org_id == case.organisation_id
-    return user.role in (Role.CENTRE_STAFF, Role.COMMITTEE_STAFF) and in_jurisdiction(user, case.region_code)
-
-
-ASSIGNED_ONLY = {"agree", "fail"}  # a mediator concludes only the cases assigned to them
+    """Whether the user handles this case at all (records that change no state: parties, sessions,
+    follow-ups, confirmation): the case-handler rule of disputes.transitions."""
+    return may_act_on(user, "case.handle", case_handler, case)
 
 
 def _begin(case: Case, name: str, user: User) -> tuple[Case, str]:
-    transition = TRANSITIONS[name]
+    """Lock the row and check the move on it (disputes.transitions.CASES: state, then actor)."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.status not in transition.sources:
-        raise CaseError(
-            _("案件当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"status": locked.get_status_display(), "action": transition.label},
-            code="illegal_transition",
-        )
-    assigned_elsewhere = name in ASSIGNED_ONLY and user.role == Role.MEDIATOR and locked.mediator_id != user.pk
-    if not may_act(user, locked) or (assigned_elsewhere and not user.is_superuser):
-        raise CaseError(_("您无权对该案件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
+    CASES.check(user, locked, name)
     return locked, locked.status
+
+
+def linked_case(event) -> LinkedCase | None:
+    """The case registered from a converted grid event, as the event's page and API show it."""
+    case = Case.objects.select_related("organisation").filter(origin_event=event).first()
+    if case is None:
+        return None
+    return LinkedCase(
+        number=case.number,
+        organisation=case.organisation.name,
+        status=str(case.get_status_display()),
+        url=reverse("disputes:detail", args=[case.pk]),
+    )
 
 
 def mass_and_risk(people_on_largest_side: int, risk_level: int) -> tuple[bool, int]:
@@ -320,10 +321,11 @@ def same_parties(parties):
 
 
 def _step(case: Case, name: str, user: User, **inputs) -> Case:
-    """Lock, check, apply the step's effects (disputes.lifecycle) now, save and record."""
+    """Lock, check, apply the step's effects (disputes.lifecycle) now, save with its audit entry
+    (governance.audit.save_and_record, naming the transition) and record the history row."""
     case, before = _begin(case, name, user)
     step = lifecycle.apply(case, name, at=timezone.now(), **inputs)
-    case.save(update_fields=[*step.fields, "status", "updated_at"])
+    audit.save_and_record(case, transition=name, update_fields=[*step.fields, "status", "updated_at"])
     if step.transfer:
         CaseTransfer.objects.create(case=case, **step.transfer)
     _record(case, name, before, user, step.note, **step.data)

@@ -32,15 +32,15 @@ from governance import audit, personal_data
 from governance.choices import AuditAction, Role
 from governance.models import User
 from grids.events.models import GridEvent
-from grids.events.sla import clock_state
 from grids.events.views import apply_errors
 
 from . import pdf
 from . import services as svc
 from .choices import CaseStatus, DisputeType, RiskLevel
 from .forms import RECORD_FORMS, TRANSITION_FORMS, CaseRegisterForm, action_form
+from .lifecycle import case_clock_state
 from .models import Agreement, Case, CaseSupervision, JudicialConfirmation, MediationOrganisation, MediationSession
-from .transitions import TRANSITIONS, allowed_from
+from .transitions import CASES, TRANSITIONS
 
 PAGE_SIZE = 50
 CASE_ROLES = frozenset({Role.MEDIATOR, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF})
@@ -110,9 +110,7 @@ class CaseClock:
 def case_clock(case: Case, now: dt.datetime) -> CaseClock:
     if case.accepted_at is None or case.conclusion_deadline is None:
         return CaseClock("none")
-    state = clock_state(case.accepted_at, case.conclusion_deadline, case.concluded_at, now)
-    if state == "ok" and case.conclusion_warn_at and now >= case.conclusion_warn_at:
-        state = "amber"  # SPEC §4: amber from day 20, not at 80 % of the limit
+    state = case_clock_state(case, now)
     deadline_day = timezone.localtime(case.conclusion_deadline).date()
     moment = timezone.localtime(case.concluded_at or now).date()
     days = (moment - deadline_day).days if state == "red" else (deadline_day - moment).days
@@ -312,7 +310,7 @@ def available_actions(user, case: Case) -> tuple[list[str], list[str]]:
     """The transitions and the records this user may perform on this case now."""
     if not svc.may_act(user, case):
         return [], []
-    transitions = sorted((t.name for t in allowed_from(case.status)), key=ORDER.index)
+    transitions = sorted(CASES.allowed_names(user, case), key=ORDER.index)
     records = []
     if case.status in PARTY_STATES:
         records.append("party")

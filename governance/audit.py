@@ -2,8 +2,14 @@
 
 Models deriving from `AuditedModel` are recorded on every save and delete (the
 receivers live in governance.signals), so the admin, services, API and commands are
-all covered by the same code. Bulk writes that bypass `save()` (demo seeding, imports)
-record one `bulk` entry through `record()` themselves.
+all covered by the same code. A service that changes a record's state writes that entry
+itself instead (`save_and_record`, Zulip's do_* style): the entry names the transition and
+the receiver stays silent for that save, so there is exactly one entry either way.
+
+`QuerySet.update()` bypasses `save()`, so on audited models it is refused when it touches an
+audited field; `audited_update(reason=...)` writes the rows and one `bulk` entry (ids, old and
+new values, reason) in the same transaction. Bulk writes whose caller records one `bulk` entry
+for the whole operation (demo seeding, imports) run inside `bulk_entry_recorded()`.
 
 Writers only insert; nobody waits on anybody to append. A moment after each commit a sealer
 (`seal_pending`, run after the writer's commit and every minute by the beat) gives every new
@@ -18,6 +24,7 @@ recompute the chain. The database refuses DELETE and any UPDATE but the one-time
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import decimal
@@ -32,6 +39,8 @@ from typing import Any
 
 from django.db import connections, models, router, transaction
 from django.utils import timezone
+
+from .choices import AuditAction
 
 GENESIS_HASH = "0" * 64
 _SEALER_LOCK_KEY = 720_000_001  # arbitrary constant naming the sealer's advisory lock (PostgreSQL)
@@ -86,6 +95,121 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+# --- Bulk updates ----------------------------------------------------------------------------
+
+_bulk_covered: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_bulk_covered", default=False)
+
+
+class UnauditedUpdate(RuntimeError):
+    """`update()` on audited fields without an audit entry: use `audited_update(reason=...)`."""
+
+
+@contextlib.contextmanager
+def bulk_entry_recorded():
+    """Inside, `update()`/`bulk_update()` on audited models are allowed: the caller promises,
+    and writes, one `bulk` entry for the whole operation in the same transaction (imports, demo)."""
+    token = _bulk_covered.set(True)
+    try:
+        yield
+    finally:
+        _bulk_covered.reset(token)
+
+
+def _audited_names(model, fields) -> list[str]:
+    """Of the fields an update writes, those the model's audit entries show."""
+    excluded = set(getattr(model, "audit_exclude", ()))
+    names = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        if field.name not in excluded and field.attname not in excluded:
+            names.append(field.attname)
+    return names
+
+
+def _common_prefix(codes) -> str:
+    """The longest code prefix shared by every row (not always a region's code): the trail's
+    scoping (`startswith`) shows the entry exactly to users whose jurisdiction holds every row."""
+    codes = [c for c in codes if c]
+    if not codes:
+        return ""
+    shortest, longest = min(codes), max(codes)
+    n = 0
+    while n < min(len(shortest), len(longest)) and shortest[n] == longest[n]:
+        n += 1
+    return shortest[:n]
+
+
+class AuditedQuerySet(models.QuerySet):
+    """The queryset of audited models: `update()` of an audited field is refused outside
+    `audited_update` (or a `bulk_entry_recorded` block). Fields in `audit_exclude` (progress
+    counters, derived counts, encrypted values) may be updated freely, as a save of only those
+    fields records nothing either."""
+
+    def _refuse_unaudited(self, fields) -> None:
+        if issubclass(self.model, AuditedModel) and not _bulk_covered.get() and _audited_names(self.model, fields):
+            raise UnauditedUpdate(
+                f"{self.model._meta.label}.update({', '.join(fields)}) would not be audited: "
+                "use audited_update(reason=...)"
+            )
+
+    def update(self, **kwargs):
+        self._refuse_unaudited(kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        self._refuse_unaudited(fields)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def audited_update(self, *, reason: str, **kwargs) -> int:
+        """`update(**kwargs)` recorded in the same transaction: one `update` entry when one row's
+        audited values changed (as its save would have written, plus the reason), one `bulk`
+        entry naming the rows when several did, nothing when none did."""
+        model = self.model
+        names = _audited_names(model, kwargs)
+        with transaction.atomic(using=self.db):
+            if not names:
+                return super().update(**kwargs)
+            scope = getattr(model, "scope_path", "")
+            columns = ["pk", *names, *([scope] if scope else [])]
+            new = {model._meta.get_field(k).attname: v for k, v in kwargs.items()}
+            literal = {k: v for k, v in new.items() if not hasattr(v, "resolve_expression")}
+            changed = []
+            # Locked (PostgreSQL), so the rows read are the rows the update then writes.
+            for row in self.select_for_update(of=("self",)).values_list(*columns):
+                values = dict(zip(columns, row, strict=True))
+                if any(name not in literal or values[name] != literal[name] for name in names):
+                    changed.append(values)
+            count = super().update(**kwargs)
+            changed.sort(key=lambda values: values["pk"])
+            if not count:
+                changed = []
+            if len(changed) == 1:
+                instance = model._default_manager.get(pk=changed[0]["pk"])
+                diff = {name: _shown(model, name, changed[0][name], new[name]) for name in names}
+                record(AuditAction.UPDATE, instance=instance, changes={**diff, "reason": reason})
+            elif changed:
+                old = {name: sorted({canonical_json(to_jsonable(v[name])) for v in changed}) for name in names}
+                record(
+                    AuditAction.BULK,
+                    model_label=model._meta.label_lower,
+                    object_repr=f"{model._meta.verbose_name} × {len(changed)}",
+                    region_code=_common_prefix(str(v[scope] or "") for v in changed) if scope else "",
+                    changes={
+                        "reason": reason,
+                        "ids": [str(v["pk"]) for v in changed],
+                        **{name: _shown(model, name, [json.loads(o) for o in old[name]], new[name]) for name in names},
+                    },
+                )
+        return count
+
+
+def _shown(model, name: str, old, new) -> list:
+    """[old, new] as an audit entry shows a change (redacted fields hidden)."""
+    if name in getattr(model, "audit_redact", ()):
+        return [REDACTED, REDACTED]
+    return [to_jsonable(old), to_jsonable(new)]
+
+
 class AuditedModel(models.Model):
     """Abstract base: every create, update and delete of the row lands in the audit trail.
 
@@ -95,6 +219,10 @@ class AuditedModel(models.Model):
 
     audit_exclude: tuple[str, ...] = ()
     audit_redact: tuple[str, ...] = ()
+
+    # Models that also derive from ScopedModel (listed first) take its manager, whose queryset
+    # is an AuditedQuerySet too.
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -140,6 +268,23 @@ class AuditedModel(models.Model):
 
     def audit_refresh_snapshot(self) -> None:
         self._audit_snapshot = self.audit_values()
+
+
+# --- Explicit entries ---------------------------------------------------------------------------
+
+
+def save_and_record(instance: AuditedModel, *, transition: str, update_fields=None) -> None:
+    """The explicit write of a state change (do_* style): save `instance` and append its audit
+    entry, which names the transition, in the caller's transaction. The post_save receiver
+    stays silent for this save (governance.signals), so the change is recorded exactly once."""
+    instance._audit_explicit = True
+    try:
+        instance.save(update_fields=update_fields)
+    finally:
+        instance._audit_explicit = False
+    changes = instance.audit_changes(created=False)
+    record(AuditAction.UPDATE, instance=instance, changes={**changes, "transition": transition})
+    instance.audit_refresh_snapshot()
 
 
 def record(

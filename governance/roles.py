@@ -31,7 +31,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "event.reveal_contact": frozenset({Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "event.export": frozenset({Role.CENTRE_STAFF, Role.GRID_LEADER, Role.COMMITTEE_STAFF, Role.DEPARTMENT_HANDLER}),
     "visit.record": frozenset({Role.GRID_WORKER}),
-    # mediation cases (which case: scoping; which step: disputes.services.may_act)
+    # mediation cases (which case: scoping; which step: the actor rules of disputes.transitions)
+    "case.handle": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF}),
     "case.register": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "case.reveal_party": frozenset({Role.MEDIATOR, Role.CENTRE_STAFF}),
     "mediation_org.change": frozenset({Role.ADMIN, Role.CENTRE_STAFF}),

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from django.db import models
 from django.db.models import Q
 
+from .audit import AuditedQuerySet
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -38,7 +40,7 @@ def scope_prefix(user: User | AnonymousUser | None) -> str | None:
     return region.code if region is not None else ""
 
 
-class ScopedQuerySet(models.QuerySet):
+class ScopedQuerySet(AuditedQuerySet):
     def restrict(self, user: User | AnonymousUser | None) -> Self:
         """Only the rows inside the user's jurisdiction."""
         return self.filter(self.model.jurisdiction_q(user))

@@ -14,6 +14,8 @@ from .middleware import context_for
 def audit_save(sender, instance, created, raw=False, **kwargs):
     if raw or not isinstance(instance, audit.AuditedModel):
         return
+    if getattr(instance, "_audit_explicit", False):
+        return  # a transition service writes this entry itself (audit.save_and_record)
     changes = instance.audit_changes(created)
     if changes or created:
         audit.record(AuditAction.CREATE if created else AuditAction.UPDATE, instance=instance, changes=changes)

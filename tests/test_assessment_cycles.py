@@ -38,6 +38,8 @@ from governance.models import AuditLog
 from tests.factories import RegionFactory
 from tests.test_event_sweep_and_webhooks import wait_for
 
+from .factories import arrange
+
 YEAR = 2025
 
 
@@ -82,19 +84,19 @@ def test_default_catalogue_is_valid_and_has_the_40_indicators(db):
 
 
 def test_broken_sums_are_errors_and_changed_splits_are_warnings(db):
-    IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02").update(weight=Decimal("14"))
+    arrange(IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02"), weight=Decimal("14"))
     result = catalogue.validate()
     assert not result.ok
     assert any("plain" in e and "99" in e for e in result.errors)
     assert any("A 维度" in e for e in result.errors)
-    IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02").update(weight=Decimal("15"))
-    Indicator.objects.filter(code="B06").update(category="basic")
+    arrange(IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02"), weight=Decimal("15"))
+    arrange(Indicator.objects.filter(code="B06"), category="basic")
     result = catalogue.validate()
     assert result.ok and len(result.warnings) == 1 and "25/12/3" in result.warnings[0]
 
 
 def test_a_cycle_refuses_to_run_on_an_invalid_catalogue(world):
-    IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02").update(weight=Decimal("1"))
+    arrange(IndicatorWeight.objects.filter(profile__code="plain", indicator__code="A02"), weight=Decimal("1"))
     cycle = create_cycle(kind="year_end", year=YEAR, root=world.city)
     with pytest.raises(AssessmentError) as exc:
         start_run(cycle)
@@ -109,7 +111,7 @@ def test_versions_are_shared_by_identical_content_and_frozen_with_the_cycle(worl
     run_cycle(cycle.pk)
     cycle.refresh_from_db()
     assert cycle.catalogue_version_id == first.pk
-    Indicator.objects.filter(code="C07").update(ceiling=Decimal("0.5"))
+    arrange(Indicator.objects.filter(code="C07"), ceiling=Decimal("0.5"))
     second = catalogue.snapshot()
     assert second.number == first.number + 1
     assert cycle.catalogue_version.data["indicators"]["C07"]["ceiling"] == "0.3000"
@@ -222,7 +224,7 @@ def test_start_run_queues_the_task_and_refuses_a_busy_or_frozen_cycle(world, cel
     _computed([cycle.pk])
     cycle.refresh_from_db()
     assert cycle.progress == 100 and cycle.results.count() == 2
-    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.RUNNING, started_at=timezone.now())
+    arrange(Cycle.objects.filter(pk=cycle.pk), status=CycleStatus.RUNNING, started_at=timezone.now())
     with pytest.raises(AssessmentError) as exc:
         start_run(cycle)
     assert exc.value.code == "busy"
@@ -237,7 +239,7 @@ def test_finalise_is_blocked_until_every_assessed_indicator_is_scored(world):
     with pytest.raises(AssessmentError):
         finalise(cycle, user=world.province_user)
     _score_everything(cycle, world.province_user)
-    AssessorScore.objects.filter(cycle=cycle, indicator="A01", group__name="第二考核组").update(score="60")
+    arrange(AssessorScore.objects.filter(cycle=cycle, indicator="A01", group__name="第二考核组"), score="60")
     assert "stale" in {b["reason"] for b in blocking_items(cycle)}  # scored after the run
     run_cycle(cycle.pk)
     cycle.refresh_from_db()

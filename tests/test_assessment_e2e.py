@@ -52,7 +52,7 @@ from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, GridEvent, VisitRecord
 from grids.events.services.events import event_file
 from grids.models import GridWorker
-from tests.factories import RegionFactory, UserFactory
+from tests.factories import RegionFactory, UserFactory, arrange
 from tests.test_assessment_rules import (
     answers,
     assess,
@@ -150,7 +150,7 @@ def file_t1_records(t1, grid, worker, county, t2) -> None:
         assert (event.respond_deadline, event.resolve_deadline) == (respond_by, resolve_by), "SLA deadlines"
         if later.get("resolved_at"):  # the first resolution, as the service records it
             later.update(first_resolved_at=later["resolved_at"], first_resolved_level=later.get("resolved_level"))
-        GridEvent.objects.filter(pk=event.pk).update(**later)
+        arrange(GridEvent.objects.filter(pk=event.pk), **later)
 
     # E1: normal; respond by 10:00; resolve by the 5th working day after Mon Jan 6 (7,8,9,10,13) →
     # Jan 13 23:59:59. Accepted 09:30, resolved Jan 8 at village level (on time), 满意, archived.

@@ -39,6 +39,8 @@ from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
 from tests.factories import RegionFactory, UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/assessment/"
@@ -653,7 +655,7 @@ def test_scores_are_checked_field_by_field(api, world, ax):
 
 def test_a_finalised_cycle_refuses_scores_groups_and_reviews(client, api, world, ax):
     group = make_group(ax, world)
-    Cycle.objects.filter(pk=ax["cycle"].pk).update(status=CycleStatus.FINALISED)
+    arrange(Cycle.objects.filter(pk=ax["cycle"].pk), status=CycleStatus.FINALISED)
     body = {"group": group.pk, "unit": world.township_a.code, "indicator": "A01", "score": "70"}
     response = as_user(api, ax["assessor_a"]).post(f"{API}assessor-scores/", body, format="json")
     assert response.status_code == 400
@@ -906,7 +908,7 @@ def test_innovation_awards_are_0_to_3_points_once_per_unit_and_year(client, api,
         "points": ["创新加分应在0到3分之间。"]
     }
     assert as_user(api, world.user_a).post(f"{API}innovation-awards/", body, format="json").status_code == 403
-    Cycle.objects.filter(pk=ax["cycle"].pk).update(status=CycleStatus.FINALISED)
+    arrange(Cycle.objects.filter(pk=ax["cycle"].pk), status=CycleStatus.FINALISED)
     frozen = post(f"{API}innovation-awards/", {**body, "points": "1"}, format="json")
     assert fields_of(frozen) == {"year": ["2026年度年终考核已定稿，不能再调整创新加分。"]}
     client.force_login(ax["committee_city"])
@@ -987,7 +989,7 @@ def test_tolerance_claims_are_refused_for_other_units_vetoes_and_finalised_cycle
     assert fields_of(post(f"{API}tolerance-claims/", {**no_evidence, "indicator": "C04"}, format="multipart")) == {
         "evidence": ["请上传证明材料。"]
     }
-    Cycle.objects.filter(pk=ax["cycle"].pk).update(status=CycleStatus.FINALISED)
+    arrange(Cycle.objects.filter(pk=ax["cycle"].pk), status=CycleStatus.FINALISED)
     frozen = post(f"{API}tolerance-claims/", {**body, "indicator": "C04", "evidence": pdf()}, format="multipart")
     assert "cycle" in fields_of(frozen)
     assert not ToleranceClaim.objects.exists()
@@ -997,7 +999,7 @@ def test_a_pending_claim_cannot_be_decided_once_the_cycle_is_finalised(world, ax
     claim = services.claim_file(
         user=ax["township"], cycle=ax["cycle"], unit=world.township_a, indicator="C04", reasons="暴雨", evidence=pdf()
     )
-    Cycle.objects.filter(pk=ax["cycle"].pk).update(status=CycleStatus.FINALISED)
+    arrange(Cycle.objects.filter(pk=ax["cycle"].pk), status=CycleStatus.FINALISED)
     claim.cycle.refresh_from_db()
     with pytest.raises(services.InputError):
         services.claim_decide(user=ax["assessor_a"], claim=claim, approve=True)

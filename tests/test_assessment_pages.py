@@ -22,7 +22,7 @@ from governance.choices import AuditAction, Role
 from governance.models import AuditLog
 from grids.events.services.events import transition
 
-from .factories import RegionFactory, UserFactory
+from .factories import RegionFactory, UserFactory, arrange
 from .test_event_sweep_and_webhooks import wait_for
 
 ASSESSED = ("A01", "A06", "B05", "B06", "B07", "C14", "D04", "D05", "D06")
@@ -43,7 +43,7 @@ def computed(cycle: Cycle, shown_to_units: bool = True) -> Cycle:
     is stamped directly here (the publication steps have their own tests)."""
     services.run_cycle(cycle.pk)
     if shown_to_units:
-        Cycle.objects.filter(pk=cycle.pk).update(published_at=timezone.now())
+        arrange(Cycle.objects.filter(pk=cycle.pk), published_at=timezone.now())
     cycle.refresh_from_db()
     return cycle
 
@@ -196,7 +196,7 @@ def test_starting_a_run_from_the_page_computes_the_cycle(client, world, celery_w
 
 def test_a_running_cycle_page_has_the_progress_bar_and_the_poller(client, world):
     cycle = services.create_cycle(kind=CycleKind.HALF_YEAR, year=year(), root=world.county_a, user=world.user_a)
-    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.RUNNING, progress=50, progress_note="读取问卷")
+    arrange(Cycle.objects.filter(pk=cycle.pk), status=CycleStatus.RUNNING, progress=50, progress_note="读取问卷")
     client.force_login(world.user_a)
     html = client.get(reverse("assessment:cycle-detail", args=[cycle.pk])).content.decode()
     assert '<progress max="100" value="50">' in html and "读取问卷" in html
@@ -206,7 +206,7 @@ def test_a_running_cycle_page_has_the_progress_bar_and_the_poller(client, world)
 
 
 def test_a_refused_run_shows_the_services_message(client, world, year_end):
-    Cycle.objects.filter(pk=year_end.pk).update(status=CycleStatus.FINALISED)
+    arrange(Cycle.objects.filter(pk=year_end.pk), status=CycleStatus.FINALISED)
     client.force_login(world.province_user)
     response = client.post(reverse("assessment:cycle-run", args=[year_end.pk]), follow=True)
     assert "已定稿，结果已冻结，不能重新计算" in text_of(response)
@@ -296,7 +296,7 @@ def test_a_spot_check_is_hidden_from_the_township_until_its_check_date(client, a
     result = UnitResult.objects.get(cycle=spot_check, region=world.township_a)
     assert api.get(f"/api/v1/assessment/results/{result.pk}/").status_code == 404
 
-    Cycle.objects.filter(pk=spot_check.pk).update(check_date=timezone.localdate())
+    arrange(Cycle.objects.filter(pk=spot_check.pk), check_date=timezone.localdate())
     page = client.get(reverse("assessment:cycle-detail", args=[spot_check.pk]))
     assert page.status_code == 200 and page.context["show_sample"]
     assert [r.code for r in page.context["sample"]] == ["620102001"]

@@ -68,6 +68,8 @@ from grids.events.models import EventCategory, GridEvent, VisitRecord
 from grids.models import GridWorker, Region
 from tests.factories import RegionFactory, UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -430,7 +432,7 @@ def case(
             values["status"] = CaseStatus.AGREED
         else:
             values.update(status=CaseStatus.REFERRED, failure_reason="双方分歧较大", referral="litigation")
-    Case.objects.filter(pk=created.pk).update(**values)
+    arrange(Case.objects.filter(pk=created.pk), **values)
     created.refresh_from_db()
     if outcome == CaseOutcome.AGREED:
         Agreement.objects.create(case=created, terms="双方达成协议", signed_on=local_date(concluded))
@@ -1269,7 +1271,7 @@ def test_a_later_reopening_or_transfer_does_not_rewrite_an_earlier_quarter(build
     # Case accepted Feb 10 (due Mar 12), mediation failed Mar 5: concluded on time in Q1.
     kc = case(org(town), registered=at(2025, 2, 10, 9), accepted=at(2025, 2, 10, 10), concluded=at(2025, 3, 5, 10),
               outcome=CaseOutcome.FAILED)  # fmt: skip
-    Case.objects.filter(pk=kc.pk).update(status=CaseStatus.FAILED, referral="")
+    arrange(Case.objects.filter(pk=kc.pk), status=CaseStatus.FAILED, referral="")
     county_centre = org(area.county, OrgKind.ONE_STOP, "测试县化解中心")
 
     q1 = run(CycleKind.SPOT_CHECK, area.county, [], quarter=1)

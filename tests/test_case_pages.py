@@ -18,7 +18,7 @@ from disputes.validators import id_check_digit
 from governance.choices import AuditAction
 from governance.models import AuditLog
 
-from .factories import UserFactory
+from .factories import UserFactory, arrange
 from .pdf_checks import cjk_font_is_embedded_subset, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -346,7 +346,8 @@ def test_the_board_lists_overdue_cases_first_then_by_deadline(client, world, med
         if offset is not None:
             svc.case_accept(case=case, user=m)
             svc.case_assign(case=case, user=m, mediator=m)
-            Case.objects.filter(pk=case.pk).update(
+            arrange(
+                Case.objects.filter(pk=case.pk),
                 accepted_at=now + dt.timedelta(days=offset - 30),
                 conclusion_deadline=now + dt.timedelta(days=offset),
                 conclusion_warn_at=now + dt.timedelta(days=offset - 10),
@@ -400,7 +401,7 @@ def test_the_workload_counts_each_mediators_cases_in_one_query(client, world, me
         svc.case_accept(case=case, user=m)
         svc.case_assign(case=case, user=m, mediator=m)
         if index == 0:
-            Case.objects.filter(pk=case.pk).update(conclusion_deadline=now - dt.timedelta(days=1))
+            arrange(Case.objects.filter(pk=case.pk), conclusion_deadline=now - dt.timedelta(days=1))
     agreed_case(world, mediation, title="已调成")  # concluded this month, still open (fulfilment)
     case = register(world, mediation, title="不成")
     svc.case_accept(case=case, user=other)
@@ -511,9 +512,9 @@ def test_the_case_list_opens_on_open_cases_by_deadline_then_shows_all_on_request
     svc.case_close(case=concluded, user=m)
     later, sooner = register(world, mediation, title="期限较晚"), register(world, mediation, title="期限较早")
     svc.case_accept(case=later, user=m)
-    Case.objects.filter(pk=later.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=20))
+    arrange(Case.objects.filter(pk=later.pk), conclusion_deadline=timezone.now() + dt.timedelta(days=20))
     svc.case_accept(case=sooner, user=m)
-    Case.objects.filter(pk=sooner.pk).update(conclusion_deadline=timezone.now() + dt.timedelta(days=3))
+    arrange(Case.objects.filter(pk=sooner.pk), conclusion_deadline=timezone.now() + dt.timedelta(days=3))
     client.force_login(world.user_a)
     page = html(client.get("/cases/"))
     assert "早已结案" not in page and page.index("期限较早") < page.index("期限较晚")

@@ -12,7 +12,7 @@ from disputes.supervision import sweep_case_deadlines
 from disputes.tasks import sweep_case_deadlines_task
 from grids.events.models import Notification
 
-from .factories import UserFactory
+from .factories import UserFactory, arrange
 from .test_case_lifecycle import PERSON_1, register
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_a_case_past_30_days_is_supervised_by_the_level_above_once(world, mediat
     m = mediation["mediator"]
     case = svc.case_accept(case=register(world, mediation), user=m)
     assert sweep_case_deadlines() == {"conclusion": 0, "confirmation": 0}
-    Case.objects.filter(pk=case.pk).update(conclusion_deadline=timezone.now() - dt.timedelta(minutes=1))
+    arrange(Case.objects.filter(pk=case.pk), conclusion_deadline=timezone.now() - dt.timedelta(minutes=1))
     assert sweep_case_deadlines() == {"conclusion": 1, "confirmation": 0}
     assert sweep_case_deadlines_task() == {"conclusion": 0, "confirmation": 0}
     supervision = CaseSupervision.objects.get(case=case)

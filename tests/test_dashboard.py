@@ -27,7 +27,7 @@ from grids.models import Region
 from grids.outlines import simplify_geometry
 from grids.services import regions as region_services
 
-from .factories import UserFactory
+from .factories import UserFactory, arrange
 from .test_assessment_pages import computed, events, grow, year_end  # noqa: F401
 
 SQUARE = {
@@ -278,7 +278,7 @@ def test_finalising_changes_the_cache_key(world, year_end):  # noqa: F811
 
 
 def test_the_outlines_of_the_children_are_one_geojson_document(client, world):
-    Region.objects.filter(pk__in=[world.county_a.pk, world.county_b.pk]).update(boundary=SQUARE)
+    arrange(Region.objects.filter(pk__in=[world.county_a.pk, world.county_b.pk]), boundary=SQUARE)
     client.force_login(world.province_user)
     document = client.get(reverse("api-dashboard-outlines", args=["6201"])).json()
     assert document["type"] == "FeatureCollection"

@@ -24,6 +24,8 @@ from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
 from tests.factories import UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 CASES = "/api/v1/disputes/cases/"
@@ -468,7 +470,7 @@ def test_the_list_filters(api, world, mediation):
     mass = register(api, world, mediation, people_involved=20, largest_side=8, parties=[], title="群体")
     centre = register(api, world, mediation, user=world.user_a, organisation=mediation["county_org"].pk, parties=[])
     act(api, mediation["mediator"], second["id"], "accept")
-    Case.objects.filter(pk=second["id"]).update(conclusion_deadline=timezone.now() - dt.timedelta(days=1))
+    arrange(Case.objects.filter(pk=second["id"]), conclusion_deadline=timezone.now() - dt.timedelta(days=1))
     client = as_user(api, world.user_a)
 
     def ids(query: str) -> set[int]:
@@ -494,8 +496,11 @@ def test_the_list_filters(api, world, mediation):
     accepted_at = timezone.now() - dt.timedelta(days=21)
     svc.case_accept(case=Case.objects.get(pk=first["id"]), user=mediation["mediator"])
     deadline, warn_at = svc.conclusion_deadlines(accepted_at)
-    Case.objects.filter(pk=first["id"]).update(
-        accepted_at=accepted_at, conclusion_deadline=deadline, conclusion_warn_at=warn_at
+    arrange(
+        Case.objects.filter(pk=first["id"]),
+        accepted_at=accepted_at,
+        conclusion_deadline=deadline,
+        conclusion_warn_at=warn_at,
     )
     assert client.get(f"{CASES}{first['id']}/").json()["clock"] == "amber"
 

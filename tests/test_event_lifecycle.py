@@ -17,6 +17,8 @@ from grids.events.services import events as svc
 from grids.events.transitions import TRANSITIONS
 from tests.factories import DepartmentFactory, UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 
@@ -218,7 +220,7 @@ ILLEGAL = [
 @pytest.mark.parametrize(("name", "status"), ILLEGAL)
 def test_illegal_transitions_are_refused_with_the_current_state(world, file_event, name, status, settings):
     event = file_event()
-    GridEvent.objects.filter(pk=event.pk).update(status=status)
+    arrange(GridEvent.objects.filter(pk=event.pk), status=status)
     event.refresh_from_db()
     world.user_a.is_superuser = True  # any actor: it is the state that refuses
     kwargs = {"event": event, "user": world.user_a}

@@ -749,6 +749,8 @@ def test_a_converted_event_shows_its_case(client, world, people, mediation, file
     client.force_login(world.user_a)
     page = client.get(f"/events/{event.pk}/").content.decode()
     assert "已转矛盾纠纷" in page and event.mediation_case.number in page and "甲社区人民调解委员会" in page
+    case = event.mediation_case
+    assert f'href="/cases/{case.pk}/"' in page and case.get_status_display() in page
 
 
 def test_the_township_centre_is_offered_its_stations_and_its_county_departments(

@@ -33,6 +33,8 @@ from grids.events.tasks import deliver_webhook, sweep_deadlines_task
 from tests.conftest import uses_real_broker
 from tests.factories import UserFactory
 
+from .factories import arrange
+
 SECRET = "s3cret-键"
 POLL_SECONDS = 30
 
@@ -44,7 +46,7 @@ def overdue(event: GridEvent, *, respond=True, resolve=True) -> None:
         values["respond_deadline"] = past
     if resolve:
         values["resolve_deadline"] = past
-    GridEvent.objects.filter(pk=event.pk).update(**values)
+    arrange(GridEvent.objects.filter(pk=event.pk), **values)
 
 
 def wait_for(predicate, timeout: float = POLL_SECONDS):
@@ -105,7 +107,7 @@ def test_a_late_feedback_is_supervised_and_resolved_events_leave_the_resolve_swe
     svc.event_self_handle(event=event, user=people["leader"])
     svc.event_resolve(event=event, user=world.worker_a, resolution="已处理")
     overdue(event)
-    GridEvent.objects.filter(pk=event.pk).update(feedback_deadline=timezone.now() - dt.timedelta(minutes=1))
+    arrange(GridEvent.objects.filter(pk=event.pk), feedback_deadline=timezone.now() - dt.timedelta(minutes=1))
     assert sweep_deadlines() == {"respond": 0, "resolve": 0, "feedback": 1}
 
 
@@ -303,6 +305,6 @@ def test_a_failing_department_system_never_fails_the_dispatch(world, people, fil
         assert response.status_code == 200 and response.json()["status"] == "dispatched"
         wait_for(lambda: WebhookDelivery.objects.filter(last_status=500).exists())
         # Stop the worker's later retries from reaching a receiver that is gone.
-        Webhook.objects.update(is_active=False)
+        arrange(Webhook.objects, is_active=False)
     assert GridEvent.objects.get(pk=event.pk).status == "dispatched"
     assert WebhookDelivery.objects.get().delivered_at is None

@@ -26,6 +26,8 @@ from grids.events.models import EventDispatch, GridEvent, VisitRecord
 from grids.events.services import events as svc
 from tests.factories import DepartmentFactory, UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/events/"
@@ -155,7 +157,7 @@ def test_a_foreign_grid_and_a_bad_phone_are_field_errors(api, world):
 def test_the_service_rules_come_back_as_field_errors(api, world):
     from grids.events.models import EventCategory
 
-    EventCategory.objects.filter(code="fire").update(is_active=False)
+    arrange(EventCategory.objects.filter(code="fire"), is_active=False)
     response = as_user(api, world.worker_a).post(URL, event_body(world, category="fire"), format="json")
     assert response.status_code == 400
     assert response.json()["fields"]["category"] == ["该事件类别已停用。"]

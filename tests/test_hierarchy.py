@@ -6,7 +6,7 @@ from django.db import connection
 from grids.choices import Level, SizingFlag
 from grids.models import GridWorker, Region, max_area_km2, validate_region_shape
 
-from .factories import GridWorkerFactory, RegionFactory
+from .factories import GridWorkerFactory, RegionFactory, arrange
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ def test_the_daily_recount_applies_start_and_end_dates(world):
 
     today = dt.date.today()
     GridWorkerFactory(grid=world.grid_a2, started_on=today + dt.timedelta(days=1))
-    GridWorker.objects.filter(grid=world.grid_a).update(ended_on=today - dt.timedelta(days=1))
+    arrange(GridWorker.objects.filter(grid=world.grid_a), ended_on=today - dt.timedelta(days=1))
     assert recount_fulltime_workers_task() == Region.objects.filter(level=Level.GRID).count()
     world.grid_a.refresh_from_db()
     world.grid_a2.refresh_from_db()

@@ -29,6 +29,7 @@ from grids.models import GridWorker
 
 from .browser import browser_page  # noqa: F401
 from .conftest import uses_real_broker
+from .factories import arrange
 from .test_event_sweep_and_webhooks import wait_for
 from .test_interchange import HEADER, event_row, worker_row
 
@@ -198,7 +199,7 @@ def test_a_job_delivered_twice_runs_once(client, world, inline_upload):
     inline_upload(client, [HEADER, worker_row(world), event_row(world)])
     job = ImportJob.objects.get()
     assert run_job(job.pk) == {"job": job.pk, "skipped": "done"}
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)  # another worker is on it
+    arrange(ImportJob.objects.filter(pk=job.pk), status=ImportStatus.WRITING)  # another worker is on it
     assert run_job(job.pk) == {"job": job.pk, "skipped": "writing"}
     assert GridEvent.objects.count() == 1 and AuditLog.objects.filter(action=AuditAction.BULK).count() == 2
 
@@ -264,7 +265,7 @@ def test_the_write_pass_reports_through_the_cache_because_its_transaction_hides_
 
 def test_a_running_job_page_has_the_progress_bar_and_the_poller(client, world, media):
     job = ImportJob.objects.create(user=world.user_a, region_code="620102", name="big.jsonl", size=3000)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.VALIDATING, phase="validate")
+    arrange(ImportJob.objects.filter(pk=job.pk), status=ImportStatus.VALIDATING, phase="validate")
     cache.set(progress_key(job.pk), {"status": "writing", "phase": "write", "lines": 1200, "bytes_read": 1500})
     client.force_login(world.user_a)
     html = text_of(client.get(reverse("interchange:job", args=[job.pk])))
@@ -280,9 +281,9 @@ def test_a_running_job_page_has_the_progress_bar_and_the_poller(client, world, m
 def test_a_job_whose_worker_went_silent_half_an_hour_ago_is_marked_failed(client, world, media):
     started = timezone.now() - dt.timedelta(hours=2)
     job = ImportJob.objects.create(user=world.user_a, region_code="620102", name="big.jsonl", size=3000)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING, phase="write", started_at=started)
+    arrange(ImportJob.objects.filter(pk=job.pk), status=ImportStatus.WRITING, phase="write", started_at=started)
     lively = ImportJob.objects.create(user=world.user_a, region_code="620102", name="live.jsonl", size=3000)
-    ImportJob.objects.filter(pk=lively.pk).update(status=ImportStatus.WRITING, phase="write", started_at=started)
+    arrange(ImportJob.objects.filter(pk=lively.pk), status=ImportStatus.WRITING, phase="write", started_at=started)
     cache.set(progress_key(lively.pk), {"status": "writing", "phase": "write", "lines": 10, "bytes_read": 10,
                                         "at": time.time() - 60})  # fmt: skip
     client.force_login(world.user_a)
@@ -397,7 +398,7 @@ def test_the_job_page_follows_the_import_to_its_report_in_the_browser(
 
     # A job that is running: the bar moves with the progress, and the page reloads when the job ends.
     running = ImportJob.objects.create(user=world.user_a, region_code="620102", name="old.jsonl", size=300)
-    ImportJob.objects.filter(pk=running.pk).update(status=ImportStatus.VALIDATING, phase="validate")
+    arrange(ImportJob.objects.filter(pk=running.pk), status=ImportStatus.VALIDATING, phase="validate")
     page.goto(f"{base}/records/jobs/{running.pk}/")
     expect(page.locator("#progress .status")).to_have_text("校验中")
     cache.set(progress_key(running.pk), {"status": "writing", "phase": "write", "lines": 7, "bytes_read": 150})
@@ -406,7 +407,7 @@ def test_the_job_page_follows_the_import_to_its_report_in_the_browser(
     expect(page.locator("#progress .status")).to_have_text("写入中")
     page.screenshot(path=str(screenshot_path("records-job-running")), full_page=True)
     report = {"written": True, "lines": 7, "created": {"event": 6}, "unchanged": {}, "rejected": []}
-    ImportJob.objects.filter(pk=running.pk).update(status=ImportStatus.DONE, report=report)
+    arrange(ImportJob.objects.filter(pk=running.pk), status=ImportStatus.DONE, report=report)
     expect(page.locator("#report h2")).to_have_text("导入完成")
     expect(page.locator("#progress progress")).to_have_count(0)
 

@@ -13,6 +13,7 @@ from governance.interchange.exporter import export_records
 from governance.interchange.importer import import_records
 from governance.models import ExternalRef
 
+from .factories import arrange
 from .test_interchange import HEADER, at, run
 
 
@@ -73,7 +74,7 @@ def test_a_second_score_of_the_same_group_unit_and_indicator_is_rejected(world, 
 
 
 def test_scores_of_a_finalised_cycle_are_refused(world, group):
-    type(group.cycle).objects.filter(pk=group.cycle.pk).update(status=CycleStatus.FINALISED)
+    arrange(type(group.cycle).objects.filter(pk=group.cycle.pk), status=CycleStatus.FINALISED)
     report = run([HEADER, score_row(world)])
     assert not report.ok and "cycle" in report.rejected[0].reasons
 

@@ -20,6 +20,8 @@ from grids.events.services import events as svc
 from grids.models import Region
 from tests.factories import UserFactory
 
+from .factories import arrange
+
 pytestmark = pytest.mark.django_db
 
 BASE = "/open311/v2"
@@ -57,7 +59,7 @@ def assert_error(response, code):
 
 
 def set_centroid(region, lat, lng):
-    Region.objects.filter(pk=region.pk).update(centroid_lat=lat, centroid_lng=lng)
+    arrange(Region.objects.filter(pk=region.pk), centroid_lat=lat, centroid_lng=lng)
 
 
 # --- discovery and services ------------------------------------------------------------------
@@ -87,8 +89,8 @@ def test_discovery_in_xml(client, world, settings):
 
 
 def test_services_list_every_active_category_with_its_group(client, world):
-    EventCategory.objects.filter(code="other").update(is_active=False)
-    EventCategory.objects.filter(code="dispute").update(is_active=False)  # its children go with it
+    arrange(EventCategory.objects.filter(code="other"), is_active=False)
+    arrange(EventCategory.objects.filter(code="dispute"), is_active=False)  # its children go with it
     services = client.get(f"{BASE}/services.json").json()
     by_code = {s["service_code"]: s for s in services}
     assert by_code["fire_passage"] == {
@@ -107,7 +109,7 @@ def test_services_list_every_active_category_with_its_group(client, world):
 
 
 def test_services_in_xml(client, world):
-    EventCategory.objects.filter(code="fire").update(keywords="通道、电线，堵塞")
+    arrange(EventCategory.objects.filter(code="fire"), keywords="通道、电线，堵塞")
     root = ET.fromstring(client.get(f"{BASE}/services.xml").content)
     assert root.tag == "services"
     fire = next(s for s in root.findall("service") if s.findtext("service_code") == "fire")
@@ -297,7 +299,7 @@ def requests_a(world, people, file_event):
     returned = file_event(description="重复的反映")
     svc.event_return(event=returned, user=people["leader"], reason="重复上报")
     old = file_event(description="旧事件")
-    GridEvent.objects.filter(pk=old.pk).update(reported_at=timezone.now() - dt.timedelta(days=100))
+    arrange(GridEvent.objects.filter(pk=old.pk), reported_at=timezone.now() - dt.timedelta(days=100))
     return {"open": opened, "resolved": resolved, "returned": returned, "old": old}
 
 

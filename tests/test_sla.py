@@ -130,3 +130,37 @@ def test_the_calendar_notice_is_a_translated_note_below_the_success_message(clie
     assert "2027" in english and "法定节假日" not in english
     client.force_login(world.user_a)
     assert "calendar-notice" not in client.get("/").content.decode()
+
+
+def test_a_rule_with_its_own_warning_moment_turns_amber_there():
+    start, deadline = at(2026, 11, 1, 9, 0), at(2026, 12, 1, 23, 59, 59)  # a case's 30 days, amber from day 20
+    warn = at(2026, 11, 21, 23, 59, 59)
+    assert clock_state(start, deadline, None, now=at(2026, 11, 21, 12, 0), warn_at=warn) == "ok"
+    assert clock_state(start, deadline, None, now=warn, warn_at=warn) == "amber"  # before 80 % (day 24)
+    assert clock_state(start, deadline, None, now=at(2026, 12, 2, 0, 0), warn_at=warn) == "red"
+    assert clock_state(start, deadline, at(2026, 11, 25, 9, 0), warn_at=warn) == "done"
+
+
+@pytest.mark.parametrize(
+    ("status", "responded", "resolved", "kind"),
+    [
+        ("reported", False, False, "respond"),
+        ("reported", True, False, "resolve"),  # escalated: the next level's clock is the resolution
+        ("dispatched", True, False, "resolve"),
+        ("resolved", True, True, "feedback"),
+        ("verified", True, True, "feedback"),
+        ("closed", True, True, "resolve"),  # how the resolution went
+        ("returned", False, False, ""),
+        ("converted", True, False, ""),
+    ],
+)
+def test_the_clock_that_matters_follows_the_state(status, responded, resolved, kind):
+    from types import SimpleNamespace
+
+    from grids.events.sla import current_clock
+
+    moment = at(2026, 11, 23, 9, 0)
+    event = SimpleNamespace(
+        status=status, responded_at=moment if responded else None, resolved_at=moment if resolved else None
+    )
+    assert current_clock(event) == kind

@@ -205,11 +205,14 @@ def run_cycle(cycle_id: int, progress=None):
         shared = summary.event_counts if cycle.kind != CycleKind.SPOT_CHECK else None
         run_checks(root_code=cycle.region_code, period=cycle.period, levels=cycle.levels, events=shared)
     except Exception:
-        Cycle.objects.filter(pk=cycle.pk).update(
-            status=CycleStatus.FAILED, error=traceback.format_exc()[-4000:], progress_note=_("计算失败")
+        Cycle.objects.filter(pk=cycle.pk).audited_update(
+            reason="assessment run failed",
+            status=CycleStatus.FAILED,
+            error=traceback.format_exc()[-4000:],
+            progress_note=_("计算失败"),
         )
         raise
-    Cycle.objects.filter(pk=cycle.pk).update(status=CycleStatus.COMPUTED)
+    Cycle.objects.filter(pk=cycle.pk).audited_update(reason="assessment run computed", status=CycleStatus.COMPUTED)
     return summary
 
 

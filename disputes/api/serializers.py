@@ -10,7 +10,6 @@ and details show the stored masked forms, and the plain values come only from th
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -21,7 +20,6 @@ from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelate
 from governance.choices import Role
 from governance.models import Department
 from governance.uploads import check_upload
-from grids.events.sla import clock_state
 from grids.models import Region
 
 from ..choices import (
@@ -35,6 +33,7 @@ from ..choices import (
     RiskLevel,
     Satisfaction,
 )
+from ..lifecycle import case_clock_state
 from ..models import (
     Agreement,
     Case,
@@ -45,8 +44,8 @@ from ..models import (
     MediationSession,
     Party,
 )
-from ..services import earlier_cases_of_same_parties, may_act
-from ..transitions import TRANSITIONS, allowed_from
+from ..services import earlier_cases_of_same_parties
+from ..transitions import CASES, TRANSITIONS
 from ..validators import validate_citizen_id, validate_credit_code, validate_mobile
 
 # History actions that are not transitions of the table.
@@ -66,19 +65,8 @@ def action_label(name: str) -> str:
 
 
 def allowed_actions(case: Case, user) -> list[str]:
-    """The transitions open from the case's state that this user may perform (no query)."""
-    if user is None or not user.is_authenticated or not may_act(user, case):
-        return []
-    return [transition.name for transition in allowed_from(case.status)]
-
-
-def case_clock(case: Case, now=None) -> str:
-    """ok | amber | red | done | none for the 30-day limit; amber from day 20 (conclusion_warn_at)."""
-    now = now or timezone.now()
-    state = clock_state(case.accepted_at, case.conclusion_deadline, case.concluded_at, now)
-    if state == "ok" and case.conclusion_warn_at and now >= case.conclusion_warn_at:
-        return "amber"
-    return state
+    """The transitions this user may perform on the case now (disputes.transitions.CASES; no query)."""
+    return CASES.allowed_names(user, case)
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -275,7 +263,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "enum": ["ok", "amber", "red", "done", "none"]})
     def get_clock(self, case: Case) -> str:
-        return case_clock(case, self.context.get("now"))
+        return case_clock_state(case, self.context.get("now"))
 
     def get_allowed_actions(self, case: Case) -> list[str]:
         request = self.context.get("request")
@@ -467,3 +455,20 @@ class ConfirmationDecideSerializer(serializers.Serializer):
 
 class RevealSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+# --- Converting a grid event (grids.events.conversion) ---------------------------------------------------
+
+
+def convert_api_fields() -> dict[str, serializers.Field]:
+    """What an event's transition body accepts for 转矛盾纠纷 (POST /events/<id>/convert/)."""
+    return {
+        "organisation": ScopedPrimaryKeyRelatedField(
+            queryset=MediationOrganisation.objects.filter(is_active=True),
+            required=False,
+            help_text=_("转矛盾纠纷：调解组织ID"),
+        ),
+        "dispute_type": serializers.ChoiceField(
+            choices=DisputeType.choices, required=False, help_text=_("转矛盾纠纷：纠纷类型")
+        ),
+    }

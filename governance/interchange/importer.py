@@ -69,7 +69,8 @@ def import_records(
         return report
     counts = ImportReport(source=source)
     try:
-        with transaction.atomic():
+        # Rows are written in bulk; the `bulk` entries below record them (audit.bulk_entry_recorded).
+        with transaction.atomic(), audit.bulk_entry_recorded():
             ctx.phase = "write"
             ctx.regions.clear()
             ctx.cache.clear()  # lookups the validation pass made before the file's own rows existed

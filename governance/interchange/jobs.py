@@ -113,7 +113,7 @@ class ProgressRecorder:
         state = {"status": str(self.status), "phase": self.phase, "lines": self.lines, "bytes_read": self.bytes_read}
         cache.set(progress_key(self.job_id), {**state, "at": time.time()}, PROGRESS_TTL)
         if not transaction.get_connection().in_atomic_block:
-            ImportJob.objects.filter(pk=self.job_id).update(**state)
+            ImportJob.objects.filter(pk=self.job_id).audited_update(reason="import progress", **state)
 
 
 def run_job(job_id: int) -> dict:
@@ -123,8 +123,8 @@ def run_job(job_id: int) -> dict:
     alone. The importer is all-or-nothing, so a failure leaves nothing half-written."""
     from governance.interchange.importer import import_records
 
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.VALIDATING, phase="validate", started_at=timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).audited_update(
+        reason="import started", status=ImportStatus.VALIDATING, phase="validate", started_at=timezone.now()
     )
     if not claimed:
         status = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
@@ -170,7 +170,8 @@ def _import(job: ImportJob, recorder: ProgressRecorder, import_records) -> dict:
 def _finish(job: ImportJob, recorder: ProgressRecorder, *, status: str, report: dict | None = None, error: str = ""):
     """Write the end state, then drop the live progress and the stored file."""
     done = status == ImportStatus.DONE
-    ImportJob.objects.filter(pk=job.pk).update(
+    ImportJob.objects.filter(pk=job.pk).audited_update(
+        reason="import finished",
         status=status,
         phase=recorder.phase,
         lines=(report or {}).get("lines", recorder.lines),
@@ -226,8 +227,8 @@ def _mark_stalled(job: ImportJob) -> None:
     }
     running = (ImportStatus.VALIDATING, ImportStatus.WRITING)
     now = timezone.now()
-    if ImportJob.objects.filter(pk=job.pk, status__in=running).update(
-        status=ImportStatus.FAILED, error=error, finished_at=now
+    if ImportJob.objects.filter(pk=job.pk, status__in=running).audited_update(
+        reason="import stalled", status=ImportStatus.FAILED, error=error, finished_at=now
     ):
         job.status, job.error, job.finished_at = ImportStatus.FAILED, error, now
 

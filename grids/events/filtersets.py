@@ -5,8 +5,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from governance.api.filters import SubtreeFilter, id_filter
-from grids.events.choices import UNRESOLVED_STATUSES, EventSource, EventStatus, Urgency
+from grids.events.choices import EventSource, EventStatus, Urgency
 from grids.events.models import GridEvent
+from grids.events.sla import overdue_q
 
 
 class EventFilterSet(django_filters.FilterSet):
@@ -44,7 +45,7 @@ class EventFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         from django.utils import timezone
 
-        overdue = Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=timezone.now())
+        overdue = overdue_q(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def search(self, queryset, name, value):

@@ -10,13 +10,12 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from disputes.choices import DisputeType
-from disputes.models import MediationOrganisation
 from governance.choices import Role
 from governance.models import Department
 from governance.uploads import PHOTO_TYPES, check_upload
 from grids.choices import Level
 from grids.events.choices import EventSource, Feedback, Urgency
+from grids.events.conversion import conversion
 from grids.events.models import EventCategory, GridEvent, VisitRecord
 from grids.events.selectors import dispatch_departments
 from grids.models import Region
@@ -423,23 +422,12 @@ class MergeForm(TransitionForm):
 
 
 class ConvertForm(TransitionForm):
-    """转矛盾纠纷: choose the mediation organisation and the dispute type of the new case."""
-
-    organisation = forms.ModelChoiceField(
-        queryset=MediationOrganisation.objects.none(),
-        label=_("调解组织"),
-        empty_label=_("请选择调解组织"),
-        error_messages={"required": _("请选择调解组织。"), "invalid_choice": _("请选择辖区内的调解组织。")},
-    )
-    dispute_type = forms.ChoiceField(
-        label=_("纠纷类型"), choices=DisputeType.choices, error_messages={"required": _("请选择纠纷类型。")}
-    )
+    """转矛盾纠纷: choose the mediation organisation and the dispute type of the new case (the fields
+    come from the app that takes converted events, grids.events.conversion)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = (
-            MediationOrganisation.objects.restrict(self.user).filter(is_active=True).order_by("region__code", "name")
-        )
+        self.fields.update(conversion().form_fields(self.user))  # organisation, dispute_type
         self.order_fields(["organisation", "dispute_type", "note"])
 
     def kwargs(self) -> dict:

@@ -14,17 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from grids.choices import Level
 from grids.events.choices import DispatchRole, DispatchState, Feedback
 from grids.events.sla import add_limit, limits_for
-from grids.events.transitions import TRANSITIONS
-
-
-class TransitionError(ValidationError):
-    """A refused transition: the message says why (wrong state, wrong actor, missing input)."""
+from grids.events.transitions import TRANSITIONS, TransitionError
 
 
 class Dispatches(Protocol):
@@ -119,8 +113,6 @@ def department_return(event, at, dispatches, *, reason="", **_inputs) -> Step:
 def escalate(event, at, dispatches, *, reason="", **_inputs) -> Step:
     """上报上级: the next level's centre takes the event; the clocks keep running from the report."""
     reason = require(reason, "reason", _("上报上级必须说明理由。"))
-    if event.handling_level <= Level.PROVINCE:
-        raise TransitionError(_("事件已在省级受理，无法继续上报。"), code="top_level")
     dispatches.close_open()
     event.handling_level -= 1
     event.lead_department, event.self_handled = None, False
@@ -205,7 +197,11 @@ assert EFFECTS.keys() == TRANSITIONS.keys()
 
 
 def apply(event, name: str, *, at: dt.datetime, dispatches: Dispatches, **inputs) -> Step:
-    """Make step `name` at `at` (the caller has checked the move is legal and who makes it)."""
+    """Make step `name` at `at` (the caller has checked the move is legal and who makes it; the
+    transition's conditions on the event, e.g. "not at province level", hold here for every caller)."""
+    unmet = TRANSITIONS[name].holds_for(event)
+    if unmet is not None:
+        raise TransitionError(unmet.message, code=unmet.code)
     step = EFFECTS[name](event, at, dispatches, **inputs)
     event.status = TRANSITIONS[name].target
     return step

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import chinese_calendar
+from django.db.models import Q
 from django.utils import timezone
 
-from grids.events.choices import LimitUnit, Urgency
+from grids.events.choices import UNRESOLVED_STATUSES, DeadlineKind, EventStatus, LimitUnit, Urgency
 
 END_OF_DAY = dt.time(23, 59, 59)
 AMBER_AT = 0.8  # share of a limit after which an item turns amber (预警)
@@ -123,9 +124,19 @@ def limits_for(category, urgency: str) -> Limits:
     return DEFAULT_LIMITS[Urgency(urgency)]
 
 
-def clock_state(start: dt.datetime | None, deadline: dt.datetime | None, done_at: dt.datetime | None, now=None) -> str:
-    """'ok', 'amber' (past 80 % of the limit) or 'red' (past the limit) — for a running clock;
-    a stopped clock is judged at the moment it stopped ('done' if in time)."""
+def clock_state(
+    start: dt.datetime | None,
+    deadline: dt.datetime | None,
+    done_at: dt.datetime | None,
+    now=None,
+    *,
+    warn_at: dt.datetime | None = None,
+) -> str:
+    """The one deadline state of the platform: 'ok', 'amber' (past 80 % of the limit, or from
+    `warn_at` when a rule names its own warning moment — a case's day 20) or 'red' (past the
+    limit) for a running clock; a stopped clock is judged at the moment it stopped ('done' if in
+    time); 'none' without a start or a deadline. Events (event_clocks, current_clock) and cases
+    (disputes.lifecycle.case_clock_state) call it; pages, API and exports read their answers."""
     if start is None or deadline is None:
         return "none"
     moment = done_at or now or timezone.now()
@@ -133,8 +144,54 @@ def clock_state(start: dt.datetime | None, deadline: dt.datetime | None, done_at
         return "red"
     if done_at is not None:
         return "done"
+    if warn_at is not None and moment >= warn_at:
+        return "amber"
     span = (deadline - start).total_seconds()
     return "amber" if span > 0 and (moment - start).total_seconds() >= AMBER_AT * span else "ok"
+
+
+# --- The clocks of an event ------------------------------------------------------------------------
+
+# Ended without being dealt with: their clocks no longer run.
+STOPPED_STATUSES = frozenset({EventStatus.RETURNED, EventStatus.MERGED, EventStatus.CONVERTED})
+
+
+def event_clocks(event, now=None) -> dict[str, str]:
+    """ok | amber | red | done | none for the three limits. A limit that was never met on an
+    event that no longer runs (returned, merged, converted) is 'none': nobody owes it any more."""
+    now = now or timezone.now()
+    stopped = event.status in STOPPED_STATUSES
+
+    def state(start, deadline, done_at):
+        if stopped and done_at is None:
+            return "none"
+        return clock_state(start, deadline, done_at, now)
+
+    return {
+        "respond": state(event.reported_at, event.respond_deadline, event.responded_at),
+        "resolve": state(event.reported_at, event.resolve_deadline, event.resolved_at),
+        "feedback": state(event.resolved_at, event.feedback_deadline, event.feedback_at),
+    }
+
+
+def current_clock(event) -> str:
+    """The limit that matters now for an event (a DeadlineKind value), or '' when none does:
+    the response while a report waits, the resolution while unresolved, the feedback once
+    resolved, and afterwards how the resolution went."""
+    if event.status == EventStatus.REPORTED and event.responded_at is None:
+        return DeadlineKind.RESPOND
+    if event.status in UNRESOLVED_STATUSES:
+        return DeadlineKind.RESOLVE
+    if event.status in (EventStatus.RESOLVED, EventStatus.VERIFIED):
+        return DeadlineKind.FEEDBACK
+    if event.status in (EventStatus.FEEDBACK, EventStatus.CLOSED) and event.resolved_at:
+        return DeadlineKind.RESOLVE
+    return ""
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Unresolved past the resolution limit: the database side of a red resolve clock."""
+    return Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=now)
 
 
 def amber_at(start: dt.datetime, deadline: dt.datetime) -> dt.datetime:

@@ -44,6 +44,7 @@ from grids.events.choices import (
     Feedback,
     Urgency,
 )
+from grids.events.conversion import conversion
 from grids.events.filtersets import EventFilterSet
 from grids.events.forms import (
     TRANSITION_FORMS,
@@ -61,9 +62,9 @@ from grids.events.models import (
     Supervision,
     VisitRecord,
 )
-from grids.events.services.events import actor_kinds, event_attach, event_file, transition
-from grids.events.sla import clock_state
-from grids.events.transitions import TRANSITIONS, allowed_from
+from grids.events.services.events import event_attach, event_file, transition
+from grids.events.sla import clock_state, current_clock, event_clocks, overdue_q
+from grids.events.transitions import EVENTS, TRANSITIONS
 from grids.models import Region
 
 PAGE_SIZE = 50
@@ -104,32 +105,11 @@ class Clock:
 
 
 def event_clock(event: GridEvent, now: dt.datetime) -> Clock:
-    status = event.status
-    if status == EventStatus.REPORTED and event.responded_at is None:
-        return Clock(
-            clock_state(event.reported_at, event.respond_deadline, None, now),
-            DeadlineKind.RESPOND,
-            event.respond_deadline,
-        )
-    if status in UNRESOLVED_STATUSES:
-        return Clock(
-            clock_state(event.reported_at, event.resolve_deadline, None, now),
-            DeadlineKind.RESOLVE,
-            event.resolve_deadline,
-        )
-    if status in (EventStatus.RESOLVED, EventStatus.VERIFIED):
-        return Clock(
-            clock_state(event.resolved_at, event.feedback_deadline, None, now),
-            DeadlineKind.FEEDBACK,
-            event.feedback_deadline,
-        )
-    if status in (EventStatus.FEEDBACK, EventStatus.CLOSED) and event.resolved_at:
-        return Clock(
-            clock_state(event.reported_at, event.resolve_deadline, event.resolved_at, now),
-            DeadlineKind.RESOLVE,
-            event.resolve_deadline,
-        )
-    return Clock("none")
+    """The limit that matters now and its state (grids.events.sla.current_clock, event_clocks)."""
+    kind = current_clock(event)
+    if not kind:
+        return Clock("none")
+    return Clock(event_clocks(event, now)[kind], kind, getattr(event, f"{kind}_deadline"))
 
 
 def with_clocks(events, now: dt.datetime | None = None) -> list[GridEvent]:
@@ -305,11 +285,7 @@ def _filter_context(request, base, *, with_department: bool, first: tuple[str, .
     count_data.pop("status", None)
     count_base = EventFilterSet(count_data or None, queryset=GridEvent.objects.restrict(user), request=request)
     now = timezone.now()
-    rows = (
-        count_base.qs.order_by()
-        .values("status")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(resolve_deadline__lt=now)))
-    )
+    rows = count_base.qs.order_by().values("status").annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(now)))
     by_status = {row["status"]: row for row in rows}
     status_counts = [
         (value, label, by_status[value]["n"]) for value, label in EventStatus.choices if value in by_status
@@ -388,6 +364,8 @@ def department_queue(request):
         my_pending=Exists(pending),
     )
     context = _filter_context(request, base, with_department=False, first=("-my_pending",))
+    for event in context["page_obj"].object_list:
+        event.allowed = EVENTS.allowed_names(user, event)  # the row's buttons (签收)
     context["can_export"] = user.can("event.export")
     context["department"] = user.department
     context["dispatch_states"] = dict(DispatchState.choices)
@@ -408,16 +386,9 @@ ACTION_ORDER = [
 
 
 def available_transitions(user, event: GridEvent):
-    """The transitions this user may perform on this event now (state machine × actor kinds)."""
-    kinds = actor_kinds(user, event)
-    result = []
-    for t in allowed_from(event.status):
-        acting = kinds & t.actors
-        if t.name == "resolve" and acting == {"worker"} and not event.self_handled:
-            acting = set()  # a grid worker resolves only what was left to them (自办)
-        if acting:
-            result.append(t)
-    return sorted(result, key=lambda t: ACTION_ORDER.index(t.name) if t.name in ACTION_ORDER else 99)
+    """The transitions this user may perform on this event now (grids.events.transitions.EVENTS), in page order."""
+    allowed = EVENTS.allowed_transitions(user, event)
+    return sorted(allowed, key=lambda t: ACTION_ORDER.index(t.name) if t.name in ACTION_ORDER else 99)
 
 
 def _detail_queryset(user):
@@ -481,11 +452,10 @@ def _detail_context(request, event: GridEvent, *, bound=None, revealed_phone: st
 
 
 def _mediation_case(event: GridEvent):
-    from disputes.models import Case
-
+    """The case registered from a converted event (grids.events.conversion: number, organisation, status, url)."""
     if event.status != "converted":
         return None
-    return Case.objects.select_related("organisation").filter(origin_event=event).first()
+    return conversion().linked(event)
 
 
 def _back_url(user) -> str:
@@ -640,10 +610,11 @@ class LedgerRows:
             phone = personal_data.mask_phone(personal_data.decrypt(e["contact_phone"]))
         except ValueError:
             phone = ""
-        if e["status"] in UNRESOLVED_STATUSES:
-            timing = self.timing["overdue_open" if e["resolve_deadline"] < self.now else "open"]
-        elif e["resolved_at"]:
-            timing = self.timing["overdue_done" if e["resolved_at"] > e["resolve_deadline"] else "done"]
+        unresolved = e["status"] in UNRESOLVED_STATUSES
+        if unresolved or e["resolved_at"]:
+            done_at = None if unresolved else e["resolved_at"]
+            late = clock_state(e["reported_at"], e["resolve_deadline"], done_at, self.now) == "red"
+            timing = self.timing[("overdue_" if late else "") + ("open" if unresolved else "done")]
         else:
             timing = ""
         return [
@@ -765,16 +736,14 @@ def event_card(user) -> dict | None:
     now = timezone.now()
     counts = {
         "open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        "overdue": Count("pk", filter=Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=now)),
+        "overdue": Count("pk", filter=overdue_q(now)),
     }
     events = GridEvent.objects.restrict(user)
     if user.role == Role.GRID_WORKER:
         # Own reports (open / overdue) and what waits for the worker on site in their grids.
         card = {"kind": "worker", "url": reverse("events:mine"), "new_url": reverse("events:event-new")}
         counts["open"] = Count("pk", filter=Q(status__in=OPEN_STATUSES, reporter=user))
-        counts["overdue"] = Count(
-            "pk", filter=Q(status__in=UNRESOLVED_STATUSES, resolve_deadline__lt=now, reporter=user)
-        )
+        counts["overdue"] = Count("pk", filter=overdue_q(now) & Q(reporter=user))
         counts["todo"] = Count(
             "pk",
             filter=Q(status=EventStatus.HANDLING, self_handled=True)

@@ -16,14 +16,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from disputes.choices import DisputeType
-from disputes.models import MediationOrganisation
 from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
 from governance.models import Department
 from grids.choices import Level
-from grids.events.choices import AttachmentStage, EventSource, EventStatus, Feedback, Urgency
+from grids.events.choices import AttachmentStage, EventSource, Feedback, Urgency
+from grids.events.conversion import conversion
 from grids.events.models import (
     EventAttachment,
     EventCategory,
@@ -33,18 +32,14 @@ from grids.events.models import (
     VisitRecord,
 )
 from grids.events.selectors import dispatch_departments
-from grids.events.services.events import actor_kinds
-from grids.events.sla import clock_state
-from grids.events.transitions import TRANSITIONS, allowed_from
+from grids.events.sla import event_clocks
+from grids.events.transitions import EVENTS, TRANSITIONS
 from grids.models import Region
 
 phone_validator = RegexValidator(r"^\+?[0-9][0-9 \-]{4,19}$", _("请输入有效的联系电话（数字，可含空格或短横线）。"))
 
 # History actions that are not transitions of the table.
 EXTRA_ACTION_LABELS = {"report": _("上报"), "absorb": _("并入重复事件")}
-
-# Ended without being dealt with: their clocks no longer run.
-STOPPED_STATUSES = frozenset({EventStatus.RETURNED, EventStatus.MERGED, EventStatus.CONVERTED})
 
 # Roles whose events come from their own patrol when they do not name a source.
 PATROL_ROLES = (Role.GRID_WORKER, Role.GRID_LEADER)
@@ -65,39 +60,8 @@ def masked_phone(event: GridEvent) -> str:
 
 
 def allowed_actions(event: GridEvent, user) -> list[str]:
-    """The transitions open from the event's state that this user may perform (the same
-    rules as grids.events.services.events._check: actor kinds, and a worker resolves only 自办)."""
-    if user is None or not user.is_authenticated:
-        return []
-    kinds = actor_kinds(user, event)
-    names = []
-    for transition in allowed_from(event.status):
-        roles = kinds & transition.actors
-        if transition.name == "resolve" and roles == {"worker"} and not event.self_handled:
-            continue
-        if transition.name == "escalate" and event.handling_level <= Level.PROVINCE:
-            continue
-        if roles:
-            names.append(transition.name)
-    return names
-
-
-def event_clocks(event: GridEvent, now=None) -> dict[str, str]:
-    """ok | amber | red | done | none for the three limits. A limit that was never met on an
-    event that no longer runs (returned, merged, converted) is 'none': nobody owes it any more."""
-    now = now or timezone.now()
-    stopped = event.status in STOPPED_STATUSES
-
-    def state(start, deadline, done_at):
-        if stopped and done_at is None:
-            return "none"
-        return clock_state(start, deadline, done_at, now)
-
-    return {
-        "respond": state(event.reported_at, event.respond_deadline, event.responded_at),
-        "resolve": state(event.reported_at, event.resolve_deadline, event.resolved_at),
-        "feedback": state(event.resolved_at, event.feedback_deadline, event.feedback_at),
-    }
+    """The transitions this user may perform on the event now (grids.events.transitions.EVENTS)."""
+    return EVENTS.allowed_names(user, event)
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -246,9 +210,8 @@ class EventDetailSerializer(EventSerializer):
         read_only_fields = fields
 
     def get_mediation_case(self, event) -> str | None:
-        from disputes.models import Case
-
-        return Case.objects.filter(origin_event=event).values_list("number", flat=True).first()
+        linked = conversion().linked(event)
+        return linked.number if linked else None
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -317,14 +280,11 @@ class TransitionSerializer(serializers.Serializer):
         help_text=_("协办部门ID列表"),
     )
     into = ScopedPrimaryKeyRelatedField(queryset=GridEvent.objects.all(), required=False, help_text=_("合并目标事件ID"))
-    organisation = ScopedPrimaryKeyRelatedField(
-        queryset=MediationOrganisation.objects.filter(is_active=True),
-        required=False,
-        help_text=_("转矛盾纠纷：调解组织ID"),
-    )
-    dispute_type = serializers.ChoiceField(
-        choices=DisputeType.choices, required=False, help_text=_("转矛盾纠纷：纠纷类型")
-    )
+
+    def get_fields(self):
+        """The fields above, and what a conversion needs (organisation, dispute_type), declared by the
+        app that takes converted events (grids.events.conversion)."""
+        return {**super().get_fields(), **conversion().api_fields()}
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

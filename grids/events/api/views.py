@@ -48,12 +48,11 @@ from grids.events.filtersets import EventFilterSet
 from grids.events.models import EventAttachment, EventDispatch, EventHistory, GridEvent, VisitRecord
 from grids.events.services.events import (
     TRANSITION_SERVICES,
-    actor_kinds,
     event_attach,
     event_file,
     transition,
 )
-from grids.events.transitions import TRANSITIONS
+from grids.events.transitions import TRANSITIONS, plays_a_part
 
 # Text inputs a transition service may take, read from the request body when it takes them.
 TEXT_INPUTS = ("reason", "note", "resolution", "feedback")
@@ -262,7 +261,7 @@ class EventViewSet(ScopedModelViewSet):
             return Response(EventAttachmentSerializer(event.attachments.all(), many=True, context=context).data)
         if event.status not in OPEN_STATUSES:
             raise PermissionDenied(_("事件已结束，不能再上传附件。"))
-        if event.reporter_id != request.user.pk and not actor_kinds(request.user, event):
+        if event.reporter_id != request.user.pk and not plays_a_part(request.user, event):
             raise PermissionDenied(_("您无权为该事件上传附件。"))
         body = AttachmentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,7 +1,8 @@
 """Writes to grid events: filing, every transition of the state machine, attachments, merging.
 
-Each transition locks the event row, checks the table in grids/transitions.py and who is
-acting, writes the event (its audit entry comes from AuditedModel) and one EventHistory
+Each transition locks the event row, asks grids.events.transitions.EVENTS whether this user may take it
+(the one place that decides; pages, API and templates ask the same machine), writes the event
+with its audit entry (governance.audit.save_and_record, naming the transition) and one EventHistory
 row in the same transaction, and queues notifications and webhooks with on_commit.
 """
 
@@ -18,8 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import personal_data
-from governance.choices import Role
+from governance import audit, personal_data
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
@@ -32,6 +32,7 @@ from grids.events.choices import (
     DispatchState,
     EventStatus,
 )
+from grids.events.conversion import conversion
 from grids.events.lifecycle import TransitionError
 from grids.events.models import (
     EventAttachment,
@@ -42,46 +43,11 @@ from grids.events.models import (
     WithdrawnResolution,
 )
 from grids.events.sla import add_limit, limits_for
-from grids.events.transitions import TRANSITIONS, Transition
+from grids.events.transitions import EVENTS, Transition
 from grids.models import Region
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 DUPLICATE_DISTANCE_M = 100
-
-
-# --- Who is acting ---------------------------------------------------------------------------
-
-
-def actor_kinds(user: User, event: GridEvent) -> set[str]:
-    """The parts of the state-machine table this user may play on this event."""
-    if user.is_superuser:
-        return {"centre", "department", "worker"}
-    kinds: set[str] = set()
-    region_code = user.region.code if user.region_id else ""
-    inside = bool(region_code) and event.region_code.startswith(region_code)
-    # Centre staff act at the level that holds the event, or above it (a higher centre may take over).
-    holds = bool(region_code) and event.handling_region_code().startswith(region_code)
-    if user.role in (Role.CENTRE_STAFF, Role.GRID_LEADER) and holds:
-        kinds.add("centre")
-    if user.role == Role.GRID_WORKER and inside:
-        kinds.add("worker")
-    if user.role == Role.DEPARTMENT_HANDLER and event.lead_department_id == user.department_id:
-        kinds.add("department")
-    return kinds
-
-
-def _check(event: GridEvent, transition: Transition, user: User) -> None:
-    if event.status not in transition.sources:
-        raise TransitionError(
-            _("事件当前状态为“%(status)s”，不能执行“%(action)s”。")
-            % {"status": event.get_status_display(), "action": transition.label},
-            code="illegal_transition",
-        )
-    kinds = actor_kinds(user, event) & transition.actors
-    if transition.name == "resolve" and kinds == {"worker"} and not event.self_handled:
-        kinds = set()  # a grid worker resolves only what was left to them (自办)
-    if not kinds:
-        raise TransitionError(_("您无权对该事件执行“%(action)s”。") % {"action": transition.label}, code="not_allowed")
 
 
 def _actor_name(user: User | None) -> str:
@@ -258,16 +224,16 @@ def event_attach(
 
 
 def _begin(event: GridEvent, name: str, user: User) -> tuple[GridEvent, Transition, str]:
-    transition = TRANSITIONS[name]
+    """Lock the row and check the move on it (grids.events.transitions.EVENTS: state, actor, conditions)."""
     locked = _locked(event)
-    _check(locked, transition, user)
+    transition = EVENTS.check(user, locked, name)
     return locked, transition, locked.status
 
 
 def _finish(
     event: GridEvent, name: str, from_status: str, user: User, fields: list[str], note: str = "", departments=(), **data
 ):
-    event.save(update_fields=[*fields, "status", "updated_at"])
+    audit.save_and_record(event, transition=name, update_fields=[*fields, "status", "updated_at"])
     history = _record(event, name, from_status, user, note, **data)
     _after_commit(event, history, departments)
     return event
@@ -283,15 +249,18 @@ def _respond(event: GridEvent, now: dt.datetime) -> list[str]:
 class RowDispatches:
     """The dispatch rows of a locked event, for grids.events.lifecycle."""
 
-    def __init__(self, event: GridEvent):
+    def __init__(self, event: GridEvent, transition: str):
         self.event = event
         self.open = EventDispatch.objects.filter(event=event)
+        self.reason = f"event {event.pk}: {transition}"  # the bulk audit entry of closed dispatches
 
     def close_open(self) -> None:
-        self.open.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).update(state=DispatchState.CLOSED)
+        self.open.filter(state__in=[DispatchState.PENDING, DispatchState.ACCEPTED]).audited_update(
+            reason=self.reason, state=DispatchState.CLOSED
+        )
 
     def close_pending(self) -> None:
-        self.open.filter(state=DispatchState.PENDING).update(state=DispatchState.CLOSED)
+        self.open.filter(state=DispatchState.PENDING).audited_update(reason=self.reason, state=DispatchState.CLOSED)
 
     def add(self, department: Department, role: str, at: dt.datetime) -> None:
         EventDispatch.objects.create(event=self.event, department=department, role=role, dispatched_at=at)
@@ -306,7 +275,7 @@ class RowDispatches:
 def _step(event: GridEvent, name: str, user: User, **inputs) -> GridEvent:
     """Lock, check, apply the step's effects (grids.events.lifecycle) now, save, record, notify on commit."""
     event, _t, before = _begin(event, name, user)
-    step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event), **inputs)
+    step = lifecycle.apply(event, name, at=timezone.now(), dispatches=RowDispatches(event, name), **inputs)
     if step.withdrawn:
         WithdrawnResolution.objects.create(event=event, **step.withdrawn)
     return _finish(event, name, before, user, step.fields, step.note, departments=step.departments, **step.data)
@@ -404,11 +373,10 @@ def event_merge(*, event: GridEvent, into: GridEvent, user: User) -> GridEvent:
 
 @transaction.atomic
 def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: str, note: str = "", **case_fields):
-    """转矛盾纠纷: register a mediation case at `organisation` that links back to this event."""
-    from disputes.services import case_register
-
+    """转矛盾纠纷: register a mediation case at `organisation` that links back to this event (through
+    the app registered in grids.events.conversion: events never import the cases above them)."""
     event, _t, before = _begin(event, "convert", user)
-    case = case_register(
+    case = conversion().register(
         user=user,
         organisation=organisation,
         origin_region=event.region,
@@ -418,7 +386,7 @@ def event_convert(*, event: GridEvent, user: User, organisation, dispute_type: s
         origin_event=event,
         **case_fields,
     )
-    step = lifecycle.apply(event, "convert", at=timezone.now(), dispatches=RowDispatches(event), note=note)
+    step = lifecycle.apply(event, "convert", at=timezone.now(), dispatches=RowDispatches(event, "convert"), note=note)
     return _finish(event, "convert", before, user, step.fields, note, case=case.pk, case_number=case.number)
 
 
