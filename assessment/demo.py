@@ -23,6 +23,7 @@ from disputes.lifecycle import conclusion_deadlines
 from disputes.models import Case, FollowUp, MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, Role
+from governance.demo import DemoRun
 from governance.models import User
 from grids.choices import Level
 from grids.events.choices import EventStatus
@@ -389,3 +390,9 @@ def _assign_scored_units(assessor: User) -> None:
             group.units.set(units)
         else:
             group.members.remove(assessor)
+
+
+def seed(run: DemoRun) -> None:
+    """The demo step (registered in AssessmentConfig.ready(), run by seed_demo at the small scale)."""
+    built = build()
+    run.write("Assessment demo: " + ", ".join(f"{k} {v}" for k, v in built.items()))

@@ -10,6 +10,8 @@ something true. A failing township improves a little in the current year, so its
 
 from __future__ import annotations
 
+from governance.codes import Level, ancestor_code
+
 # Standing of each township of the small demo (by code); any other township is "pass".
 STANDING = {
     "620102001": "good",
@@ -31,7 +33,7 @@ IMPROVEMENT_THIS_YEAR = 0.12  # a failing township's quality rises by this much 
 
 def quality(code: str, current_year: bool = False) -> float:
     """How well the township holding `code` (any code below it too) works, in [0, 1]."""
-    standing = STANDING.get(code[:9], "pass")
+    standing = STANDING.get(ancestor_code(code, Level.TOWNSHIP), "pass")
     q = QUALITY[standing]
     if current_year and standing == "fail":
         q += IMPROVEMENT_THIS_YEAR

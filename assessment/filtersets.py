@@ -9,9 +9,8 @@ import re
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from governance.api.filters import id_filter, year_filter
+from governance.api.filters import SubtreeFilter, id_filter, year_filter
 from grids.choices import Level
-from grids.filtersets import SubtreeFilter
 
 from .choices import (
     AppealStatus,

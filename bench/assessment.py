@@ -365,6 +365,7 @@ class Generator:
         (`DemoBuilder.build` minus its demo accounts, which assume at least two counties)."""
         from django.db import transaction
 
+        from disputes.demo import build_mediation_orgs
         from governance.choices import Role
         from governance.models import Department, User
         from grids import demo
@@ -391,7 +392,8 @@ class Generator:
                 for county in counties
                 for kind in demo.DEPARTMENT_KINDS
             )
-            builder.build_mediation_orgs(counties)
+            townships = [r for r in builder.regions if r.level == Level.TOWNSHIP]
+            build_mediation_orgs(counties, townships, builder.scale_name)
             admin = User(username="admin", display_name="系统管理员", role=Role.ADMIN, region=builder.regions[0])
             admin.is_staff = admin.is_superuser = True
             admin.set_unusable_password()

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pgdb import check_url, database_name, drop_database, recreate_database, write_doc_section  # noqa: E402
+from governance.codes import Level, ancestor_code  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -110,6 +111,7 @@ def setup_platform(province: Province) -> dict[str, int]:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
+    from disputes.demo import build_mediation_orgs
     from governance.choices import Role
     from governance.models import Department, User
     from grids import demo
@@ -125,7 +127,8 @@ def setup_platform(province: Province) -> dict[str, int]:
             for county in counties
             for kind in demo.DEPARTMENT_KINDS
         )
-        orgs = province.builder.build_mediation_orgs(counties)
+        townships = [r for r in province.builder.regions if r.level == Level.TOWNSHIP]
+        orgs = build_mediation_orgs(counties, townships, province.builder.scale_name)
         password = make_password(None)
         mediators = User.objects.bulk_create(
             User(
@@ -274,12 +277,14 @@ class FileWriter:
         category = rng.choice(self.categories)
         title, description = CATEGORY_SAMPLES[category]
         workers = self.province.worker_ids.get(grid.code)
-        timeline, converted = self.event_timeline(reported, grid.code[:6], self.kinds[category])
+        timeline, converted = self.event_timeline(
+            reported, ancestor_code(grid.code, Level.COUNTY), self.kinds[category]
+        )
         row = {
             "type": "event", "id": f"E{n}", "category": category, "title": title, "description": description,
             "urgency": rng.choices(["normal", "urgent", "critical"], [0.9, 0.08, 0.02])[0],
             "source": rng.choices(["patrol", "visit", "resident", "hotline", "department"], [5, 2, 2, 1, 0.5])[0],
-            "region": grid.code if on_grid else grid.code[:12], "address": f"{grid.name}{rng.randint(1, 60)}号",
+            "region": grid.code if on_grid else ancestor_code(grid.code, Level.VILLAGE), "address": f"{grid.name}{rng.randint(1, 60)}号",
             "lat": round(36.06 + rng.uniform(-3, 3), 6), "lng": round(103.83 + rng.uniform(-4, 4), 6),
             "timeline": timeline,
         }  # fmt: skip
@@ -357,9 +362,9 @@ class FileWriter:
             registered = DATA_START + dt.timedelta(seconds=span * (n - 1 + rng.random()) / self.cases)
             registered = registered.replace(hour=8 + int(rng.random() * 10), microsecond=0)
             region = rng.choice(province.villages).code
-        village, county = region[:12], region[:6]
+        village, county = ancestor_code(region, Level.VILLAGE), ancestor_code(region, Level.COUNTY)
         at_county = rng.random() < 0.15
-        org_code = county if at_county else region[:9]
+        org_code = county if at_county else ancestor_code(region, Level.TOWNSHIP)
         people = 2 if rng.random() < 0.9 else rng.randint(3, 12)
         largest = 1 if people == 2 else rng.randint(1, people - 1)
         applicant_id = self._citizen_id(county)
@@ -405,7 +410,7 @@ class FileWriter:
         step("accept", (1, 48))
         step("assign", (1, 24), mediator=f"tjy_{org_code}")
         if len(org_code) == 9 and rng.random() < 0.05:
-            county = org_code[:6]
+            county = ancestor_code(org_code, Level.COUNTY)
             step("transfer", (24, 120), to={"region": county, "name": self.province.org_names[county]},
                  note="涉及人数较多，移交县级矛盾纠纷多元化解中心")  # fmt: skip
             step("assign", (1, 24), mediator=f"tjy_{county}")

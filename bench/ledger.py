@@ -40,6 +40,7 @@ def build_events(rows: int) -> None:
     from django.utils import timezone
 
     from governance import personal_data
+    from governance.codes import ancestor_code
     from governance.models import Department
     from grids.choices import Level
     from grids.events.choices import DispatchRole, DispatchState, EventSource, EventStatus
@@ -57,7 +58,11 @@ def build_events(rows: int) -> None:
         reported = now - dt.timedelta(minutes=7 * i)
         phone = f"139{i:08d}"
         status = statuses[i % len(statuses)]
-        lead = police.get(grid.code[:6]) if status in (EventStatus.DISPATCHED, EventStatus.RESOLVED) else None
+        lead = (
+            police.get(ancestor_code(grid.code, Level.COUNTY))
+            if status in (EventStatus.DISPATCHED, EventStatus.RESOLVED)
+            else None
+        )
         batch.append(
             GridEvent(
                 client_uuid=uuid.uuid4(),

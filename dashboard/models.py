@@ -14,8 +14,8 @@ counts themselves are not.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from governance.codes import RegionCodeField
 from governance.scoping import ScopedModel
-from grids.lookups import RegionCodeField
 
 
 class ActivityKind(models.TextChoices):

@@ -32,7 +32,8 @@ from assessment.models import AnnualResult, CredibilityFlag, Cycle, UnitResult
 from assessment.periods import Period, period_for
 from assessment.selectors import cycle_flags
 from assessment.selectors.results import round2
-from grids.choices import CODE_LENGTH, Level
+from governance.codes import ancestors, parent_code
+from grids.choices import Level
 from grids.models import Region
 from grids.selectors import child_summaries
 
@@ -85,7 +86,7 @@ def dashboard_cycles(user, region: Region, today: dt.date | None = None) -> list
     """The computed cycles of this and the previous year that cover the region (organised at or
     above it), in period order; of two cycles for the same period the one organised highest wins."""
     today = today or timezone.localdate()
-    above = [region.code[:n] for n in sorted(set(CODE_LENGTH.values())) if n <= len(region.code)]
+    above = ancestors(region.code, include_self=True)
     rows = (
         Cycle.objects.restrict(user)
         .filter(region_code__in=above, year__in=(today.year - 1, today.year), status__in=SHOWN_STATUSES)
@@ -305,9 +306,7 @@ def _peer_results(region: Region, cycle_ids: list[int]) -> dict[int, list[dict]]
     if region.level == Level.PROVINCE or not cycle_ids:
         return {}
     by_cycle: dict[int, list[dict]] = {}
-    rows = UnitResult.objects.filter(
-        cycle_id__in=cycle_ids, level=region.level, parent_code=region.code[: CODE_LENGTH[Level(region.level - 1)]]
-    )
+    rows = UnitResult.objects.filter(cycle_id__in=cycle_ids, level=region.level, parent_code=parent_code(region.code))
     for row in rows.values("cycle_id", "total", "dimensions"):
         by_cycle.setdefault(row["cycle_id"], []).append(row)
     return by_cycle

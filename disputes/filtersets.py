@@ -3,8 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.api.filters import id_filter
-from grids.filtersets import SubtreeFilter
+from governance.api.filters import SubtreeFilter, id_filter
 
 from .choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
 from .models import Case, MediationOrganisation

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from governance.choices import Role
+from governance.codes import ancestors
 from governance.i18n import lazy_message
 from governance.models import User
 from governance.uploads import UploadField, upload_help
-from grids.choices import CODE_LENGTH, Level
+from grids.choices import Level
 from grids.events.forms import EventFormMixin
 from grids.models import Region
 
@@ -380,9 +381,8 @@ class TransferForm(ReasonForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         code = self.case.region_code
-        ancestors = [code[:n] for n in CODE_LENGTH.values() if n < len(code)]
         self.fields["to"].queryset = (
-            MediationOrganisation.objects.filter(is_active=True, region__code__in=ancestors)
+            MediationOrganisation.objects.filter(is_active=True, region__code__in=ancestors(code))
             .select_related("region")
             .order_by("-region__code", "name")
         )

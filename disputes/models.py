@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import Role
+from governance.codes import RegionCodeField
 from governance.scoping import ScopedModel
-from grids.lookups import RegionCodeField
 
 from .choices import (
     CaseOutcome,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from governance import audit, personal_data
 from governance.choices import Role
+from governance.codes import ancestor_code
 from governance.models import User
 from governance.transitions import may_act as may_act_on
 from governance.uploads import check_upload_field
@@ -93,7 +94,7 @@ CASE_NUMBER_DIGITS = 6
 
 def case_number_prefix(organisation: MediationOrganisation, when: dt.datetime) -> str:
     """案号 prefix: T + the organisation's county code + the registration year."""
-    return f"T{organisation.region.code[:6]}{timezone.localtime(when):%Y}"
+    return f"T{ancestor_code(organisation.region.code, Level.COUNTY)}{timezone.localtime(when):%Y}"
 
 
 @transaction.atomic

@@ -9,20 +9,14 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance.codes import supervising_code
 from governance.models import User
-from grids.choices import CODE_LENGTH, Level
 from grids.events.services.effects import CENTRE_ROLES, notify
 from grids.models import Region
 
 from .choices import CaseStatus
 from .models import Case, CaseSupervision, JudicialConfirmation
 from .services import deadline_end
-
-
-def supervising_code(region_code: str) -> str:
-    """The region above the case's organisation (the province supervises itself)."""
-    level = next(level for level, length in CODE_LENGTH.items() if length == len(region_code))
-    return region_code[: CODE_LENGTH[Level(max(level - 1, Level.PROVINCE))]]
 
 
 def sweep_case_deadlines(now: dt.datetime | None = None) -> dict[str, int]:

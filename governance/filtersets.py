@@ -1,7 +1,6 @@
 import django_filters
 
-from governance.api.filters import id_filter
-from grids.filtersets import SubtreeFilter
+from governance.api.filters import SubtreeFilter, id_filter
 
 from .choices import AuditAction, DepartmentKind, Role
 from .models import AuditLog, Department, User

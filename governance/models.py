@@ -10,11 +10,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.lookups import RegionCodeField
-
 from .audit import AuditedModel, canonical_json, to_jsonable
 from .audit_guard import CONTENT_COLUMNS
 from .choices import AuditAction, DepartmentKind, ImportStatus, Role
+from .codes import RegionCodeField
 from .scoping import ScopedModel, ScopedQuerySet
 
 
@@ -40,7 +39,7 @@ class Department(ScopedModel, AuditedModel):
 
     def clean(self) -> None:
         """Departments sit at township level or above (派出所, 司法所 … of a 乡镇/街道); a village has none."""
-        from grids.choices import Level
+        from .codes import Level
 
         super().clean()
         if self.region_id and self.region.level > Level.TOWNSHIP:

@@ -3,7 +3,7 @@
 Every model that holds jurisdiction-bound records derives from `ScopedModel` and names
 `scope_path`, the lookup from the record to the code of the region it belongs to. The
 restricted queryset then is `Model.objects.restrict(user)`: a prefix match of that code
-on the user's region code (`__under`, an indexed comparison, see grids.lookups), so a
+on the user's region code (`__under`, an indexed comparison, see governance.codes), so a
 county user sees the county's subtree and nothing else. Views, API viewsets, the admin
 and file downloads all go through `restrict`; anything outside it answers 404.
 A model whose scope depends on more than the region (e.g. a department's dispatched

@@ -1,29 +1,22 @@
-"""Pages of the platform package: login, the per-role home page, departments, audit trail, health."""
+"""Pages of the platform package: login, departments, audit trail, health (the home page is the dashboard app's)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.defaults import page_not_found as django_page_not_found
 from django.views.defaults import server_error as django_server_error
 from django.views.generic import ListView
 
-from grids.choices import Level, SizingFlag
-from grids.models import Region, sizing_conditions
-from grids.selectors import child_summaries, subtree_level_counts
-
 from . import ratelimit
-from .choices import Role
 from .forms import LoginForm
-from .models import AuditLog, Department, User
+from .models import AuditLog, Department
 from .scoping import ScopedQuerysetMixin
 
 
@@ -46,77 +39,6 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
-
-
-@login_required
-def home(request):
-    """The working page of each role: their region, what lies under it and what needs attention."""
-    user: User = request.user
-    if user.role == Role.COMMITTEE_STAFF:
-        return redirect("dashboard:index")  # committee staff decide from the dashboard (SPEC §5.5)
-    if user.role == Role.MEDIATOR:
-        return redirect("disputes:board")  # a mediator's day is their own cases, overdue first
-    region = user.region
-    context = {"region": region, "role": user.get_role_display() if user.role else ""}
-    if region is not None:
-        context.update(_region_overview(user, region))
-    if user.role == Role.GRID_WORKER:
-        context["my_grids"] = _worker_grids(user)
-    if user.department_id:
-        context["department"] = user.department
-        context["sibling_departments"] = Department.objects.restrict(user).filter(region=user.department.region_id)
-    if user.can("user.view"):
-        context["users_by_role"] = _users_by_role(user)
-    from grids.events.views import event_card
-
-    context["event_card"] = event_card(user)  # open / overdue events for the role's queue (one query)
-    return render(request, f"governance/home_{_home_template(user)}.html", context)
-
-
-def _home_template(user: User) -> str:
-    if user.role == Role.GRID_WORKER:
-        return "grid_worker"
-    if user.role == Role.DEPARTMENT_HANDLER:
-        return "department"
-    return "overview"
-
-
-def _region_overview(user: User, region: Region) -> dict:
-    level_counts = subtree_level_counts(region, user)
-    children = list(Region.objects.restrict(user).filter(parent=region).order_by("code"))
-    summaries = child_summaries(region, user)
-    for child in children:
-        child.summary = summaries.get(child.code, {})
-    conditions = sizing_conditions()
-    flag_totals = (
-        Region.objects.restrict(user)
-        .under(region.code)
-        .filter(level=Level.GRID)
-        .aggregate(**{flag: Count("pk", filter=condition) for flag, condition in conditions.items()})
-    )
-    return {
-        "level_counts": [(Level(level).label, n) for level, n in sorted(level_counts.items())],
-        "children": children,
-        "flag_totals": [(SizingFlag(flag).label, flag, n) for flag, n in flag_totals.items()],
-    }
-
-
-def _worker_grids(user: User) -> list[Region]:
-    grids = list(Region.objects.restrict(user).grids().order_by("code"))
-    for grid in grids:
-        grid.flags = [SizingFlag(flag).label for flag in grid.sizing_flags()]
-    return grids
-
-
-def _users_by_role(user: User) -> list[tuple[str, int, int]]:
-    rows = (
-        User.objects.restrict(user)
-        .order_by()
-        .values("role")
-        .annotate(n=Count("pk"), locked=Count("pk", filter=Q(locked_until__isnull=False)))
-    )
-    labels = dict(Role.choices)
-    return [(labels.get(row["role"], row["role"]), row["n"], row["locked"]) for row in rows]
 
 
 class DepartmentListView(LoginRequiredMixin, ScopedQuerysetMixin, ListView):

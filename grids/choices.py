@@ -3,28 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Level(models.IntegerChoices):
-    """The six levels of SPEC §2, numbered from the top."""
-
-    PROVINCE = 1, _("省")
-    CITY = 2, _("市")
-    COUNTY = 3, _("县（区）")
-    TOWNSHIP = 4, _("乡镇（街道）")
-    VILLAGE = 5, _("村（社区）")
-    GRID = 6, _("网格")
-
-
-# Code length at each level: province 2, city 4, county 6, township 9, village 12, grid 15.
-CODE_LENGTH = {
-    Level.PROVINCE: 2,
-    Level.CITY: 4,
-    Level.COUNTY: 6,
-    Level.TOWNSHIP: 9,
-    Level.VILLAGE: 12,
-    Level.GRID: 15,
-}
-LEVEL_BY_CODE_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
+# The levels and their code lengths are region-code facts the platform owns (governance.codes);
+# the hierarchy's choices name them too, for the many modules built on them.
+from governance.codes import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, Level  # noqa: F401
 
 
 class Terrain(models.TextChoices):

@@ -12,18 +12,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
 
-from disputes.models import MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
+from governance.demo import DEMO_PASSWORD, DemoRun
 from governance.models import Department, User
 from grids.choices import GridType, Level, Terrain
 from grids.models import GridWorker, Region
 from grids.services import recount_fulltime_workers
-
-# Clearly marked demo credential: only this command ever creates accounts with it.
-DEMO_PASSWORD = "Demo#Grid2026"
 
 
 @dataclass(frozen=True)
@@ -221,7 +217,7 @@ class DemoBuilder:
                 parent.households += region.households
 
     # --- people ------------------------------------------------------------------
-    def build_departments_and_users(self) -> list[tuple[str, str, str]]:
+    def build_departments(self) -> None:
         counties = [r for r in self.regions if r.level == Level.COUNTY]
         townships = [r for r in self.regions if r.level == Level.TOWNSHIP]
         departments = [
@@ -241,7 +237,13 @@ class DemoBuilder:
             region_code=PROVINCE[0],
             changes={"departments": len(departments)},
         )
-        police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}  # county and township
+        self.police = {d.region.code: d for d in departments if d.kind == DepartmentKind.POLICE}  # county, township
+
+    def build_accounts(self, mediation_orgs: dict) -> list[tuple[str, str, str]]:
+        """One account per role; a mediator belongs to the organisation built for their region
+        (`mediation_orgs`, by region code: the disputes app's demo step builds them first)."""
+        police = self.police
+        counties = [r for r in self.regions if r.level == Level.COUNTY]
         by_code = {region.code: region for region in self.regions}
         first_county = counties[0]
         sibling = counties[1] if len(counties) > 1 else counties[0]
@@ -292,7 +294,6 @@ class DemoBuilder:
             (f"khy_{first_county.code}", "考核员 郑伟", Role.ASSESSOR, first_county, None),
             (f"api_12345_{first_county.code}", "12345热线对接", Role.API_CLIENT, first_county, None),
         ]
-        orgs = self.build_mediation_orgs(counties)
         password_hash = make_password(DEMO_PASSWORD)
         printed = []
         for username, display, role, region, department in accounts:
@@ -300,7 +301,7 @@ class DemoBuilder:
             # The demo administrator may also open the configuration pages (/admin/).
             user.is_staff = user.is_superuser = role == Role.ADMIN
             if role == Role.MEDIATOR:
-                user.mediation_org = orgs[region.code]
+                user.mediation_org = mediation_orgs[region.code]
             user.password = password_hash
             user.save()
             printed.append((username, str(role.label), region.name))
@@ -311,28 +312,6 @@ class DemoBuilder:
                 )
         return printed
 
-    def build_mediation_orgs(self, counties: list[Region]) -> dict[str, MediationOrganisation]:
-        """A people's mediation committee per township and a one-stop centre per county."""
-        from disputes.choices import OrgKind
-
-        rows = [
-            MediationOrganisation(region=county, kind=OrgKind.ONE_STOP, name=f"{county.name}矛盾纠纷多元化解中心")
-            for county in counties
-        ] + [
-            MediationOrganisation(region=t, kind=OrgKind.TOWNSHIP_COMMITTEE, name=f"{t.name}人民调解委员会")
-            for t in self.regions
-            if t.level == Level.TOWNSHIP
-        ]
-        MediationOrganisation.objects.bulk_create(rows, batch_size=2000)
-        audit.record(
-            AuditAction.BULK,
-            model_label="disputes.mediationorganisation",
-            object_repr=f"seed_demo --scale {self.scale_name}",
-            region_code=PROVINCE[0],
-            changes={"organisations": len(rows)},
-        )
-        return {org.region.code: org for org in rows}
-
     def draw_outlines(self) -> None:
         """Outlines for the dashboard's map (grids.outlines): real cities and counties, generated
         cells below; the benchmark scales stop at the townships (a province's 70,000 grids would
@@ -342,7 +321,7 @@ class DemoBuilder:
         assign_demo_outlines(self.regions, max_level=Level.GRID if self.scale_name == "small" else Level.TOWNSHIP)
 
     @transaction.atomic
-    def build(self) -> list[tuple[str, str, str]]:
+    def build_hierarchy(self) -> None:
         self.build_regions()
         self.draw_outlines()
         for level in Level:  # parents first, so children pick up their parents' ids
@@ -356,107 +335,32 @@ class DemoBuilder:
             region_code=PROVINCE[0],
             changes={"regions": len(self.regions), "grid_workers": len(self.workers)},
         )
-        accounts = self.build_departments_and_users()
-        if self.scale_name == "small":
-            self.build_events()
-            self.build_live_cases_and_a_resident_report()
-        return accounts
 
-    # --- events ------------------------------------------------------------------
-    EVENT_SAMPLES = [
-        ("public_order_gathering", "小区门口夜间聚集喧哗", "晚上十点后有十余人聚集饮酒喧哗，居民反映影响休息。"),
-        ("fire_passage", "消防通道被车辆堵塞", "3号楼北侧消防通道长期停放私家车，消防车无法通行。"),
-        ("sanitation_garbage", "垃圾堆放未清运", "村口垃圾点已三天未清运，气味较大。"),
-        ("facilities_manhole", "人行道井盖缺失", "人行道井盖缺失，已用树枝临时围挡，存在安全隐患。"),
-        ("dispute_neighbour", "邻里因漏水发生纠纷", "楼上住户卫生间漏水，双方多次争吵。"),
-        ("vulnerable_elderly", "独居老人需要帮扶", "走访发现独居老人行动不便，需要助餐服务。"),
-        ("livelihood_wages", "农民工反映欠薪", "工地十余名工人反映被拖欠两个月工资。"),
-        ("work_safety_construction", "工地脚手架不稳", "在建工地脚手架底部松动，未设警示。"),
-    ]
 
-    def build_events(self) -> None:
-        """A few dozen events in every state, so the queues and pages have something to show."""
-        from grids.events.models import EventCategory
-        from grids.events.services import events as svc
-        from grids.events.services.effects import sweep_deadlines
+# --- The demo's steps (registered in GridsConfig.ready(), run by governance's seed_demo) ---------------
 
-        worker = User.objects.get(role=Role.GRID_WORKER)
-        leader = User.objects.get(role=Role.GRID_LEADER)
-        centre = User.objects.filter(role=Role.CENTRE_STAFF, region__level=Level.COUNTY).order_by("username").first()
-        police = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.COUNTY)
-        # Half the dispatched events stay in the township: its centre sends them to its 派出所.
-        township_centre = User.objects.get(role=Role.CENTRE_STAFF, region__level=Level.TOWNSHIP)
-        station = User.objects.get(role=Role.DEPARTMENT_HANDLER, region__level=Level.TOWNSHIP)
-        grids = list(Region.objects.filter(level=Level.GRID, code__startswith=worker.region.code[:12]))
-        now = timezone.now()
-        for index in range(24):
-            code, title, description = self.EVENT_SAMPLES[index % len(self.EVENT_SAMPLES)]
-            region = grids[index % len(grids)] if index % 3 else worker.region
-            event, _created = svc.event_file(
-                reporter=worker if region == worker.region else leader,
-                category=EventCategory.objects.get(code=code),
-                title=title,
-                description=description,
-                urgency=["normal", "normal", "urgent", "critical"][index % 4],
-                source=["patrol", "visit"][index % 2],
-                region=region,
-                reported_at=now - dt.timedelta(hours=5 * index + 1),
-            )
-            stage = index % 6
-            dispatcher, handler = (township_centre, station) if index % 12 < 6 else (centre, police)
-            if stage >= 1:
-                svc.event_accept(event=event, user=leader)
-            if stage >= 2:
-                svc.event_dispatch(event=event, user=dispatcher, lead=handler.department)
-            if stage >= 3:
-                svc.event_department_accept(event=event, user=handler)
-            if stage >= 4:
-                svc.event_resolve(event=event, user=handler, resolution="已到现场处置，问题已解决。")
-            if stage >= 5:
-                svc.event_verify(event=event, user=worker if region == worker.region else leader)
-                svc.event_feedback(event=event, user=leader, feedback="satisfied", note="电话回访，群众满意。")
-        sweep_deadlines()
 
-    # --- the mediator's board and a resident's report --------------------------------------------
-    DEMO_COMPANY = ("兰州某物业服务有限公司", "91620102MA7L2K3P4", "钱八")  # the credit code's check character is added
+def refuse_rebuild() -> str:
+    if Region.objects.exists():
+        return "Regions already exist: demo data is not built twice. (Use a fresh database to rebuild.)"
+    return ""
 
-    def build_live_cases_and_a_resident_report(self) -> None:
-        """Open cases at the demo mediator's committee (one against a property company, registered as an
-        organisation), so the mediator's home — their board — has work; and one 随手拍 report left with
-        the phone 139 0000 1234, so its progress can be looked up at /report/status/."""
-        from disputes import services as cases
-        from disputes.validators import uscc_check_char
-        from grids.events.choices import EventSource, Urgency
-        from grids.events.models import EventCategory
-        from grids.events.services import events as svc
 
-        mediator = User.objects.get(role=Role.MEDIATOR)
-        village = Region.objects.filter(level=Level.VILLAGE, code__startswith=mediator.region.code).order_by("code")[0]
-        name, code17, representative = self.DEMO_COMPANY
-        company = {"side": "respondent", "kind": "organisation", "name": name, "credit_code": code17 + uscc_check_char(code17),
-                   "legal_representative": representative}  # fmt: skip
-        stories = [
-            ("小区电梯长期故障维修费用分摊纠纷", "property_management", [{"side": "applicant", "name": "业主代表 孙丽"}, company]),
-            ("楼上漏水引发的邻里纠纷", "neighbour", [{"side": "applicant", "name": "马建国"}, {"side": "respondent", "name": "何强"}]),
-            ("装修工程尾款纠纷", "contract_debt", [{"side": "applicant", "name": "林涛"}, {"side": "respondent", "name": "郭峰"}]),
-        ]  # fmt: skip
-        for index, (title, dispute_type, parties) in enumerate(stories):
-            case = cases.case_register(
-                user=mediator, organisation=mediator.mediation_org, origin_region=village, dispute_type=dispute_type,
-                title=title, facts=title + "，当事人申请人民调解。", parties=parties,
-            )  # fmt: skip
-            if index < 2:
-                cases.case_accept(case=case, user=mediator)
-            if index == 0:
-                cases.case_assign(case=case, user=mediator, mediator=mediator)
-        svc.event_file(
-            reporter=None,
-            category=EventCategory.objects.get(code="sanitation_garbage"),
-            title="环境卫生：小区门口垃圾未清运",
-            description="小区门口垃圾点已三天未清运。",
-            urgency=Urgency.NORMAL,
-            source=EventSource.RESIDENT,
-            region=village,
-            reporter_name="群众",
-            contact_phone="13900001234",
-        )
+def seed_regions(run: DemoRun) -> None:
+    """The province, its regions and grid workers; the builder is left for the later steps."""
+    builder = DemoBuilder(run.scale)
+    builder.build_hierarchy()
+    run.shared["hierarchy"] = builder
+    run.shared["regions"] = builder.regions
+    counts = {level: Region.objects.filter(level=level).count() for level in range(1, 7)}
+    run.summary = ", ".join(f"level {level}: {n}" for level, n in counts.items())
+
+
+@transaction.atomic
+def seed_departments(run: DemoRun) -> None:
+    run.shared["hierarchy"].build_departments()
+
+
+@transaction.atomic
+def seed_accounts(run: DemoRun) -> None:
+    run.accounts = run.shared["hierarchy"].build_accounts(run.shared.get("mediation_orgs", {}))

@@ -1,32 +1,10 @@
 import django_filters
-from django import forms
-from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from governance.api.filters import SubtreeFilter
 from grids.choices import GridType, Level, SizingFlag, Terrain
 from grids.models import Region, sizing_conditions
-
-code_validator = RegexValidator(r"^\d{2,15}$", _("请输入2至15位数字的区划代码。"))
-
-
-class SubtreeFilter(django_filters.CharFilter):
-    """`?under=CODE`: the region CODE and everything below it (an indexed prefix match).
-
-    Scoping has already cut the queryset to the caller's jurisdiction, so a code outside
-    it simply yields nothing.
-    """
-
-    field_class = forms.CharField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label", _("区划代码（含下级）"))
-        super().__init__(*args, validators=[code_validator], **kwargs)
-
-    def filter(self, qs, value):
-        if not value:
-            return qs
-        return qs.filter(**{f"{self.field_name}__under": value})
 
 
 class RegionFilterSet(django_filters.FilterSet):

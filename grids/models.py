@@ -12,9 +12,9 @@ from django.db.models import ExpressionWrapper, F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
+from governance.codes import RegionCodeField, ancestors
 from governance.scoping import ScopedModel, ScopedQuerySet
-from grids.choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, SizingFlag, Terrain
-from grids.lookups import RegionCodeField
+from grids.choices import LEVEL_BY_CODE_LENGTH, GridType, Level, SizingFlag, Terrain
 
 # Sizing rules of SPEC §2.
 RURAL_HOUSEHOLDS = (80, 120)
@@ -134,7 +134,7 @@ class Region(ScopedModel, AuditedModel):
 
     def ancestors_codes(self) -> list[str]:
         """Codes of the ancestors, top first, derived from the code itself (no query)."""
-        return [self.code[:length] for level, length in CODE_LENGTH.items() if level < self.level]
+        return ancestors(self.code)
 
     def sizing_flags(self) -> list[str]:
         """The sizing rules this grid breaks, evaluated in Python (mirrors `sizing_conditions`)."""

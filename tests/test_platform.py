@@ -116,6 +116,21 @@ def test_the_small_demo_has_every_role_and_is_built_once(capsys):
     assert Region.objects.filter(level=6).count() == 108
 
 
+def test_the_demo_steps_run_in_their_places_and_only_at_their_scales():
+    from governance import demo
+
+    assert [s.name for s in demo.seeders("small")] == [
+        "regions", "departments", "mediation-organisations", "accounts", "events", "cases", "resident-report",
+        "assessment", "dashboard-activity",
+    ]  # fmt: skip
+    assert [s.name for s in demo.seeders("county")] == [
+        "regions", "departments", "mediation-organisations", "accounts", "dashboard-activity",
+    ]  # fmt: skip
+    assert demo.scales() == ["small", "county", "province"]
+    with pytest.raises(ValueError, match="taken by 'regions'"):
+        demo.register_seeder("another", place=10, run="grids.demo.seed_regions")
+
+
 @pytest.mark.django_db
 def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(client, capsys):
     """What a new user meets on `make demo`: a township dispatching to its own stations, and an

@@ -17,12 +17,11 @@ from operator import or_
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 
+from governance.codes import CODE_LENGTH
+
 from ..choices import SurveyChannel
 from ..periods import Period
 from .measures import Measure, computed_measures
-
-# Region code length per level (province … grid).
-CODE_LENGTH = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12, 6: 15}
 
 
 @dataclass

@@ -23,6 +23,7 @@ from grids.choices import Level
 
 from ..models import REPORT_VALUE_FIELDS, MonthlyReport, month_deadline
 from ..periods import Period
+from .facts import Rollup
 
 REPORTED = ("A04", "A05", "C08", "C09", "C10", "C12", "D01")
 FIELDS = REPORT_VALUE_FIELDS
@@ -169,12 +170,11 @@ def compute_values(members: list[Township], period: Period) -> dict[str, Reporte
 
 def townships_by_unit(unit_codes: set[str], facts: ReportedFacts) -> dict[str, list[Township]]:
     """The townships under each unit, found through the prefixes of each township code."""
-    lengths = sorted({len(c) for c in unit_codes})
+    rollup = Rollup(unit_codes)
     out: dict[str, list[Township]] = defaultdict(list)
     for code, township in facts.townships.items():
-        for n in lengths:
-            if n <= len(code) and code[:n] in unit_codes:
-                out[code[:n]].append(township)
+        for unit in rollup.units_of(code):
+            out[unit].append(township)
     return out
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop as noop
 
 from governance.audit import record
 from governance.bulk import copy_into
+from governance.codes import parent_code
 from governance.rules import percent
 
 from ..catalogue import profile_for
@@ -42,7 +43,7 @@ from ..models import (
     VetoRuling,
 )
 from . import reported as reported_facts
-from .facts import CODE_LENGTH, Counts, collect_computed, collect_surveys
+from .facts import Counts, collect_computed, collect_surveys
 from .measures import CREDIBILITY_REPORTED, CREDIBILITY_RESOLVED
 from .scoring import (
     SPREAD_LIMIT,
@@ -90,7 +91,7 @@ class Unit:
 
     @property
     def parent_code(self) -> str:
-        return self.code[: CODE_LENGTH[self.level - 1]] if self.level > 1 else ""
+        return parent_code(self.code)
 
 
 @dataclass

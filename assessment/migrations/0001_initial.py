@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import grids.lookups
+import governance.codes
 from django.conf import settings
 from django.db import migrations, models
 
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
             name='AssessorGroup',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('name', models.CharField(max_length=60, verbose_name='名称')),
                 ('is_third_party', models.BooleanField(default=False, verbose_name='第三方评估机构')),
                 ('members', models.ManyToManyField(blank=True, related_name='assessor_groups', to=settings.AUTH_USER_MODEL)),
@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('spot_check', '季度抽查'), ('half_year', '半年评估'), ('year_end', '年终考核')], max_length=12, verbose_name='类型')),
                 ('year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='年度')),
                 ('quarter', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4)], verbose_name='季度')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15, verbose_name='区划代码')),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15, verbose_name='区划代码')),
                 ('levels', models.JSONField(default=list, verbose_name='考核层级')),
                 ('status', models.CharField(choices=[('draft', '未运行'), ('queued', '排队中'), ('running', '计算中'), ('computed', '已计算'), ('failed', '计算失败'), ('finalised', '已定稿发布')], default='draft', max_length=10, verbose_name='状态')),
                 ('seed', models.BigIntegerField(blank=True, null=True, verbose_name='抽样随机种子')),
@@ -126,7 +126,7 @@ class Migration(migrations.Migration):
             name='AssessorScore',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('score', models.DecimalField(decimal_places=2, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='评分')),
                 ('note', models.CharField(blank=True, max_length=300, verbose_name='评分说明')),
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
             name='AnnualResult',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, max_length=15)),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '县（区）'), (4, '乡镇（街道）'), (5, '村（社区）'), (6, '网格')], verbose_name='层级')),
                 ('parent_code', models.CharField(blank=True, max_length=15)),
                 ('spot_check_mean', models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True, verbose_name='抽查平均分')),
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
             name='InnovationAward',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('points', models.DecimalField(decimal_places=2, max_digits=4, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(3)], verbose_name='加分')),
                 ('reason', models.CharField(max_length=500, verbose_name='理由')),
@@ -196,7 +196,7 @@ class Migration(migrations.Migration):
             name='MonthlyReport',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('month', models.DateField(help_text='当月第一天。', verbose_name='月份')),
                 ('deadline', models.DateTimeField(verbose_name='报送期限')),
                 ('submitted_at', models.DateTimeField(verbose_name='报送时间')),
@@ -226,7 +226,7 @@ class Migration(migrations.Migration):
             name='RectificationItem',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('ratio', models.DecimalField(decimal_places=8, max_digits=24, verbose_name='得分率')),
                 ('notice_due_on', models.DateField(verbose_name='整改通知书下发期限')),
@@ -262,7 +262,7 @@ class Migration(migrations.Migration):
             name='ScoreReview',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('kind', models.CharField(choices=[('accept_spread', '接受评分差异'), ('not_applicable', '该单位不适用')], max_length=16, verbose_name='审核决定')),
                 ('reason', models.CharField(max_length=300, verbose_name='理由')),
@@ -280,7 +280,7 @@ class Migration(migrations.Migration):
             name='SurveyResponse',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('channel', models.CharField(choices=[('online', '线上扫码'), ('offline', '入户调查')], max_length=8, verbose_name='渠道')),
                 ('answered_at', models.DateTimeField(db_index=True, verbose_name='答卷时间')),
                 ('safety', models.CharField(blank=True, choices=[('safe', '安全'), ('fairly_safe', '比较安全'), ('not_very_safe', '不太安全'), ('unsafe', '不安全')], max_length=14, verbose_name='安全感')),
@@ -301,7 +301,7 @@ class Migration(migrations.Migration):
             name='ToleranceClaim',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('reasons', models.TextField(max_length=4000, verbose_name='理由')),
                 ('evidence', models.FileField(blank=True, upload_to='assessment/tolerance/%Y/', verbose_name='证明材料')),
@@ -323,7 +323,7 @@ class Migration(migrations.Migration):
             name='UnitResult',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, max_length=15)),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '县（区）'), (4, '乡镇（街道）'), (5, '村（社区）'), (6, '网格')], verbose_name='层级')),
                 ('parent_code', models.CharField(blank=True, max_length=15)),
                 ('profile', models.CharField(max_length=20, verbose_name='权重方案')),
@@ -348,7 +348,7 @@ class Migration(migrations.Migration):
             name='IndicatorResult',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('status', models.CharField(choices=[('scored', '已计分'), ('na', '不适用（无数据）'), ('missing', '未报送'), ('unscored', '待评分'), ('excluded', '不在本权重方案')], max_length=10, verbose_name='计分情况')),
                 ('numerator', models.DecimalField(blank=True, decimal_places=8, max_digits=24, null=True, verbose_name='分子')),
@@ -373,7 +373,7 @@ class Migration(migrations.Migration):
             name='VetoRuling',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='否决指标')),
                 ('occurred_on', models.DateField(verbose_name='发生日期')),
                 ('description', models.TextField(max_length=4000, verbose_name='事实与依据')),

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import grids.lookups
+import governance.codes
 from django.conf import settings
 from django.db import migrations, models
 
@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('rule', models.CharField(choices=[('mediation_spike', '调解案件数异常激增'), ('instant_closure', '事件“秒办结”比例过高'), ('under_reporting', '疑似少报瞒报'), ('duplicate_submission', '重复报送')], max_length=24, verbose_name='预警规则')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, max_length=15)),
                 ('first', models.DateField(verbose_name='起始日期')),
                 ('last', models.DateField(verbose_name='截止日期')),
                 ('figures', models.JSONField(default=dict, verbose_name='数据')),
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
             name='ReportBundle',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, max_length=15)),
                 ('status', models.CharField(choices=[('queued', '排队中'), ('running', '生成中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=10, verbose_name='状态')),
                 ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='进度')),
                 ('note', models.CharField(blank=True, max_length=100, verbose_name='进度说明')),
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
             name='ScoreAppeal',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', grids.lookups.RegionCodeField(db_index=True, editable=False, max_length=15)),
+                ('region_code', governance.codes.RegionCodeField(db_index=True, editable=False, max_length=15)),
                 ('indicator', models.CharField(max_length=8, verbose_name='指标')),
                 ('reasons', models.TextField(max_length=4000, verbose_name='申诉理由')),
                 ('evidence', models.FileField(upload_to='assessment/appeals/%Y/', verbose_name='证明材料')),

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
+from governance.codes import RegionCodeField
 from governance.scoping import ScopedModel
-from grids.lookups import RegionCodeField
 
 from ..choices import AppealStatus, FlagRule, JobStatus
 from .catalogue import SCORE_DIGITS

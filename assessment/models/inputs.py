@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
+from governance.codes import RegionCodeField
 from governance.scoping import ScopedModel
 from grids.choices import Level
-from grids.lookups import RegionCodeField
 
 from ..choices import (
     AwarenessAnswer,

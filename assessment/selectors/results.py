@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from disputes.choices import CaseOutcome
+from governance import codes
 from governance.scoping import in_jurisdiction
-from grids.choices import CODE_LENGTH, Level
+from grids.choices import Level
 from grids.models import Region
 
 from ..choices import DIMENSION_POINTS, CycleStatus, Dimension, LineStatus, Source
@@ -273,7 +274,7 @@ def ranking_scope(user, cycle: Cycle, level=None, parent: str | None = None) -> 
             .aggregate(m=Min("level"))["m"]
         )
         chosen = below or region.level
-    prefixes = [region.code[:n] for n in sorted(set(CODE_LENGTH.values())) if n < len(region.code)]
+    prefixes = codes.ancestors(region.code)
     ancestors = list(regions.filter(code__in=prefixes).order_by("level")) if prefixes else []
     return RankingScope(
         parent=region,

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from governance import audit
 from governance.choices import AuditAction, Role
+from governance.codes import supervising_code
 from governance.models import User
-from grids.choices import CODE_LENGTH, Level
 from grids.events.sla import END_OF_DAY, nth_working_day_after
 from grids.models import Region
 
@@ -56,11 +56,6 @@ def may_appeal(user: User, cycle: Cycle, unit_code: str, now: dt.datetime | None
     """Whether the page offers the appeal form (the service checks everything again)."""
     end = appeal_window_end(cycle)
     return bool(end and (now or timezone.now()) <= end and may(user, "assessment.respond", UNIT, unit_code))
-
-
-def parent_code(code: str) -> str:
-    level = next(level for level, length in CODE_LENGTH.items() if length == len(code))
-    return code[: CODE_LENGTH[Level(max(level - 1, Level.PROVINCE))]]
 
 
 @transaction.atomic
@@ -212,7 +207,7 @@ def _notify_deciders(appeal_id: int) -> None:
 
     appeal = ScoreAppeal.objects.select_related("unit").get(pk=appeal_id)
     notify(
-        _staff([parent_code(appeal.region_code)]),
+        _staff([supervising_code(appeal.region_code)]),
         key=f"appeal:{appeal.pk}:filed",
         message=_("%(unit)s对%(indicator)s提出考核申诉，请于%(deadline)s前答复。")
         % {
@@ -247,7 +242,7 @@ def sweep_appeal_deadlines(now: dt.datetime | None = None) -> int:
         .order_by("pk")
     )
     supervisors: dict[str, list[User]] = {}
-    codes = {parent_code(parent_code(a.region_code)) for a in overdue}
+    codes = {supervising_code(supervising_code(a.region_code)) for a in overdue}
     for user in _staff(codes, roles=(Role.CENTRE_STAFF, Role.COMMITTEE_STAFF)).select_related("region"):
         supervisors.setdefault(user.region.code, []).append(user)
     with transaction.atomic():
@@ -255,7 +250,7 @@ def sweep_appeal_deadlines(now: dt.datetime | None = None) -> int:
             appeal.supervised_at = now
             appeal.save(update_fields=["supervised_at"])
             notify(
-                supervisors.get(parent_code(parent_code(appeal.region_code)), []),
+                supervisors.get(supervising_code(supervising_code(appeal.region_code)), []),
                 key=f"appeal:{appeal.pk}:supervised",
                 message=_("督办：%(unit)s对%(indicator)s的考核申诉已超过答复期限（%(deadline)s）仍未处理。")
                 % {

@@ -6,19 +6,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance.codes import ancestors
 from governance.models import User
 from grids.models import Region
 
 from ..choices import CycleKind, CycleStatus
 from ..models import Cycle, InnovationAward
 from ..transitions import ABOVE, InputError, may
-from .base import _ancestor_codes, _decimal, _required_text, _unit_level_error
+from .base import _decimal, _required_text, _unit_level_error
 
 
 def year_end_finalised(unit_code: str, year: int) -> bool:
     """Whether a finalised year-end cycle of `year` covers the unit (its result is frozen)."""
     return Cycle.objects.filter(
-        kind=CycleKind.YEAR_END, year=year, status=CycleStatus.FINALISED, region_code__in=_ancestor_codes(unit_code)
+        kind=CycleKind.YEAR_END,
+        year=year,
+        status=CycleStatus.FINALISED,
+        region_code__in=ancestors(unit_code, include_self=True),
     ).exists()
 
 

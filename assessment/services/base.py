@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from governance.models import User
 from governance.transitions import StateMachine
 from governance.uploads import check_upload
-from grids.choices import CODE_LENGTH
 from grids.models import Region
 
 from ..choices import CycleKind, CycleStatus
@@ -69,10 +68,6 @@ def _open_cycle(cycle: Cycle) -> Cycle:
     if locked.status == CycleStatus.FINALISED:
         raise InputError({"cycle": [_("考核周期已定稿发布，不能再修改评分、审核、考核组或容错申请。")]})
     return locked
-
-
-def _ancestor_codes(code: str) -> list[str]:
-    return [code[:n] for n in sorted(set(CODE_LENGTH.values())) if n <= len(code)]
 
 
 def _decimal(value, field: str, errors: dict, low: int, high: int, message: str) -> Decimal | None:

@@ -36,7 +36,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
-from grids.choices import CODE_LENGTH
+from governance.codes import parent_code
 from grids.events.models import GridEvent
 from grids.models import Region
 
@@ -66,7 +66,7 @@ class Unit:
     @property
     def peer_key(self) -> tuple[int, str]:
         """Peers: the same level under the same parent."""
-        return self.level, self.code[: CODE_LENGTH[self.level - 1]] if self.level > 1 else ""
+        return self.level, parent_code(self.code)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from governance.audit import record
 from governance.choices import Role
+from governance.codes import ancestor_code
 from governance.models import User
 from governance.roles import has_capability
 from governance.scoping import in_jurisdiction
@@ -127,7 +128,7 @@ def draw_sample(root: Region, seed: int) -> list[int]:
     for pk, code in (
         Region.objects.filter(code__under=root.code, level=Level.TOWNSHIP).order_by("code").values_list("pk", "code")
     ):
-        townships.setdefault(code[:6], []).append((code, pk))
+        townships.setdefault(ancestor_code(code, Level.COUNTY), []).append((code, pk))
     chosen = []
     for county, members in sorted(townships.items()):
         k = math.ceil(SAMPLE_SHARE * len(members))

@@ -20,3 +20,10 @@ class ScopedPrimaryKeyRelatedField(_ScopedMixin, serializers.PrimaryKeyRelatedFi
 
 class ScopedSlugRelatedField(_ScopedMixin, serializers.SlugRelatedField):
     pass
+
+
+def related_queryset(model, field_name: str):
+    """Every row of the model that `model.field_name` points at. The foreign key is the model's
+    own declaration (User.region → the hierarchy's Region, User.mediation_org → a mediation
+    organisation), so the platform's serializers follow it instead of importing the apps above."""
+    return model._meta.get_field(field_name).related_model._default_manager.all()

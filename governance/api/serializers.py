@@ -3,17 +3,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from disputes.models import MediationOrganisation
 from governance.audit_guard import CONTENT_COLUMNS
 from governance.models import AuditLog, Department, User
 from governance.services import user_create
-from grids.models import Region
 
-from .fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from .fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, related_queryset
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
-    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region = ScopedSlugRelatedField(slug_field="code", queryset=related_queryset(Department, "region"))
     region_name = serializers.CharField(source="region.name", read_only=True)
 
     class Meta:
@@ -32,10 +30,12 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    region = ScopedSlugRelatedField(slug_field="code", queryset=Region.objects.all(), allow_null=True, required=False)
+    region = ScopedSlugRelatedField(
+        slug_field="code", queryset=related_queryset(User, "region"), allow_null=True, required=False
+    )
     department = ScopedPrimaryKeyRelatedField(queryset=Department.objects.all(), allow_null=True, required=False)
     mediation_org = ScopedPrimaryKeyRelatedField(
-        queryset=MediationOrganisation.objects.all(), allow_null=True, required=False
+        queryset=related_queryset(User, "mediation_org"), allow_null=True, required=False
     )
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     is_locked = serializers.BooleanField(read_only=True)

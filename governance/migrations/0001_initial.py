@@ -3,7 +3,7 @@
 import django.contrib.auth.validators
 import django.utils.timezone
 import governance.models
-import grids.lookups
+import governance.codes
 from django.db import migrations, models
 
 
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('model', models.CharField(blank=True, max_length=100, verbose_name='对象类型')),
                 ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象ID')),
                 ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('region_code', grids.lookups.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name='区划代码')),
+                ('region_code', governance.codes.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name='区划代码')),
                 ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更内容')),
                 ('prev_hash', models.CharField(editable=False, max_length=64)),
                 ('hash', models.CharField(editable=False, max_length=64)),

@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import grids.lookups
+import governance.codes
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ("digest", models.CharField(max_length=64)),
                 (
                     "region_code",
-                    grids.lookups.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name="区划代码"),
+                    governance.codes.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name="区划代码"),
                 ),
                 ("imported_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="导入时间")),
             ],
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 (
                     "region_code",
-                    grids.lookups.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name="区划代码"),
+                    governance.codes.RegionCodeField(blank=True, db_index=True, max_length=15, verbose_name="区划代码"),
                 ),
                 ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="来源地址")),
                 ("language", models.CharField(blank=True, max_length=10, verbose_name="语言")),

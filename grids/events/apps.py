@@ -8,9 +8,13 @@ class EventsConfig(AppConfig):
     verbose_name = _("网格事件")
 
     def ready(self) -> None:
-        from grids.events import interchange  # noqa: F401  (record types of the interchange)
+        from governance.demo import register_seeder
+        from grids.events import interchange, navigation  # noqa: F401  (record types of the interchange)
 
         _publish_rules()
+        navigation.register_navigation()
+        register_seeder("events", place=40, run="grids.events.demo.seed_events", scales=("small",))
+        register_seeder("resident-report", place=55, run="grids.events.demo.seed_resident_report", scales=("small",))
 
 
 def _publish_rules() -> None:

@@ -4,11 +4,10 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from governance.api.filters import id_filter
+from governance.api.filters import SubtreeFilter, id_filter
 from grids.events.choices import EventSource, EventStatus, Urgency
 from grids.events.models import GridEvent
 from grids.events.sla import overdue_q
-from grids.filtersets import SubtreeFilter
 
 
 class EventFilterSet(django_filters.FilterSet):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import DepartmentKind, Role
+from governance.codes import RegionCodeField, ancestor_code
 from governance.scoping import ScopedModel, ScopedQuerySet
 from grids.choices import Level
 from grids.events.choices import (
@@ -24,7 +25,6 @@ from grids.events.choices import (
     LimitUnit,
     Urgency,
 )
-from grids.lookups import RegionCodeField
 
 
 class EventCategory(AuditedModel):
@@ -250,9 +250,7 @@ class GridEvent(ScopedModel, AuditedModel):
 
     def handling_region_code(self) -> str:
         """The code of the region whose centre currently holds the event."""
-        from grids.choices import CODE_LENGTH
-
-        return self.region_code[: CODE_LENGTH[Level(self.handling_level)]]
+        return ancestor_code(self.region_code, self.handling_level)
 
 
 class _EventChild(ScopedModel):
@@ -341,7 +339,7 @@ class EventDispatch(_EventChild, AuditedModel):
 
 def attachment_path(instance: EventAttachment, filename: str) -> str:
     extension = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
-    return f"events/{instance.event.region_code[:6]}/{uuid.uuid4().hex}.{extension}"
+    return f"events/{ancestor_code(instance.event.region_code, Level.COUNTY)}/{uuid.uuid4().hex}.{extension}"
 
 
 class EventAttachment(_EventChild, AuditedModel):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import personal_data, ratelimit
+from governance.codes import ancestor_code
 from grids.choices import Level
 from grids.events.choices import PUBLIC_STATUS, AttachmentStage, EventSource, PublicStatus, Urgency
 from grids.events.forms import PublicReportForm, PublicStatusForm
@@ -44,9 +45,9 @@ def _selected_codes(data, step: str = "") -> tuple[str, str]:
     township = "" if step == "county" else (data.get("township") or "").strip()
     village = "" if step else (data.get("village") or "").strip()
     if not township and len(village) == 12:
-        township = village[:9]
+        township = ancestor_code(village, Level.TOWNSHIP)
     if not county and len(township) == 9:
-        county = township[:6]
+        county = ancestor_code(township, Level.COUNTY)
     if township and not township.startswith(county):
         township = ""
     return county, township

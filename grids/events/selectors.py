@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grids.choices import CODE_LENGTH, Level
+from governance.codes import ancestors, level_of
+from grids.choices import Level
 
 
 def dispatch_departments(*, event, user):
@@ -12,10 +13,10 @@ def dispatch_departments(*, event, user):
     township's 派出所 is never offered; the township centre reaches its county's 公安局 too."""
     from governance.models import Department
 
-    top = CODE_LENGTH[Level.COUNTY]
+    top = Level.COUNTY
     if user.region_id is not None:
-        top = min(top, len(user.region.code))
+        top = min(top, level_of(user.region.code))
     elif user.is_superuser:
-        top = CODE_LENGTH[Level.PROVINCE]
-    codes = [event.region_code[:length] for length in CODE_LENGTH.values() if top <= length <= len(event.region_code)]
+        top = Level.PROVINCE
+    codes = ancestors(event.region_code, include_self=True, top=top)
     return Department.objects.filter(is_active=True, region__code__in=codes)

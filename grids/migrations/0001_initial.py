@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import grids.lookups
+import governance.codes
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='Region',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', grids.lookups.RegionCodeField(max_length=15, unique=True, verbose_name='区划代码')),
+                ('code', governance.codes.RegionCodeField(max_length=15, unique=True, verbose_name='区划代码')),
                 ('name', models.CharField(max_length=100, verbose_name='名称')),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '县（区）'), (4, '乡镇（街道）'), (5, '村（社区）'), (6, '网格')], db_index=True, verbose_name='层级')),
                 ('terrain', models.CharField(choices=[('mountain', '山区'), ('hill', '丘陵'), ('plain', '平原')], default='plain', max_length=10, verbose_name='地形类别')),

@@ -16,10 +16,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import audit
+from governance import audit, codes
 from governance.choices import AuditAction
 from governance.scoping import in_jurisdiction
-from grids.choices import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
+from grids.choices import LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
 from grids.models import GridWorker, Region, validate_region_shape
 from grids.outlines import simplify_geometry
 
@@ -278,7 +278,7 @@ def _parent_code(values: dict) -> str:
         return values["parent_code"]
     level = values.get("level")
     if level and level > Level.PROVINCE:
-        return values["code"][: CODE_LENGTH[Level(level - 1)]]
+        return codes.ancestor_code(values["code"], level - 1)
     return ""
 
 
@@ -333,7 +333,7 @@ def export_rows(regions: Iterable[Region]) -> Iterator[dict[str, Any]]:
             "code": region.code,
             "name": region.name,
             "level": region.level,
-            "parent_code": region.code[: CODE_LENGTH[Level(region.level - 1)]] if region.level > 1 else "",
+            "parent_code": codes.parent_code(region.code),
             "terrain": region.terrain,
             "urban": "1" if region.is_urban else "0",
             "population": region.population,

@@ -10,9 +10,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance import codes
 from governance.choices import Role
 from governance.models import User
-from grids.choices import CODE_LENGTH, Level
 from grids.events.choices import UNRESOLVED_STATUSES, DeadlineKind, EventStatus
 from grids.events.models import EventHistory, GridEvent, Notification, Supervision, Webhook, WebhookDelivery
 from grids.models import Region
@@ -89,8 +89,7 @@ def queue_webhooks(event: GridEvent, history: EventHistory, department_ids: list
 
 def supervising_code(event: GridEvent) -> str:
     """The level above the one holding the event supervises it (the province supervises itself)."""
-    level = max(event.handling_level - 1, Level.PROVINCE)
-    return event.region_code[: CODE_LENGTH[Level(level)]]
+    return codes.supervising_code(event.region_code, event.handling_level)
 
 
 OVERDUE = {

@@ -23,7 +23,7 @@ from governance import audit, personal_data
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
-from grids.choices import CODE_LENGTH, Level
+from grids.choices import Level
 from grids.events import lifecycle
 from grids.events.choices import (
     UNRESOLVED_STATUSES,
@@ -420,4 +420,4 @@ def is_unresolved(event: GridEvent) -> bool:
 
 
 def handling_region(event: GridEvent) -> Region:
-    return Region.objects.get(code=event.region_code[: CODE_LENGTH[Level(event.handling_level)]])
+    return Region.objects.get(code=event.handling_region_code())
