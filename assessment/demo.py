@@ -23,9 +23,9 @@ from disputes.lifecycle import conclusion_deadlines
 from disputes.models import Case, FollowUp, MediationOrganisation
 from governance import audit
 from governance.choices import AuditAction, Role
+from governance.codes import Level
 from governance.demo import DemoRun
 from governance.models import User
-from grids.choices import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, GridEvent
 from grids.events.sla import add_limit, limits_for

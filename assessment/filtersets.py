@@ -10,7 +10,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from governance.api.filters import SubtreeFilter, id_filter, year_filter
-from grids.choices import Level
+from governance.codes import Level
 
 from .choices import (
     AppealStatus,

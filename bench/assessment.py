@@ -367,9 +367,9 @@ class Generator:
 
         from disputes.demo import build_mediation_orgs
         from governance.choices import Role
+        from governance.codes import Level
         from governance.models import Department, User
         from grids import demo
-        from grids.choices import Level
         from grids.models import GridWorker, Region
         from grids.services import recount_fulltime_workers
 

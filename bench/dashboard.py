@@ -93,8 +93,8 @@ def main() -> None:
     from django.test import Client
 
     from governance.choices import Role
+    from governance.codes import Level
     from governance.models import User
-    from grids.choices import Level
     from grids.models import Region
 
     load_start = os.getloadavg()[0]

@@ -86,8 +86,8 @@ class Province:
     """The demo builder's province in memory, with the names the file refers to."""
 
     def __init__(self, scale: str = "province"):
+        from governance.codes import Level
         from grids import demo
-        from grids.choices import Level
 
         builder = demo.DemoBuilder(scale, seed=SEED)
         builder.build_regions()
@@ -113,9 +113,9 @@ def setup_platform(province: Province) -> dict[str, int]:
 
     from disputes.demo import build_mediation_orgs
     from governance.choices import Role
+    from governance.codes import Level
     from governance.models import Department, User
     from grids import demo
-    from grids.choices import Level
     from grids.models import Region
 
     with transaction.atomic():

@@ -40,9 +40,8 @@ def build_events(rows: int) -> None:
     from django.utils import timezone
 
     from governance import personal_data
-    from governance.codes import ancestor_code
+    from governance.codes import Level, ancestor_code
     from governance.models import Department
-    from grids.choices import Level
     from grids.events.choices import DispatchRole, DispatchState, EventSource, EventStatus
     from grids.events.models import EventCategory, EventDispatch, GridEvent
     from grids.models import Region

@@ -32,8 +32,7 @@ from assessment.models import AnnualResult, CredibilityFlag, Cycle, UnitResult
 from assessment.periods import Period, period_for
 from assessment.selectors import cycle_flags
 from assessment.selectors.results import round2
-from governance.codes import ancestors, parent_code
-from grids.choices import Level
+from governance.codes import Level, ancestors, parent_code
 from grids.models import Region
 from grids.selectors import child_summaries
 

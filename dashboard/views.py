@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from assessment.choices import Grade
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import Department, User
-from grids.choices import Level, SizingFlag
+from grids.choices import SizingFlag
 from grids.events.views import event_card
 from grids.models import Region, sizing_conditions
 from grids.selectors import child_summaries, subtree_level_counts

@@ -8,9 +8,9 @@ from django.db import transaction
 
 from governance import audit
 from governance.choices import AuditAction, Role
+from governance.codes import Level
 from governance.demo import DemoRun
 from governance.models import User
-from grids.choices import Level
 from grids.demo import PROVINCE
 from grids.models import Region
 

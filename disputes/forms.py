@@ -11,11 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from governance.choices import Role
-from governance.codes import ancestors
+from governance.codes import Level, ancestors
 from governance.i18n import lazy_message
 from governance.models import User
 from governance.uploads import UploadField, upload_help
-from grids.choices import Level
 from grids.events.forms import EventFormMixin
 from grids.models import Region
 

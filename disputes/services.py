@@ -15,11 +15,10 @@ from django.utils.translation import gettext as _
 
 from governance import audit, personal_data
 from governance.choices import Role
-from governance.codes import ancestor_code
+from governance.codes import Level, ancestor_code
 from governance.models import User
 from governance.transitions import may_act as may_act_on
 from governance.uploads import check_upload_field
-from grids.choices import Level
 from grids.events.conversion import LinkedCase
 from grids.events.sla import END_OF_DAY, nth_working_day_after
 

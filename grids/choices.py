@@ -3,10 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# The levels and their code lengths are region-code facts the platform owns (governance.codes);
-# the hierarchy's choices name them too, for the many modules built on them.
-from governance.codes import CODE_LENGTH, LEVEL_BY_CODE_LENGTH, Level  # noqa: F401
-
 
 class Terrain(models.TextChoices):
     MOUNTAIN = "mountain", _("山区")

@@ -15,9 +15,10 @@ from django.db import transaction
 
 from governance import audit
 from governance.choices import AuditAction, DepartmentKind, Role
+from governance.codes import Level
 from governance.demo import DEMO_PASSWORD, DemoRun
 from governance.models import Department, User
-from grids.choices import GridType, Level, Terrain
+from grids.choices import GridType, Terrain
 from grids.models import GridWorker, Region
 from grids.services import recount_fulltime_workers
 

@@ -3,7 +3,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from governance.api.filters import SubtreeFilter
-from grids.choices import GridType, Level, SizingFlag, Terrain
+from governance.codes import Level
+from grids.choices import GridType, SizingFlag, Terrain
 from grids.models import Region, sizing_conditions
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext as _
 
 from governance.choices import Role
+from governance.codes import LEVEL_BY_CODE_LENGTH, Level
 from governance.interchange.base import (
     Context,
     Prepared,
@@ -21,7 +22,6 @@ from governance.interchange.base import (
 )
 from governance.interchange.exporter import iso
 from governance.models import User
-from grids.choices import LEVEL_BY_CODE_LENGTH, Level
 from grids.models import GridWorker, Region
 from grids.services.regions import RowError, export_rows, import_regions, parse_row, recount_fulltime_workers
 

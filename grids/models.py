@@ -12,9 +12,9 @@ from django.db.models import ExpressionWrapper, F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
-from governance.codes import RegionCodeField, ancestors
+from governance.codes import LEVEL_BY_CODE_LENGTH, Level, RegionCodeField, ancestors
 from governance.scoping import ScopedModel, ScopedQuerySet
-from grids.choices import LEVEL_BY_CODE_LENGTH, GridType, Level, SizingFlag, Terrain
+from grids.choices import GridType, SizingFlag, Terrain
 
 # Sizing rules of SPEC §2.
 RURAL_HOUSEHOLDS = (80, 120)

@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 from shapely.prepared import prep
 
-from grids.choices import Level
+from governance.codes import Level
 
 # Simplification tolerance (degrees) and kept decimals per level drawn.
 TOLERANCE = {

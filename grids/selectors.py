@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
 
-from grids.choices import CODE_LENGTH, Level, SizingFlag
+from governance.codes import CODE_LENGTH, Level
+from grids.choices import SizingFlag
 from grids.models import Region, sizing_conditions
 
 

@@ -14,10 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
+from governance.codes import Level
 from governance.scoping import ScopedQuerysetMixin
 from grids import services
 from grids.api.views import EXPORTS, export_response
-from grids.choices import Level, SizingFlag
+from grids.choices import SizingFlag
 from grids.forms import RegionImportForm
 from grids.models import GridWorker, Region, sizing_conditions
 from grids.selectors import child_summaries

@@ -27,7 +27,7 @@ def main(package: Path) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
     django.setup()
-    from grids.choices import Level
+    from governance.codes import Level
     from grids.outlines import simplify_geometry
 
     cities, counties = {}, {}

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 
 from governance.choices import Role
-from grids.choices import Level
+from governance.codes import Level
 
 from .factories import TEST_PASSWORD, DepartmentFactory, GridWorkerFactory, RegionFactory, UserFactory
 

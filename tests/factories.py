@@ -5,8 +5,9 @@ import datetime as dt
 import factory
 
 from governance.choices import DepartmentKind, Role
+from governance.codes import CODE_LENGTH, Level
 from governance.models import Department, User
-from grids.choices import CODE_LENGTH, Level, Terrain
+from grids.choices import Terrain
 from grids.models import GridWorker, Region
 
 TEST_PASSWORD = "Test#Password2026"

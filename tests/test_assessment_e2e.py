@@ -47,7 +47,7 @@ from assessment.choices import CycleKind, CycleStatus, Grade, LineStatus
 from assessment.models import AnnualResult, Cycle, IndicatorResult, InnovationAward, UnitResult, VetoRuling
 from disputes.choices import CaseOutcome, OrgKind
 from governance.choices import Role
-from grids.choices import Level
+from governance.codes import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, GridEvent, VisitRecord
 from grids.events.services.events import event_file

@@ -59,7 +59,7 @@ from disputes.choices import OrgKind
 from disputes.models import Case, CaseTransfer, MediationOrganisation
 from governance import audit
 from governance.choices import Role
-from grids.choices import Level
+from governance.codes import Level
 from grids.events.models import EventCategory, GridEvent, WithdrawnResolution
 from grids.events.services import events
 from grids.models import Region

@@ -62,7 +62,7 @@ from disputes.choices import CaseOutcome, CaseStatus, ConfirmationDecision, OrgK
 from disputes.models import Agreement, Case, FollowUp, JudicialConfirmation, MediationOrganisation
 from disputes.validators import id_check_digit
 from governance.choices import Role
-from grids.choices import Level
+from governance.codes import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, GridEvent, VisitRecord
 from grids.models import GridWorker, Region

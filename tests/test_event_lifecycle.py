@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import AuditLog
-from grids.choices import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, EventDispatch, EventHistory, GridEvent
 from grids.events.selectors import dispatch_departments

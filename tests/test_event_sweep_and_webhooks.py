@@ -22,8 +22,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import User
-from grids.choices import Level
 from grids.events.choices import DeadlineKind
 from grids.events.models import GridEvent, Notification, Supervision, Webhook, WebhookDelivery
 from grids.events.services import events as svc

@@ -18,9 +18,9 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from governance.choices import AuditAction, Role
+from governance.codes import Level
 from governance.models import AuditLog, User
 from governance.uploads import max_upload_bytes
-from grids.choices import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventDispatch, GridEvent, VisitRecord
 from grids.events.services import events as svc

@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection
 
-from grids.choices import Level, SizingFlag
+from governance.codes import Level
+from grids.choices import SizingFlag
 from grids.models import GridWorker, Region, max_area_km2, validate_region_shape
 
 from .factories import GridWorkerFactory, RegionFactory, arrange

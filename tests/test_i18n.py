@@ -17,7 +17,7 @@ from django.utils import translation
 
 from governance.auth import CharacterClassValidator
 from governance.choices import Role
-from grids.choices import Level
+from governance.codes import Level
 
 ROOT = Path(__file__).resolve().parent.parent
 PO_PATH = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"

@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from governance import personal_data
+from governance.codes import Level
 from governance.models import AuditLog
-from grids.choices import Level
 from grids.events.choices import EventStatus
 from grids.events.models import EventCategory, GridEvent
 from grids.events.services import events as svc

@@ -136,8 +136,8 @@ def test_the_small_demo_leaves_work_below_the_county_and_on_the_assessors_desk(c
     """What a new user meets on `make demo`: a township dispatching to its own stations, and an
     assessor of the current cycle with units assigned, some scored and some to do."""
     from assessment.models import AssessorGroup, Cycle, Indicator
+    from governance.codes import Level
     from governance.models import Department
-    from grids.choices import Level
     from grids.events.models import GridEvent
 
     call_command("seed_demo", scale="small")

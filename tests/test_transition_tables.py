@@ -14,8 +14,8 @@ from disputes import services as cases
 from disputes.choices import CaseStatus as C
 from disputes.models import Case, CaseHistory
 from disputes.transitions import CASES
+from governance.codes import Level
 from governance.models import AuditLog
-from grids.choices import Level
 from grids.events.choices import EventStatus as E
 from grids.events.models import EventDispatch, EventHistory, GridEvent
 from grids.events.services import events as svc

@@ -38,8 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from disputes.choices import CaseOutcome
 from disputes.lifecycle import CONCLUSION_DAYS
 from disputes.models import Case, FollowUp, JudicialConfirmation
-from governance.codes import RegionCodeField
-from grids.choices import Level
+from governance.codes import Level, RegionCodeField
 from grids.events.choices import Feedback
 from grids.events.models import GridEvent, VisitRecord
 from grids.models import MAX_RADIUS_KM, RESIDENTS_PER_FULLTIME_WORKER, GridWorker, Region, max_area_km2

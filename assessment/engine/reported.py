@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from django.utils import timezone
 
-from grids.choices import Level
+from governance.codes import Level
 
 from ..models import REPORT_VALUE_FIELDS, MonthlyReport, month_deadline
 from ..periods import Period

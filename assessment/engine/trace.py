@@ -104,7 +104,7 @@ def _d03_trace(period, unit_code: str) -> TraceSet:
     expected tables that are past their deadline and missing."""
     from django.utils import timezone
 
-    from grids.choices import Level
+    from governance.codes import Level
     from grids.models import Region
 
     from ..models import month_deadline

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import Role
-from governance.codes import RegionCodeField
+from governance.codes import Level, RegionCodeField
 from governance.scoping import NOTHING, ScopedModel, scope_prefix
-from grids.choices import Level
 
 from ..choices import CycleKind, CycleStatus, Grade, LineStatus
 from .catalogue import SCORE_DIGITS, CatalogueVersion

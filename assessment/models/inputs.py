@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
-from governance.codes import RegionCodeField
+from governance.codes import Level, RegionCodeField
 from governance.scoping import ScopedModel
-from grids.choices import Level
 
 from ..choices import (
     AwarenessAnswer,

@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from disputes.choices import CaseOutcome
 from governance import codes
+from governance.codes import Level
 from governance.scoping import in_jurisdiction
-from grids.choices import Level
 from grids.models import Region
 
 from ..choices import DIMENSION_POINTS, CycleStatus, Dimension, LineStatus, Source

@@ -23,11 +23,10 @@ from django.utils.translation import gettext as _
 
 from governance.audit import record
 from governance.choices import Role
-from governance.codes import ancestor_code
+from governance.codes import Level, ancestor_code
 from governance.models import User
 from governance.roles import has_capability
 from governance.scoping import in_jurisdiction
-from grids.choices import Level
 from grids.events.sla import nth_working_day_after
 from grids.models import Region
 

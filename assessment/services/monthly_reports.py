@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from governance.codes import Level
 from governance.models import User
-from grids.choices import Level
 from grids.models import Region
 
 from ..models import REPORT_VALUE_FIELDS, MonthlyReport, month_deadline

@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from governance import audit
 from governance.audit import AuditContext
 from governance.choices import AuditAction
+from governance.codes import Level
 from governance.models import User
-from grids.choices import Level
 from grids.models import Region
 
 from ..choices import (

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from grids.choices import Level
+from governance.codes import Level
 from grids.events.views import apply_errors
 from grids.models import Region
 

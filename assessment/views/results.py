@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from governance.codes import Level
 from governance.i18n import lazy_message
 from governance.scoping import in_jurisdiction
-from grids.choices import Level
 from grids.events.views import apply_errors
 from grids.models import Region
 

@@ -24,8 +24,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import ratelimit
+from governance.codes import Level
 from governance.files import SVG, content_response
-from grids.choices import Level
 from grids.events.views import apply_errors
 from grids.models import Region
 

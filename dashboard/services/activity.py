@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from disputes.choices import OPEN_CASE_STATUSES, CaseOutcome
 from disputes.models import Case
-from grids.choices import CODE_LENGTH, Level
+from governance.codes import CODE_LENGTH, Level
 from grids.events.choices import OPEN_STATUSES
 from grids.events.models import GridEvent
 

@@ -12,12 +12,11 @@ from governance.choices import Role
 from governance.codes import Level, ancestor_code
 from governance.demo import DemoRun
 from governance.models import User
+from grids.events.choices import EventSource, Urgency
+from grids.events.models import EventCategory
+from grids.events.services import events as svc
+from grids.events.services.effects import sweep_deadlines
 from grids.models import Region
-
-from .choices import EventSource, Urgency
-from .models import EventCategory
-from .services import events as svc
-from .services.effects import sweep_deadlines
 
 EVENT_SAMPLES = [
     ("public_order_gathering", "小区门口夜间聚集喧哗", "晚上十点后有十余人聚集饮酒喧哗，居民反映影响休息。"),

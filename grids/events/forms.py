@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import Department
 from governance.uploads import PHOTO_TYPES, check_upload, upload_help
-from grids.choices import Level
 from grids.events.choices import EventSource, Feedback, Urgency
 from grids.events.conversion import conversion
 from grids.events.models import EventCategory, GridEvent, VisitRecord

@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.bulk import write_rows
+from governance.codes import Level
 from governance.interchange.base import Context, Prepared, RecordType, Rejected, day, integer, register, text, word
 from governance.interchange.department import department, department_ref
 from governance.interchange.exporter import iso
 from governance.interchange.records import HISTORY_COLUMNS, check_move, history_row, rejected_step, timeline_steps
 from governance.models import User
 from governance.personal_data import blind_index, decrypt, encrypt, mask_phone
-from grids.choices import Level
 from grids.events import lifecycle
 from grids.events.choices import DispatchRole, DispatchState, EventSource, EventStatus, LimitUnit, Urgency
 from grids.events.models import (

@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import DepartmentKind, Role
-from governance.codes import RegionCodeField, ancestor_code
+from governance.codes import Level, RegionCodeField, ancestor_code
 from governance.scoping import ScopedModel, ScopedQuerySet
-from grids.choices import Level
 from grids.events.choices import (
     AttachmentStage,
     DeadlineKind,

@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import personal_data, ratelimit
-from governance.codes import ancestor_code
-from grids.choices import Level
+from governance.codes import Level, ancestor_code
 from grids.events.choices import PUBLIC_STATUS, AttachmentStage, EventSource, PublicStatus, Urgency
 from grids.events.forms import PublicReportForm, PublicStatusForm
 from grids.events.models import GridEvent

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from governance.codes import ancestors, level_of
-from grids.choices import Level
+from governance.codes import Level, ancestors, level_of
 
 
 def dispatch_departments(*, event, user):

@@ -29,8 +29,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import Role
+from governance.codes import Level
 from governance.transitions import Condition, StateMachine, Transition, actor, transition
-from grids.choices import Level
 from grids.events.choices import EventStatus as S
 
 __all__ = ["EVENTS", "TRANSITIONS", "Transition", "TransitionError", "plays_a_part"]

@@ -31,10 +31,10 @@ from django.views.decorators.http import require_POST
 
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
+from governance.codes import Level
 from governance.files import CSV, XLSX, stored_file_response, streaming_response
 from governance.models import Department
 from governance.xlsx import safe_text, stream_xlsx
-from grids.choices import Level
 from grids.events.choices import (
     OPEN_STATUSES,
     UNRESOLVED_STATUSES,

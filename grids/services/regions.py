@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from governance import audit, codes
 from governance.choices import AuditAction
+from governance.codes import LEVEL_BY_CODE_LENGTH, Level
 from governance.scoping import in_jurisdiction
-from grids.choices import LEVEL_BY_CODE_LENGTH, GridType, Level, Terrain
+from grids.choices import GridType, Terrain
 from grids.models import GridWorker, Region, validate_region_shape
 from grids.outlines import simplify_geometry
 

@@ -15,10 +15,10 @@ from rest_framework import serializers
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
+from governance.codes import Level
 from governance.i18n import lazy_message
 from governance.models import User
 from governance.uploads import upload_help
-from grids.choices import Level
 from grids.models import Region
 
 from ... import selectors, services

@@ -26,7 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from grids.choices import Level
+from governance.codes import Level
 from grids.events.api.views import drf_error
 from grids.models import Region
 

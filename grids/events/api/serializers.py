@@ -19,8 +19,8 @@ from rest_framework.reverse import reverse
 from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import Department
-from grids.choices import Level
 from grids.events.choices import AttachmentStage, EventSource, Feedback, Urgency
 from grids.events.conversion import conversion
 from grids.events.models import (

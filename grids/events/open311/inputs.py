@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from governance.choices import Role
+from governance.codes import Level
 from governance.models import User
-from grids.choices import Level
 from grids.events.choices import EventSource, Urgency
 from grids.events.models import EventCategory, GridEvent
 from grids.events.open311.formats import Open311Error

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import audit, personal_data
+from governance.codes import Level
 from governance.models import Department, User
 from governance.scoping import in_jurisdiction
 from governance.uploads import check_upload_field
-from grids.choices import Level
 from grids.events import lifecycle
 from grids.events.choices import (
     UNRESOLVED_STATUSES,
