@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from governance.admin import ScopedAdminMixin
+from governance.admin import HistoryInline, ScopedAdminMixin
 
 from .models import Case, CaseHistory, MediationOrganisation
 
@@ -13,15 +13,8 @@ class MediationOrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["region", "department", "host"]
 
 
-class CaseHistoryInline(admin.TabularInline):
+class CaseHistoryInline(HistoryInline):
     model = CaseHistory
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "actor_name", "action", "from_status", "to_status", "note"]
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Case)

@@ -34,6 +34,18 @@ class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class HistoryInline(admin.TabularInline):
+    """A record's trail of transitions (events, cases) under its change page: shown, never added to or deleted."""
+
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "actor_name", "action", "from_status", "to_status", "note"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Department)
 class DepartmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region", "is_active"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from governance.admin import ScopedAdminMixin
+from governance.admin import HistoryInline, ScopedAdminMixin
 from grids.events.models import CalendarException, EventCategory, EventHistory, GridEvent, SlaPolicy, Webhook
 
 
@@ -53,15 +53,8 @@ class CalendarExceptionAdmin(admin.ModelAdmin):
         forget_calendar_coverage()
 
 
-class EventHistoryInline(admin.TabularInline):
+class EventHistoryInline(HistoryInline):
     model = EventHistory
-    extra = 0
-    can_delete = False
-    readonly_fields = ["at", "actor_name", "action", "from_status", "to_status", "note"]
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(GridEvent)
