@@ -9,6 +9,7 @@ put back on the forms; what a user may do to a record now comes from assessment.
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -17,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids.events.views import apply_errors
+
+from .. import services
 from ..models import Indicator
 
 PAGE_SIZE = 50
@@ -72,6 +76,21 @@ def _status_list(request, rows, statuses, template: str, **context):
     page = _named(Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")))
     context.update(page_obj=page, status=status, status_options=statuses.choices)
     return render(request, f"assessment/inputs/{template}", context)
+
+
+def submit(request, form, action, done: str, then):
+    """The posted form's write: when `form` is valid, `action(form.cleaned_data)` calls the service;
+    its InputError lands on the form (None is returned, the page is drawn again), else `done` is
+    flashed and `then(result)` is the response (a redirect)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = action(form.cleaned_data)
+    except services.InputError as exc:
+        apply_errors(form, exc)
+        return None
+    messages.success(request, done)
+    return then(result)
 
 
 def input_links(user) -> list[tuple[str, str]]:

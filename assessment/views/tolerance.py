@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from governance.files import stored_file_response
-from grids.events.views import apply_errors
 
 from .. import services, transitions
 from ..choices import ClaimStatus
 from ..forms import ClaimDecisionForm, ClaimForm
 from ..models import ToleranceClaim
-from .inputs import _indicator_names, _require, _status_list, can_view
+from .inputs import _indicator_names, _require, _status_list, can_view, submit
 
 
 def _claims(user):
@@ -38,22 +36,15 @@ def claim_new(request):
     user = request.user
     _require(user.can("assessment.respond"))
     form = ClaimForm(request.POST or None, request.FILES or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            claim = services.claim_file(
-                user=user,
-                cycle=data["cycle"],
-                unit=data["unit"],
-                indicator=data["indicator"],
-                reasons=data["reasons"],
-                evidence=data["evidence"],
-            )
-        except services.InputError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("容错申请已提交。"))
-            return redirect("assessment:claim-detail", pk=claim.pk)
+    done = submit(
+        request,
+        form,
+        lambda data: services.claim_file(user=user, **data),
+        _("容错申请已提交。"),
+        lambda claim: redirect("assessment:claim-detail", pk=claim.pk),
+    )
+    if done is not None:
+        return done
     return render(request, "assessment/inputs/claim_form.html", {"form": form})
 
 
@@ -73,22 +64,22 @@ def claim_detail(request, pk: int):
     user = request.user
     _require(can_view(user))
     claim = get_object_or_404(_claims(user), pk=pk)
-    form = None
-    if request.method == "POST":
-        form = ClaimDecisionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.claim_decide(
-                    user=user,
-                    claim=claim,
-                    approve=form.cleaned_data["decision"] == "approve",
-                    note=form.cleaned_data["decision_note"],
-                )
-            except services.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("容错申请审核结果已记录。"))
-                return redirect("assessment:claim-detail", pk=pk)
+    form = ClaimDecisionForm(request.POST) if request.method == "POST" else None
+    done = (
+        None
+        if form is None
+        else submit(
+            request,
+            form,
+            lambda data: services.claim_decide(
+                user=user, claim=claim, approve=data["decision"] == "approve", note=data["decision_note"]
+            ),
+            _("容错申请审核结果已记录。"),
+            lambda _result: redirect("assessment:claim-detail", pk=pk),
+        )
+    )
+    if done is not None:
+        return done
     return render(request, "assessment/inputs/claim_detail.html", _claim_context(request, claim, form))
 
 

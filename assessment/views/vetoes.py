@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,13 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.files import stored_file_response
-from grids.events.views import apply_errors
 
 from .. import services, transitions
 from ..choices import RulingStatus
 from ..forms import AppealForm, VetoDecisionForm, VetoForm
 from ..models import VetoRuling
-from .inputs import _indicator_names, _require, _status_list, can_view
+from .inputs import _indicator_names, _require, _status_list, can_view, submit
 
 
 def _rulings(user):
@@ -35,22 +33,15 @@ def veto_new(request):
     user = request.user
     _require(user.can("assessment.rule"))
     form = VetoForm(request.POST or None, request.FILES or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ruling = services.veto_record(
-                user=user,
-                unit=data["unit"],
-                indicator=data["indicator"],
-                occurred_on=data["occurred_on"],
-                description=data["description"],
-                evidence=data["evidence"],
-            )
-        except services.InputError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("一票否决裁定已记录。"))
-            return redirect("assessment:veto-detail", pk=ruling.pk)
+    done = submit(
+        request,
+        form,
+        lambda data: services.veto_record(user=user, **data),
+        _("一票否决裁定已记录。"),
+        lambda ruling: redirect("assessment:veto-detail", pk=ruling.pk),
+    )
+    if done is not None:
+        return done
     return render(request, "assessment/inputs/veto_form.html", {"form": form})
 
 
@@ -80,33 +71,39 @@ def veto_act(request, pk: int, step: str):
     user = request.user
     _require(can_view(user))
     ruling = get_object_or_404(_rulings(user), pk=pk)
+    back = lambda _result: redirect("assessment:veto-detail", pk=pk)  # noqa: E731
     if step == "appeal":
         form = AppealForm(request.POST)
-        if form.is_valid():
-            try:
-                services.veto_appeal(user=user, ruling=ruling, reason=form.cleaned_data["appeal_reason"])
-            except services.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("申诉已提交。"))
-                return redirect("assessment:veto-detail", pk=pk)
-        return render(request, "assessment/inputs/veto_detail.html", _veto_context(request, ruling, appeal_form=form))
+        done = submit(
+            request,
+            form,
+            lambda data: services.veto_appeal(user=user, ruling=ruling, reason=data["appeal_reason"]),
+            _("申诉已提交。"),
+            back,
+        )
+        return (
+            done
+            if done is not None
+            else render(request, "assessment/inputs/veto_detail.html", _veto_context(request, ruling, appeal_form=form))
+        )
     if step == "decide":
         form = VetoDecisionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.veto_decide(
-                    user=user,
-                    ruling=ruling,
-                    decision=form.cleaned_data["decision"],
-                    note=form.cleaned_data["decision_note"],
-                )
-            except services.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("申诉处理结果已记录。"))
-                return redirect("assessment:veto-detail", pk=pk)
-        return render(request, "assessment/inputs/veto_detail.html", _veto_context(request, ruling, decision_form=form))
+        done = submit(
+            request,
+            form,
+            lambda data: services.veto_decide(
+                user=user, ruling=ruling, decision=data["decision"], note=data["decision_note"]
+            ),
+            _("申诉处理结果已记录。"),
+            back,
+        )
+        return (
+            done
+            if done is not None
+            else render(
+                request, "assessment/inputs/veto_detail.html", _veto_context(request, ruling, decision_form=form)
+            )
+        )
     raise Http404
 
 
