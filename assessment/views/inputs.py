@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,6 +91,18 @@ def submit(request, form, action, done: str, then):
         return None
     messages.success(request, done)
     return then(result)
+
+
+def new_record_page(request, capability: str, form_class, service, done: str, detail: str, template: str):
+    """A page that records one input (a claim, a ruling): the form offers the user's own choices,
+    `service(user=..., **cleaned_data)` writes it, then the new record's page `detail` opens."""
+    user = request.user
+    _require(user.can(capability))
+    form = form_class(request.POST or None, request.FILES or None, user=user)
+    response = submit(
+        request, form, lambda data: service(user=user, **data), done, lambda row: redirect(detail, pk=row.pk)
+    )
+    return response if response is not None else render(request, template, {"form": form})
 
 
 def input_links(user) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from .. import services, transitions
 from ..choices import ClaimStatus
 from ..forms import ClaimDecisionForm, ClaimForm
 from ..models import ToleranceClaim
-from .inputs import _indicator_names, _require, _status_list, can_view, submit
+from .inputs import _indicator_names, _require, _status_list, can_view, new_record_page, submit
 
 
 def _claims(user):
@@ -33,19 +33,15 @@ def claim_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def claim_new(request):
-    user = request.user
-    _require(user.can("assessment.respond"))
-    form = ClaimForm(request.POST or None, request.FILES or None, user=user)
-    done = submit(
+    return new_record_page(
         request,
-        form,
-        lambda data: services.claim_file(user=user, **data),
+        "assessment.respond",
+        ClaimForm,
+        services.claim_file,
         _("容错申请已提交。"),
-        lambda claim: redirect("assessment:claim-detail", pk=claim.pk),
+        "assessment:claim-detail",
+        "assessment/inputs/claim_form.html",
     )
-    if done is not None:
-        return done
-    return render(request, "assessment/inputs/claim_form.html", {"form": form})
 
 
 def _claim_context(request, claim, form=None) -> dict:

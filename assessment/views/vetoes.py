@@ -14,7 +14,7 @@ from .. import services, transitions
 from ..choices import RulingStatus
 from ..forms import AppealForm, VetoDecisionForm, VetoForm
 from ..models import VetoRuling
-from .inputs import _indicator_names, _require, _status_list, can_view, submit
+from .inputs import _indicator_names, _require, _status_list, can_view, new_record_page, submit
 
 
 def _rulings(user):
@@ -30,19 +30,15 @@ def veto_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def veto_new(request):
-    user = request.user
-    _require(user.can("assessment.rule"))
-    form = VetoForm(request.POST or None, request.FILES or None, user=user)
-    done = submit(
+    return new_record_page(
         request,
-        form,
-        lambda data: services.veto_record(user=user, **data),
+        "assessment.rule",
+        VetoForm,
+        services.veto_record,
         _("一票否决裁定已记录。"),
-        lambda ruling: redirect("assessment:veto-detail", pk=ruling.pk),
+        "assessment:veto-detail",
+        "assessment/inputs/veto_form.html",
     )
-    if done is not None:
-        return done
-    return render(request, "assessment/inputs/veto_form.html", {"form": form})
 
 
 def _veto_context(request, ruling, appeal_form=None, decision_form=None) -> dict:
