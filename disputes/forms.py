@@ -244,9 +244,23 @@ class CaseRegisterForm(EventFormMixin, forms.Form):
             clean_party(self, f"{side}_")
         return cleaned
 
+    PARTY_DETAILS = ("kind", "name", "id_number", "credit_code", "legal_representative", "phone")
+
+    def _side(self, side: str) -> list:
+        """One party's fields in page order (the kind first), for disputes/_party_block.html."""
+        return [self[f"{side}_{f}"] for f in self.PARTY_DETAILS]
+
+    @property
+    def applicant_fields(self) -> list:
+        return self._side("applicant")
+
+    @property
+    def respondent_fields(self) -> list:
+        return self._side("respondent")
+
     def parties(self) -> list[dict]:
         data = self.cleaned_data
-        fields = ("kind", "id_number", "credit_code", "legal_representative", "phone")
+        fields = [f for f in self.PARTY_DETAILS if f != "name"]
         return [
             {"side": side, "name": data[f"{side}_name"].strip(), **{f: data[f"{side}_{f}"] for f in fields}}
             for side in self.PARTY_FIELDS
