@@ -183,6 +183,16 @@ class CaseViewSet(ScopedModelViewSet):
             raise PermissionDenied(_("您无权办理该案件。"))
         return case
 
+    def _work(self, request, body_class, service):
+        """A step on a case the caller may act on: the body checked by `body_class`, then
+        `service(case=..., user=..., **body)`; a refusal answers 400 and says why."""
+        case = self._case_to_work_on()
+        data = self._body(body_class, request)
+        try:
+            return service(case=case, user=request.user, **data)
+        except DjangoValidationError as exc:
+            raise drf_error(exc, detail_from_messages=True) from exc
+
     @staticmethod
     def _body(serializer_class, request, **kwargs) -> dict:
         body = serializer_class(data=request.data, **kwargs)
@@ -330,12 +340,7 @@ class CaseViewSet(ScopedModelViewSet):
             case = self.get_object()
             entries = case.sessions.select_related("recorded_by")
             return Response(SessionSerializer(entries, many=True, context=context).data)
-        case = self._case_to_work_on()
-        data = self._body(SessionInputSerializer, request)
-        try:
-            session = services.session_log(case=case, user=request.user, **data)
-        except DjangoValidationError as exc:
-            raise drf_error(exc, detail_from_messages=True) from exc
+        session = self._work(request, SessionInputSerializer, services.session_log)
         return Response(SessionSerializer(session, context=context).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
@@ -360,36 +365,21 @@ class CaseViewSet(ScopedModelViewSet):
         if request.method == "GET":
             case = self.get_object()
             return Response(FollowUpSerializer(case.follow_ups.select_related("recorded_by"), many=True).data)
-        case = self._case_to_work_on()
-        data = self._body(FollowUpInputSerializer, request)
-        try:
-            follow_up = services.follow_up_record(case=case, user=request.user, **data)
-        except DjangoValidationError as exc:
-            raise drf_error(exc, detail_from_messages=True) from exc
+        follow_up = self._work(request, FollowUpInputSerializer, services.follow_up_record)
         return Response(FollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ConfirmationApplySerializer, responses={201: ConfirmationSerializer})
     @action(detail=True, methods=["post"])
     def confirmation(self, request, pk=None):
         """申请司法确认: the court must decide within 7 working days of the application."""
-        case = self._case_to_work_on()
-        data = self._body(ConfirmationApplySerializer, request)
-        try:
-            confirmation = services.confirmation_apply(case=case, user=request.user, **data)
-        except DjangoValidationError as exc:
-            raise drf_error(exc, detail_from_messages=True) from exc
+        confirmation = self._work(request, ConfirmationApplySerializer, services.confirmation_apply)
         return Response(ConfirmationSerializer(confirmation).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ConfirmationDecideSerializer, responses={200: ConfirmationSerializer})
     @action(detail=True, methods=["post"], url_path="confirmation/decide", url_name="confirmation-decide")
     def confirmation_decide(self, request, pk=None):
         """登记司法确认结果 (the court's decision)."""
-        case = self._case_to_work_on()
-        data = self._body(ConfirmationDecideSerializer, request)
-        try:
-            confirmation = services.confirmation_decide(case=case, user=request.user, **data)
-        except DjangoValidationError as exc:
-            raise drf_error(exc, detail_from_messages=True) from exc
+        confirmation = self._work(request, ConfirmationDecideSerializer, services.confirmation_decide)
         return Response(ConfirmationSerializer(confirmation).data)
 
     @extend_schema(responses=CaseHistorySerializer(many=True))
