@@ -16,7 +16,6 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -26,11 +25,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from governance import personal_data
-from governance.api.base import ScopedModelViewSet
+from governance.api.base import ScopedModelViewSet, file_action
 from governance.choices import Role
 from governance.files import stored_file_response
 from governance.models import User
-from grids.events.api.views import PassthroughNegotiation, drf_error
+from grids.events.api.views import drf_error
 
 from .. import services
 from ..choices import OPEN_CASE_STATUSES
@@ -343,14 +342,7 @@ class CaseViewSet(ScopedModelViewSet):
         session = self._work(request, SessionInputSerializer, services.session_log)
         return Response(SessionSerializer(session, context=context).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"sessions/(?P<session_id>[0-9]+)/file",
-        url_name="session-file",
-        content_negotiation_class=PassthroughNegotiation,
-    )
+    @file_action(url_path=r"sessions/(?P<session_id>[0-9]+)/file", url_name="session-file")
     def session_file(self, request, pk=None, session_id=None):
         """A session's file, only inside the case's jurisdiction (404 otherwise)."""
         case = self.get_object()

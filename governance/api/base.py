@@ -5,8 +5,12 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 
 from governance import audit
 from governance.middleware import context_for
@@ -60,3 +64,24 @@ class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+class PassthroughNegotiation(BaseContentNegotiation):
+    """File downloads answer whatever the client accepts (the file has its own type)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def file_action(media_type: str = "application/octet-stream", **kwargs):
+    """A GET action on one object that answers a file (a stored upload, a PDF) whatever the client
+    accepts, documented as binary of `media_type`; `kwargs` go to DRF's @action (url_path, url_name)."""
+
+    def decorate(view):
+        view = action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation, **kwargs)(view)
+        return extend_schema(responses={(200, media_type): OpenApiTypes.BINARY})(view)
+
+    return decorate

@@ -9,15 +9,13 @@ detail lists the records behind it that the caller may see.
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from governance.api.base import ScopedReadOnlyViewSet
+from governance.api.base import ScopedReadOnlyViewSet, file_action
 from governance.files import stored_file_response
-from grids.events.api.views import PassthroughNegotiation
 
 from ...filtersets import AppealFilterSet, FlagFilterSet
 from ...models import CredibilityFlag, ScoreAppeal
@@ -52,8 +50,7 @@ class ScoreAppealViewSet(InputViewSet):
             ),
         )  # fmt: skip
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action()
     def evidence(self, request, pk=None):
         return stored_file_response(self.get_object().evidence)
 

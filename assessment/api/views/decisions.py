@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from governance.api.base import ScopedReadOnlyViewSet
+from governance.api.base import ScopedReadOnlyViewSet, file_action
 from governance.files import pdf_response, stored_file_response
-from grids.events.api.views import PassthroughNegotiation, drf_error
+from grids.events.api.views import drf_error
 
 from ... import services
 from ...filtersets import AwardFilterSet, ClaimFilterSet, RectificationFilterSet, VetoFilterSet
@@ -78,8 +77,7 @@ class VetoRulingViewSet(InputViewSet):
             ),
         )  # fmt: skip
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action()
     def evidence(self, request, pk=None):
         """The evidence file (404 outside the jurisdiction)."""
         return stored_file_response(self.get_object().evidence)
@@ -145,8 +143,7 @@ class ToleranceClaimViewSet(InputViewSet):
             ),
         )  # fmt: skip
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action()
     def evidence(self, request, pk=None):
         return stored_file_response(self.get_object().evidence)
 
@@ -182,14 +179,12 @@ class RectificationItemViewSet(StepMixin, ScopedReadOnlyViewSet):
             ),
         )  # fmt: skip
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action()
     def evidence(self, request, pk=None):
         """The rectification report's evidence file."""
         return stored_file_response(self.get_object().evidence)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action("application/pdf")
     def notice(self, request, pk=None):
         """整改通知书 (PDF) of the item's unit, issued with the cycle's publication."""
         from ...services.reports import notice_for

@@ -20,10 +20,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
+from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet, file_action
 from governance.api.permissions import RoleCapability
 from governance.files import pdf_response
-from grids.events.api.views import PassthroughNegotiation, drf_error
+from grids.events.api.views import drf_error
 
 from ... import catalogue, services
 from ...choices import CycleKind
@@ -316,8 +316,7 @@ class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
     def get_serializer_class(self):
         return UnitResultDetailSerializer if self.action == "retrieve" else UnitResultSerializer
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action("application/pdf")
     def report(self, request, pk=None):
         """绩效诊断报告 (PDF) of this unit in its cycle."""
         from ...services.reports import report_for
@@ -326,8 +325,7 @@ class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
         cycle = Cycle.objects.select_related("root", "catalogue_version").get(pk=unit.cycle_id)
         return pdf_response(report_for(cycle, unit), f"report-{cycle.pk}-{unit.region_code}.pdf")
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], content_negotiation_class=PassthroughNegotiation)
+    @file_action("application/pdf")
     def notice(self, request, pk=None):
         """整改通知书 (PDF) of this unit, once the cycle is published and the unit has problem items."""
         from ...services.reports import notice_for

@@ -19,17 +19,15 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance import personal_data
-from governance.api.base import ScopedModelViewSet
+from governance.api.base import ScopedModelViewSet, file_action
 from governance.files import stored_file_response
 from grids.events.api.serializers import (
     AttachmentUploadSerializer,
@@ -72,16 +70,6 @@ def drf_error(exc: DjangoValidationError, *, detail_from_messages: bool = False)
             fields["non_field_errors"] = [" ".join(m for messages in fields.values() for m in messages)]
         return ValidationError(fields)
     return ValidationError({"non_field_errors": exc.messages})
-
-
-class PassthroughNegotiation(BaseContentNegotiation):
-    """File downloads answer whatever the client accepts (the file has its own type)."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
 
 
 # Transition names that are a Python keyword or a view method (`dispatch`!) get a trailing underscore.
@@ -273,14 +261,7 @@ class EventViewSet(ScopedModelViewSet):
             raise drf_error(exc) from exc
         return Response(EventAttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path=r"attachments/(?P<att_id>[0-9]+)/download",
-        url_name="attachment-download",
-        content_negotiation_class=PassthroughNegotiation,
-    )
+    @file_action(url_path=r"attachments/(?P<att_id>[0-9]+)/download", url_name="attachment-download")
     def attachment_download(self, request, pk=None, att_id=None):
         """The file itself, only inside the event's jurisdiction (404 otherwise)."""
         event = self.get_object()
