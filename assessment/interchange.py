@@ -54,7 +54,6 @@ from governance.interchange.base import (
 )
 from governance.interchange.exporter import iso
 from governance.interchange.records import rejected_step, timeline_steps
-from governance.models import User
 
 UNIT_LEVELS = ["province", "city", "county", "township"]
 
@@ -69,10 +68,7 @@ def _user(ctx: Context, row: dict, key: str):
         if ctx.user is None:
             raise Rejected({key: [_("请填写记录人账号（或以--as指定导入人）。")]})
         return ctx.user
-    user = ctx.cached(("user", username), lambda: User.objects.filter(username=username).first())
-    if user is None:
-        raise Rejected({key: [_("账号“%(u)s”不存在。") % {"u": username}]})
-    return user
+    return ctx.account(username, key)
 
 
 @register

@@ -167,10 +167,7 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
 def _mediator(ctx: Context, username: str, key: str, case):
     if not username:
         raise Rejected({key: [_("请填写调解员账号。")]})
-    mediator = ctx.cached(("user", username), lambda: User.objects.filter(username=username).first())
-    if mediator is None:
-        raise Rejected({key: [_("账号“%(u)s”不存在。") % {"u": username}]})
-    return mediator
+    return ctx.account(username, key)
 
 
 @register

@@ -509,3 +509,13 @@ class Context:
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+    def account(self, username: str, key: str):
+        """The platform account named `username` (looked up once per import); an unknown name is
+        rejected on the row's `key`."""
+        from governance.models import User
+
+        user = self.cached(("user", username), lambda: User.objects.filter(username=username).first())
+        if user is None:
+            raise Rejected({key: [_("账号“%(u)s”不存在。") % {"u": username}]})
+        return user

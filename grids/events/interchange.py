@@ -248,9 +248,7 @@ class EventRecord(RecordType):
         reporter = check_worker(row, "reporter", ctx, required=False)
         account = text(row, "reporter_account")
         if account:
-            reporter_user = ctx.cached(("user", account), lambda: User.objects.filter(username=account).first())
-            if reporter_user is None:
-                raise Rejected({"reporter_account": [_("账号“%(u)s”不存在。") % {"u": account}]})
+            reporter_user = ctx.account(account, "reporter_account")
         phone = text(row, "contact_phone", max_length=30)
         event = GridEvent(
             client_uuid=client_uuid or uuid.uuid4(),
