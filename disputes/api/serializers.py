@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.serializers import CLOCK_SCHEMA, AllowedActionsMixin
 from governance.choices import Role
 from governance.i18n import lazy_message
 from governance.models import Department
@@ -64,11 +65,6 @@ def action_label(name: str) -> str:
     if name in TRANSITIONS:
         return str(TRANSITIONS[name].label)
     return str(EXTRA_ACTION_LABELS.get(name, name))
-
-
-def allowed_actions(case: Case, user) -> list[str]:
-    """The transitions this user may perform on the case now (disputes.transitions.CASES; no query)."""
-    return CASES.allowed_names(user, case)
 
 
 # --- Organisations ---------------------------------------------------------------------------
@@ -211,7 +207,7 @@ class CaseHistorySerializer(serializers.ModelSerializer):
         return action_label(entry.action)
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(AllowedActionsMixin, serializers.ModelSerializer):
     """A case as listed: every field from the row and its select_related joins, nothing per row."""
 
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
@@ -224,6 +220,7 @@ class CaseSerializer(serializers.ModelSerializer):
     mediator_name = serializers.CharField(source="mediator.display_name", read_only=True, default=None)
     clock = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    transitions = CASES
 
     class Meta:
         model = Case
@@ -263,13 +260,9 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field({"type": "string", "enum": ["ok", "amber", "red", "done", "none"]})
+    @extend_schema_field(CLOCK_SCHEMA)
     def get_clock(self, case: Case) -> str:
         return case_clock_state(case, self.context.get("now"))
-
-    def get_allowed_actions(self, case: Case) -> list[str]:
-        request = self.context.get("request")
-        return allowed_actions(case, request.user if request else None)
 
 
 class CaseDetailSerializer(CaseSerializer):

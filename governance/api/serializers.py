@@ -9,6 +9,20 @@ from governance.services import user_create
 
 from .fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, related_queryset
 
+# A deadline clock as the API shows it (events' three clocks, a case's conclusion clock).
+CLOCK_SCHEMA = {"type": "string", "enum": ["ok", "amber", "red", "done", "none"]}
+
+
+class AllowedActionsMixin:
+    """For a serializer with `allowed_actions = serializers.SerializerMethodField()`: the transitions
+    the caller may take on the record now, as its declared machine (`transitions`) answers."""
+
+    transitions = None  # a governance.transitions machine, set by the serializer
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        request = self.context.get("request")
+        return self.transitions.allowed_names(request.user if request else None, obj)
+
 
 class DepartmentSerializer(serializers.ModelSerializer):
     region = ScopedSlugRelatedField(slug_field="code", queryset=related_queryset(Department, "region"))

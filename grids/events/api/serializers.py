@@ -18,6 +18,7 @@ from rest_framework.reverse import reverse
 
 from governance import personal_data
 from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.serializers import CLOCK_SCHEMA, AllowedActionsMixin
 from governance.choices import Role
 from governance.codes import Level
 from governance.models import Department
@@ -57,11 +58,6 @@ def masked_phone(event: GridEvent) -> str:
         return personal_data.mask_phone(personal_data.decrypt(event.contact_phone))
     except ValueError:  # a key no longer configured: show that something is there, nothing more
         return "*******"
-
-
-def allowed_actions(event: GridEvent, user) -> list[str]:
-    """The transitions this user may perform on the event now (grids.events.transitions.EVENTS)."""
-    return EVENTS.allowed_names(user, event)
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -114,7 +110,7 @@ class EventDispatchSerializer(serializers.ModelSerializer):
         ]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(AllowedActionsMixin, serializers.ModelSerializer):
     """An event as listed: every field from the row and its select_related joins, nothing per row."""
 
     category = serializers.CharField(source="category.code", read_only=True)
@@ -130,6 +126,7 @@ class EventSerializer(serializers.ModelSerializer):
     lead_department_name = serializers.CharField(source="lead_department.name", read_only=True, default=None)
     clocks = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    transitions = EVENTS
 
     class Meta:
         model = GridEvent
@@ -185,18 +182,11 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field(
         {
             "type": "object",
-            "properties": {
-                k: {"type": "string", "enum": ["ok", "amber", "red", "done", "none"]}
-                for k in ("respond", "resolve", "feedback")
-            },
+            "properties": dict.fromkeys(("respond", "resolve", "feedback"), CLOCK_SCHEMA),
         }
     )
     def get_clocks(self, event: GridEvent) -> dict[str, str]:
         return event_clocks(event, self.context.get("now"))
-
-    def get_allowed_actions(self, event: GridEvent) -> list[str]:
-        request = self.context.get("request")
-        return allowed_actions(event, request.user if request else None)
 
 
 class EventDetailSerializer(EventSerializer):
