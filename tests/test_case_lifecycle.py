@@ -10,22 +10,14 @@ from django.utils import timezone
 from disputes import services as svc
 from disputes.choices import CaseStatus, RiskLevel
 from disputes.models import Case
-from disputes.validators import id_check_digit, uscc_check_char, validate_citizen_id, validate_credit_code
+from disputes.validators import uscc_check_char, validate_citizen_id, validate_credit_code
 from grids.events.choices import EventStatus
+from tests.parties import PERSON_1, PERSON_2, USCC, valid_id
 
 pytestmark = pytest.mark.django_db
 
 # Real check digits, computed from the GB 11643 and GB 32100 algorithms.
 ID_A = "11010519491231002X"
-USCC = "91350100M000100Y43"
-
-
-def valid_id(prefix17: str) -> str:
-    return prefix17 + id_check_digit(prefix17)
-
-
-PERSON_1 = valid_id("62010219850312123")
-PERSON_2 = valid_id("62010219900101456")
 
 
 def register(world, mediation, user=None, **kwargs):

@@ -14,9 +14,9 @@ from django.utils import timezone
 from disputes import services as svc
 from disputes.choices import CaseStatus
 from disputes.models import Case, Party
-from disputes.validators import id_check_digit
 from governance.choices import AuditAction
 from governance.models import AuditLog
+from tests.parties import PERSON_1, PERSON_2, PHONE_1, PHONE_2
 
 from .factories import UserFactory, arrange
 from .pdf_checks import cjk_font_is_embedded_subset, pdf_text
@@ -24,14 +24,6 @@ from .pdf_checks import cjk_font_is_embedded_subset, pdf_text
 pytestmark = pytest.mark.django_db
 
 
-def valid_id(prefix17: str) -> str:
-    return prefix17 + id_check_digit(prefix17)
-
-
-PERSON_1 = valid_id("62010219850312123")
-PERSON_2 = valid_id("62010219900101456")
-PHONE_1 = "13800138000"
-PHONE_2 = "13912345678"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 BAD_ID = PERSON_1[:17] + ("0" if PERSON_1[17] != "0" else "1")
 

@@ -13,7 +13,8 @@ from disputes.tasks import sweep_case_deadlines_task
 from grids.events.models import Notification
 
 from .factories import UserFactory, arrange
-from .test_case_lifecycle import PERSON_1, register
+from .parties import PERSON_1
+from .test_case_lifecycle import register
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,10 @@ from rest_framework.test import APIClient
 from disputes import services as svc
 from disputes.choices import CaseStatus
 from disputes.models import Case, MediationOrganisation, Party
-from disputes.validators import id_check_digit
 from governance.choices import AuditAction, Role
 from governance.models import AuditLog, User
 from tests.factories import UserFactory
+from tests.parties import PERSON_1, PERSON_2, PHONE_1, PHONE_2, USCC
 
 from .factories import arrange
 
@@ -30,17 +30,6 @@ pytestmark = pytest.mark.django_db
 
 CASES = "/api/v1/disputes/cases/"
 ORGS = "/api/v1/disputes/organisations/"
-
-
-def valid_id(prefix17: str) -> str:
-    return prefix17 + id_check_digit(prefix17)
-
-
-PERSON_1 = valid_id("62010219850312123")
-PERSON_2 = valid_id("62010219900101456")
-PHONE_1 = "13800138000"
-PHONE_2 = "13912345678"
-USCC = "91350100M000100Y43"
 
 
 def as_user(api: APIClient, user: User) -> APIClient:
