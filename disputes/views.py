@@ -30,9 +30,9 @@ from django.views.decorators.http import require_POST
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
 from governance.files import pdf_response, stored_file_response
+from governance.forms import apply_errors
 from governance.models import User
 from grids.events.models import GridEvent
-from grids.events.views import apply_errors
 
 from . import pdf
 from . import services as svc
