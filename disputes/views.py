@@ -38,7 +38,7 @@ from . import pdf
 from . import services as svc
 from .choices import CaseStatus, DisputeType, RiskLevel
 from .forms import RECORD_FORMS, TRANSITION_FORMS, CaseRegisterForm, action_form
-from .lifecycle import case_clock_state
+from .lifecycle import case_clock_state, case_overdue_q
 from .models import Agreement, Case, CaseSupervision, JudicialConfirmation, MediationOrganisation, MediationSession
 from .transitions import CASES, TRANSITIONS
 
@@ -125,16 +125,12 @@ def with_clocks(cases, now: dt.datetime | None = None) -> list[Case]:
     return cases
 
 
-def _overdue_q(now: dt.datetime) -> Q:
-    return Q(status__in=BOARD_STATUSES, concluded_at__isnull=True, conclusion_deadline__lt=now)
-
-
 def board_order(queryset, now: dt.datetime):
     """Overdue first, then the other open cases by deadline (none last), then the concluded ones,
     newest first."""
     return queryset.annotate(
         overdue_rank=SqlCase(
-            When(_overdue_q(now), then=Value(0)),
+            When(case_overdue_q(now), then=Value(0)),
             When(status__in=BOARD_STATUSES, then=Value(1)),
             default=Value(2),
             output_field=IntegerField(),
@@ -194,13 +190,13 @@ def board(request):
     elif selected["repeat"] == "mass":
         cases = cases.filter(is_mass=True)
     if selected["overdue"] == "1":
-        cases = cases.filter(_overdue_q(now))
+        cases = cases.filter(case_overdue_q(now))
     if selected["q"].strip():
         term = selected["q"].strip()
         cases = cases.filter(Q(number__icontains=term) | Q(title__icontains=term))
     totals = cases_of(user).aggregate(
         open=Count("pk", filter=Q(status__in=BOARD_STATUSES)),
-        overdue=Count("pk", filter=_overdue_q(now)),
+        overdue=Count("pk", filter=case_overdue_q(now)),
         repeat=Count("pk", filter=Q(is_repeat=True, status__in=BOARD_STATUSES)),
         mass=Count("pk", filter=Q(is_mass=True, status__in=BOARD_STATUSES)),
     )
@@ -248,16 +244,7 @@ def workload(request):
         .select_related("mediation_org", "mediation_org__region")
         .annotate(
             open_cases=Count("mediated_cases", filter=Q(**{f"{cases}status__in": BOARD_STATUSES})),
-            overdue_cases=Count(
-                "mediated_cases",
-                filter=Q(
-                    **{
-                        f"{cases}status__in": BOARD_STATUSES,
-                        f"{cases}concluded_at__isnull": True,
-                        f"{cases}conclusion_deadline__lt": now,
-                    }
-                ),
-            ),
+            overdue_cases=Count("mediated_cases", filter=case_overdue_q(now, prefix=cases)),
             concluded_month=Count("mediated_cases", filter=Q(**{f"{cases}concluded_at__gte": month_start(now)})),
         )
         .order_by("mediation_org__region__code", "mediation_org__name", "-open_cases", "username")
