@@ -15,10 +15,7 @@ from grids.events.sla import END_OF_DAY, nth_working_day_after
 from .. import lifecycle
 from ..choices import CaseStatus, ConfirmationDecision
 from ..lifecycle import CaseError
-from ..models import (
-    Case,
-    JudicialConfirmation,
-)
+from ..models import Case, JudicialConfirmation
 from .history import record
 from .records import require_state
 

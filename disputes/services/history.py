@@ -9,10 +9,7 @@ from django.utils.translation import gettext as _
 from governance.models import User
 from governance.transitions import may_act as may_act_on
 
-from ..models import (
-    Case,
-    CaseHistory,
-)
+from ..models import Case, CaseHistory
 from ..transitions import CASES, case_handler
 
 

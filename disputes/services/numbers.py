@@ -10,11 +10,7 @@ from django.utils import timezone
 
 from governance.codes import Level, ancestor_code
 
-from ..models import (
-    Case,
-    CaseNumberSequence,
-    MediationOrganisation,
-)
+from ..models import Case, CaseNumberSequence, MediationOrganisation
 
 CASE_NUMBER_DIGITS = 6
 

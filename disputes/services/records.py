@@ -14,11 +14,7 @@ from governance.uploads import check_upload_field
 
 from ..choices import CaseStatus
 from ..lifecycle import CaseError
-from ..models import (
-    Case,
-    FollowUp,
-    MediationSession,
-)
+from ..models import Case, FollowUp, MediationSession
 from .history import may_act, record
 
 

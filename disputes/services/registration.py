@@ -17,11 +17,7 @@ from governance.models import User
 
 from ..choices import CaseStatus, PartyKind, RiskLevel
 from ..lifecycle import CaseError
-from ..models import (
-    Case,
-    MediationOrganisation,
-    Party,
-)
+from ..models import Case, MediationOrganisation, Party
 from ..validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
 from .history import may_act, record
 from .numbers import case_number_prefix, take_case_numbers

@@ -11,10 +11,7 @@ from django.utils import timezone
 from governance.models import User
 
 from ..choices import PartyKind
-from ..models import (
-    Case,
-    Party,
-)
+from ..models import Case, Party
 
 REPEAT_WINDOW_DAYS = 365
 

@@ -15,13 +15,7 @@ from governance.models import User
 
 from .. import lifecycle
 from ..lifecycle import CaseError
-from ..models import (
-    Agreement,
-    Case,
-    CaseTransfer,
-    JudicialConfirmation,
-    MediationOrganisation,
-)
+from ..models import Agreement, Case, CaseTransfer, JudicialConfirmation, MediationOrganisation
 from .history import begin, record
 
 

@@ -13,13 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from governance.choices import Role
-from grids.events.choices import (
-    DeadlineKind,
-)
-from grids.events.models import (
-    GridEvent,
-    Supervision,
-)
+from grids.events.choices import DeadlineKind
+from grids.events.models import GridEvent, Supervision
 from grids.events.sla import current_clock, event_clocks
 
 PAGE_SIZE = 50

@@ -22,28 +22,13 @@ from django.views.decorators.http import require_POST
 from governance import personal_data
 from governance.files import stored_file_response
 from governance.forms import apply_errors
-from grids.events.choices import (
-    AttachmentStage,
-    EventStatus,
-)
+from grids.events.choices import AttachmentStage, EventStatus
 from grids.events.conversion import conversion
-from grids.events.forms import (
-    TRANSITION_FORMS,
-    transition_form,
-)
-from grids.events.models import (
-    EventAttachment,
-    GridEvent,
-)
+from grids.events.forms import TRANSITION_FORMS, transition_form
+from grids.events.models import EventAttachment, GridEvent
 from grids.events.services.events import event_attach, transition
 from grids.events.transitions import EVENTS, TRANSITIONS
-from grids.events.views.common import (
-    can_use_queue,
-    event_clock,
-    is_department_handler,
-    require,
-    safe_next,
-)
+from grids.events.views.common import can_use_queue, event_clock, is_department_handler, require, safe_next
 
 HISTORY_LABELS = {"report": gettext_lazy("上报"), "absorb": gettext_lazy("并入重复事件")}
 

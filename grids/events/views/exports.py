@@ -14,21 +14,11 @@ from governance.choices import AuditAction
 from governance.codes import Level
 from governance.files import CSV, XLSX, streaming_response
 from governance.xlsx import safe_text, stream_xlsx
-from grids.events.choices import (
-    UNRESOLVED_STATUSES,
-    EventSource,
-    EventStatus,
-    Feedback,
-    Urgency,
-)
+from grids.events.choices import UNRESOLVED_STATUSES, EventSource, EventStatus, Feedback, Urgency
 from grids.events.filtersets import EventFilterSet
-from grids.events.models import (
-    GridEvent,
-)
+from grids.events.models import GridEvent
 from grids.events.sla import clock_state
-from grids.events.views.common import (
-    require,
-)
+from grids.events.views.common import require
 
 # --- Ledger export (台账) -------------------------------------------------------------------------
 

@@ -16,26 +16,11 @@ from django.utils.translation import gettext as _
 
 from governance.choices import Role
 from governance.forms import apply_errors
-from grids.events.choices import (
-    AttachmentStage,
-    EventStatus,
-)
-from grids.events.forms import (
-    EventFileForm,
-    VisitForm,
-)
-from grids.events.models import (
-    GridEvent,
-    VisitRecord,
-)
+from grids.events.choices import AttachmentStage, EventStatus
+from grids.events.forms import EventFileForm, VisitForm
+from grids.events.models import GridEvent, VisitRecord
 from grids.events.services.events import event_attach, event_file
-from grids.events.views.common import (
-    can_use_queue,
-    is_department_handler,
-    list_queryset,
-    require,
-    with_clocks,
-)
+from grids.events.views.common import can_use_queue, is_department_handler, list_queryset, require, with_clocks
 
 
 @login_required

@@ -12,23 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.choices import Role
-from grids.events.choices import (
-    OPEN_STATUSES,
-    DispatchState,
-    EventStatus,
-)
-from grids.events.models import (
-    EventDispatch,
-    GridEvent,
-    Notification,
-)
+from grids.events.choices import OPEN_STATUSES, DispatchState, EventStatus
+from grids.events.models import EventDispatch, GridEvent, Notification
 from grids.events.sla import overdue_q
-from grids.events.views.common import (
-    PAGE_SIZE,
-    can_use_queue,
-    is_department_handler,
-    safe_next,
-)
+from grids.events.views.common import PAGE_SIZE, can_use_queue, is_department_handler, safe_next
 
 
 @login_required

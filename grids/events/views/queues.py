@@ -11,21 +11,10 @@ from django.utils.translation import gettext as _
 
 from governance.codes import Level
 from governance.models import Department
-from grids.events.choices import (
-    OPEN_STATUSES,
-    UNRESOLVED_STATUSES,
-    DispatchState,
-    EventStatus,
-)
+from grids.events.choices import OPEN_STATUSES, UNRESOLVED_STATUSES, DispatchState, EventStatus
 from grids.events.filtersets import EventFilterSet
-from grids.events.forms import (
-    active_categories,
-    category_choices,
-)
-from grids.events.models import (
-    EventDispatch,
-    GridEvent,
-)
+from grids.events.forms import active_categories, category_choices
+from grids.events.models import EventDispatch, GridEvent
 from grids.events.sla import overdue_q
 from grids.events.transitions import EVENTS
 from grids.events.views.common import (
