@@ -38,6 +38,8 @@ def _publish_rules() -> None:
         lead_percent=percent(scoring.LEAD_SHARE),
         collaborators_percent=percent(scoring.COLLABORATORS_SHARE),
         v04_threshold_percent=percent(V04_THRESHOLD),
+        spread_limit_points=scoring.SPREAD_LIMIT_POINTS,
+        pass_score=scoring.FAIL_BELOW,
     )
 
 

@@ -17,7 +17,7 @@ from governance.choices import Role
 from governance.codes import Level
 from governance.models import Department, User
 from grids.choices import SizingFlag
-from grids.events.views import event_card
+from grids.events.views.inbox import event_card
 from grids.models import Region, sizing_conditions
 from grids.selectors import child_summaries, subtree_level_counts
 

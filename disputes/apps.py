@@ -30,7 +30,7 @@ class DisputesConfig(AppConfig):
             return case_register(**fields)
 
         def linked(event):
-            from .services import linked_case
+            from .selectors import linked_case
 
             return linked_case(event)
 

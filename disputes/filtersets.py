@@ -1,11 +1,11 @@
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.api.filters import SubtreeFilter, id_filter
 
-from .choices import OPEN_CASE_STATUSES, CaseStatus, DisputeType, OrgKind, RiskLevel
+from .choices import CaseStatus, DisputeType, OrgKind, RiskLevel
+from .lifecycle import case_overdue_q
 from .models import Case, MediationOrganisation
 
 
@@ -50,5 +50,5 @@ class CaseFilterSet(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         """Still open (not concluded) and past the 30-day limit."""
-        overdue = Q(status__in=OPEN_CASE_STATUSES, concluded_at__isnull=True, conclusion_deadline__lt=timezone.now())
+        overdue = case_overdue_q(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)

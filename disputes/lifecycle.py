@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from grids.events.choices import LimitUnit
@@ -55,6 +56,24 @@ def case_clock_state(case, now: dt.datetime | None = None) -> str:
     grids.events.sla.clock_state, for the case page, the lists and the API alike."""
     return clock_state(
         case.accepted_at, case.conclusion_deadline, case.concluded_at, now, warn_at=case.conclusion_warn_at
+    )
+
+
+# The statuses in which the 30-day clock runs: accepted and not yet concluded. A registered case has
+# no deadline yet and an agreed one is concluded, so the lists' wider "open" sets count the same cases.
+CLOCK_RUNNING = frozenset({CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
+
+
+def case_overdue_q(now: dt.datetime, prefix: str = "") -> Q:
+    """Cases past the 30-day limit and still running at `now` (case_clock_state "red" while not
+    concluded): the one condition of the lists' filter and counts, the API filter, the workload and
+    the supervision sweep. `prefix` reaches the case through a relation (e.g. "mediated_cases__")."""
+    return Q(
+        **{
+            f"{prefix}status__in": CLOCK_RUNNING,
+            f"{prefix}concluded_at__isnull": True,
+            f"{prefix}conclusion_deadline__lt": now,
+        }
     )
 
 

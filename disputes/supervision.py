@@ -14,7 +14,7 @@ from governance.models import User
 from grids.events.services.effects import CENTRE_ROLES, notify
 from grids.models import Region
 
-from .choices import CaseStatus
+from .lifecycle import case_overdue_q
 from .models import Case, CaseSupervision, JudicialConfirmation
 from .services import deadline_end
 
@@ -23,7 +23,7 @@ def sweep_case_deadlines(now: dt.datetime | None = None) -> dict[str, int]:
     """Idempotent like the event sweep: one supervision per case and kind, keyed notifications."""
     now = now or timezone.now()
     overdue_cases = (
-        Case.objects.filter(status__in=[CaseStatus.ACCEPTED, CaseStatus.MEDIATING], conclusion_deadline__lt=now)
+        Case.objects.filter(case_overdue_q(now))
         .exclude(Exists(CaseSupervision.objects.filter(case=OuterRef("pk"), kind="conclusion")))
         .only("pk", "number", "title", "region_code", "conclusion_deadline")
     )

@@ -17,8 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case as SqlCase
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,21 +29,28 @@ from django.views.decorators.http import require_POST
 from governance import audit, personal_data
 from governance.choices import AuditAction, Role
 from governance.files import pdf_response, stored_file_response
-from governance.models import User
+from governance.forms import apply_errors
 from grids.events.models import GridEvent
-from grids.events.views import apply_errors
 
 from . import pdf
 from . import services as svc
 from .choices import CaseStatus, DisputeType, RiskLevel
 from .forms import RECORD_FORMS, TRANSITION_FORMS, CaseRegisterForm, action_form
-from .lifecycle import case_clock_state
-from .models import Agreement, Case, CaseSupervision, JudicialConfirmation, MediationOrganisation, MediationSession
+from .lifecycle import case_clock_state, case_overdue_q
+from .models import Agreement, Case, JudicialConfirmation, MediationOrganisation, MediationSession
+from .selectors import (
+    BOARD_STATUSES,
+    board_order,
+    board_totals,
+    mediator_workload,
+    with_list_rows,
+    with_page_detail,
+    with_supervised,
+)
 from .transitions import CASES, TRANSITIONS
 
 PAGE_SIZE = 50
 CASE_ROLES = frozenset({Role.MEDIATOR, Role.CENTRE_STAFF, Role.COMMITTEE_STAFF})
-BOARD_STATUSES = [CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING, CaseStatus.AGREED]
 # A party may be added until mediation has concluded.
 PARTY_STATES = {CaseStatus.REGISTERED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING}
 
@@ -125,30 +131,8 @@ def with_clocks(cases, now: dt.datetime | None = None) -> list[Case]:
     return cases
 
 
-def _overdue_q(now: dt.datetime) -> Q:
-    return Q(status__in=BOARD_STATUSES, concluded_at__isnull=True, conclusion_deadline__lt=now)
-
-
-def board_order(queryset, now: dt.datetime):
-    """Overdue first, then the other open cases by deadline (none last), then the concluded ones,
-    newest first."""
-    return queryset.annotate(
-        overdue_rank=SqlCase(
-            When(_overdue_q(now), then=Value(0)),
-            When(status__in=BOARD_STATUSES, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        ),
-        open_deadline=SqlCase(When(status__in=BOARD_STATUSES, then=F("conclusion_deadline")), default=None),
-    ).order_by("overdue_rank", F("open_deadline").asc(nulls_last=True), "-registered_at", "-pk")
-
-
 def _list_queryset(user):
-    return (
-        cases_of(user)
-        .select_related("organisation", "mediator", "origin_region")
-        .annotate(supervised=Exists(CaseSupervision.objects.filter(case=OuterRef("pk"))))
-    )
+    return with_supervised(with_list_rows(cases_of(user)))
 
 
 # --- Board ------------------------------------------------------------------------------------------
@@ -194,16 +178,11 @@ def board(request):
     elif selected["repeat"] == "mass":
         cases = cases.filter(is_mass=True)
     if selected["overdue"] == "1":
-        cases = cases.filter(_overdue_q(now))
+        cases = cases.filter(case_overdue_q(now))
     if selected["q"].strip():
         term = selected["q"].strip()
         cases = cases.filter(Q(number__icontains=term) | Q(title__icontains=term))
-    totals = cases_of(user).aggregate(
-        open=Count("pk", filter=Q(status__in=BOARD_STATUSES)),
-        overdue=Count("pk", filter=_overdue_q(now)),
-        repeat=Count("pk", filter=Q(is_repeat=True, status__in=BOARD_STATUSES)),
-        mass=Count("pk", filter=Q(is_mass=True, status__in=BOARD_STATUSES)),
-    )
+    totals = board_totals(cases_of(user), now)
     page = Paginator(board_order(cases, now), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = with_clocks(page.object_list, now)
     return render(
@@ -224,11 +203,6 @@ def board(request):
 # --- Workload ---------------------------------------------------------------------------------------
 
 
-def month_start(now: dt.datetime) -> dt.datetime:
-    local = timezone.localtime(now)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 @login_required
 def workload(request):
     """The workload per mediator (open, overdue, concluded this month), in one grouped query."""
@@ -242,26 +216,7 @@ def workload(request):
     selected_org = request.GET.get("org", "")
     if selected_org.isdigit():
         orgs = orgs.filter(pk=int(selected_org))
-    cases = "mediated_cases__"
-    rows = list(
-        User.objects.filter(role=Role.MEDIATOR, is_active=True, mediation_org__in=orgs)
-        .select_related("mediation_org", "mediation_org__region")
-        .annotate(
-            open_cases=Count("mediated_cases", filter=Q(**{f"{cases}status__in": BOARD_STATUSES})),
-            overdue_cases=Count(
-                "mediated_cases",
-                filter=Q(
-                    **{
-                        f"{cases}status__in": BOARD_STATUSES,
-                        f"{cases}concluded_at__isnull": True,
-                        f"{cases}conclusion_deadline__lt": now,
-                    }
-                ),
-            ),
-            concluded_month=Count("mediated_cases", filter=Q(**{f"{cases}concluded_at__gte": month_start(now)})),
-        )
-        .order_by("mediation_org__region__code", "mediation_org__name", "-open_cases", "username")
-    )
+    rows = mediator_workload(orgs, now)
     totals = {key: sum(getattr(row, key) for row in rows) for key in ("open_cases", "overdue_cases", "concluded_month")}
     return render(
         request,
@@ -301,9 +256,7 @@ def case_new(request):
 
 
 def _detail_queryset(user):
-    return cases_of(user).select_related(
-        "organisation", "organisation__region", "origin_region", "mediator", "registered_by"
-    )
+    return with_page_detail(cases_of(user))
 
 
 def available_actions(user, case: Case) -> tuple[list[str], list[str]]:

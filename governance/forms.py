@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_noop
 
 from .auth import locked_message
@@ -27,3 +28,14 @@ class LoginForm(AuthenticationForm):
             if message:
                 raise forms.ValidationError(message, code="locked") from None
             raise
+
+
+def apply_errors(form, exc: ValidationError, mapping: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError onto the form (unknown fields become form errors)."""
+    mapping = mapping or {}
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = mapping.get(field, field)
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

@@ -23,5 +23,5 @@ class SizingFlag(models.TextChoices):
 
     HOUSEHOLDS = "households", _("户数超出标准")
     NO_FULLTIME_WORKER = "no_fulltime_worker", _("无专职网格员")
-    WORKER_LOAD = "worker_load", _("专职网格员服务人口超过500")
+    WORKER_LOAD = "worker_load", _("专职网格员服务人口超标")
     RADIUS = "radius", _("服务半径超标")

@@ -112,4 +112,4 @@ def test_the_import_check_sees_nested_and_relative_imports():
         "model = apps.get_model('disputes.case')\n"
     )
     found = feature_imports(source, "governance.interchange.views")
-    assert sorted(found) == ["assessment.models", "get_model", "governance.codes.Level"]
+    assert sorted(found) == ["assessment.models", "get_model", "grids.choices.Level"]

@@ -68,7 +68,9 @@ def test_no_constant_is_defined_twice():
 
 # A number followed by what SPEC counts, inside Chinese text: a message that writes a rule's
 # number instead of interpolating its constant.
-NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?\s?(?:个工作日|个月|日内|天内|份|名居民|户|公里|MB|%|％|分钟|人及以上|次)")
+NUMBER_IN_TEXT = re.compile(
+    r"\d+(?:\.\d+)?\s?(?:个工作日|个月|日内|天内|份|名居民|户|公里|MB|%|％|分钟|人及以上|次)|(?:超过|不超过|低于|高于)\d+"
+)
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 NOT_RULE_TEXT = ("0–100%", "只需1分钟")  # a score scale; "takes a minute" on the public survey
 
@@ -96,6 +98,6 @@ def test_templates_name_the_published_numbers(settings, rf):
     with translation.override("en"):
         region = SimpleNamespace(name="甲县", code="620102", get_level_display="县", population=1, households=1)
         context = {"region": region, "flag_totals": [("户数", "households", 1)]}
-        overview = render_to_string("governance/_region_overview.html", rules(request) | context, request=request)
+        overview = render_to_string("dashboard/_region_overview.html", rules(request) | context, request=request)
     assert "rural grids 80–120 households, urban grids at most 300 households" in overview
     assert "at most 500 residents" in overview and "2 km in rural areas and 0.5 km" in overview

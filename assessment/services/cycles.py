@@ -32,6 +32,7 @@ from grids.models import Region
 
 from .. import catalogue
 from ..choices import CycleKind, CycleStatus, LineStatus
+from ..engine.scoring import SPREAD_LIMIT_POINTS
 from ..models import (
     AssessorScore,
     Cycle,
@@ -232,9 +233,9 @@ def blocking_items(cycle: Cycle) -> list[dict]:
         for b in blocking:
             message = {
                 "unscored": _("%(unit)s 的 %(indicator)s 尚未评分（或由审核人标记为不适用）。"),
-                "spread": _("%(unit)s 的 %(indicator)s 评分差异超过15分，须重新评分或由审核人接受。"),
+                "spread": _("%(unit)s 的 %(indicator)s 评分差异超过%(points)s分，须重新评分或由审核人接受。"),
                 "groups": _("%(unit)s 的 %(indicator)s 评分考核组不足两个，须补充评分或由审核人接受。"),
-            }[b["reason"]] % {"unit": unit_code, "indicator": b["indicator"]}
+            }[b["reason"]] % {"unit": unit_code, "indicator": b["indicator"], "points": SPREAD_LIMIT_POINTS}
             items.append({"reason": b["reason"], "unit": unit_code, "indicator": b["indicator"], "message": message})
     for unit_code, indicator in ToleranceClaim.objects.filter(cycle=cycle, status="pending").values_list(
         "region_code", "indicator"

@@ -186,7 +186,7 @@ def review_record(*, user: User, cycle: Cycle, unit: Region, indicator: str, kin
         if line["n"] == 0:
             errors["kind"] = [_("该指标尚无评分，不能接受评分差异；请先评分，或标记为该单位不适用。")]
         elif line["n"] >= 2 and line["high"] - line["low"] <= SPREAD_LIMIT:
-            errors["kind"] = [_("各考核组评分差异未超过15分，无需审核。")]
+            errors["kind"] = [_("各考核组评分差异未超过%(points)s分，无需审核。") % {"points": SPREAD_LIMIT_POINTS}]
     if errors:
         raise InputError(errors)
     review, created = ScoreReview.objects.select_for_update().get_or_create(

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.files import pdf_response, stored_file_response
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 
 from .. import services, transitions
 from ..choices import AppealStatus

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 
 from .. import services
 from ..forms import AwardForm

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 
 from .. import services
 from ..models import Indicator

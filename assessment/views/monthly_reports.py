@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from governance.codes import Level
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 from grids.models import Region
 
 from .. import selectors, services

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.files import pdf_response, stored_file_response
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 
 from .. import services, transitions
 from ..choices import RectificationStatus

@@ -25,9 +25,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from governance.codes import Level
+from governance.forms import apply_errors
 from governance.i18n import lazy_message
 from governance.scoping import in_jurisdiction
-from grids.events.views import apply_errors
 from grids.models import Region
 
 from .. import exports, services, transitions

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from governance import ratelimit
 from governance.codes import Level
 from governance.files import SVG, content_response
-from grids.events.views import apply_errors
+from governance.forms import apply_errors
 from grids.models import Region
 
 from .. import services

@@ -9,7 +9,8 @@ from django.db.models import CharField, Count, DateField, DateTimeField, F, Q, V
 from django.db.models.functions import Length, Substr, TruncMonth
 from django.utils import timezone
 
-from disputes.choices import OPEN_CASE_STATUSES, CaseOutcome
+from disputes.choices import CaseOutcome
+from disputes.lifecycle import case_overdue_q
 from disputes.models import Case
 from governance.codes import CODE_LENGTH, Level
 from grids.events.choices import OPEN_STATUSES
@@ -26,7 +27,8 @@ def event_overdue(now: dt.datetime) -> Q:
 
 
 def case_overdue(now: dt.datetime) -> Q:
-    return Q(concluded_at__gt=F("conclusion_deadline")) | Q(status__in=OPEN_CASE_STATUSES, conclusion_deadline__lt=now)
+    """Concluded after the 30-day limit, or still running past it (the cases' one clock)."""
+    return Q(concluded_at__gt=F("conclusion_deadline")) | case_overdue_q(now)
 
 
 def _sources(now: dt.datetime, since: dt.datetime):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,6 +34,7 @@ from .. import services
 from ..choices import OPEN_CASE_STATUSES
 from ..filtersets import CaseFilterSet, MediationOrganisationFilterSet
 from ..models import Case, CaseHistory, MediationOrganisation, MediationSession, Party
+from ..selectors import with_detail, with_list_rows
 from ..transitions import TRANSITIONS
 from .serializers import (
     AcceptSerializer,
@@ -90,16 +90,6 @@ class MediationOrganisationViewSet(ScopedModelViewSet):
     serializer_class = MediationOrganisationSerializer
 
 
-def with_detail(queryset):
-    """The detail's related rows in a fixed number of queries, whatever their number."""
-    return queryset.select_related("agreement", "confirmation").prefetch_related(
-        "parties",
-        Prefetch("sessions", queryset=MediationSession.objects.select_related("recorded_by")),
-        "follow_ups__recorded_by",
-        Prefetch("history", queryset=CaseHistory.objects.select_related("actor")),
-    )
-
-
 def _transition_action(name: str):
     """One POST action per transition of the state machine, e.g. /cases/{id}/accept/."""
     label = TRANSITIONS[name].label
@@ -142,7 +132,7 @@ class CaseViewSet(ScopedModelViewSet):
     parties (idempotent by client_uuid), list, filter, read, move through the state machine, log
     sessions, follow-ups and judicial confirmation. Cases are never edited or deleted directly."""
 
-    queryset = Case.objects.select_related("organisation", "origin_region", "mediator")
+    queryset = with_list_rows(Case.objects.all())
     filterset_class = CaseFilterSet
     ordering_fields = ["id", "registered_at", "accepted_at", "conclusion_deadline", "risk_level", "status"]
     http_method_names = ["get", "post", "head", "options"]

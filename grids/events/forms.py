@@ -24,6 +24,8 @@ from grids.models import Region
 MAX_PHOTOS = 9
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位手机号码（1开头，第二位为3至9）。"))
 
+MAX_VISITED_PER_RECORD = 1000  # a plausibility bound on one visit record, not a SPEC rule
+
 
 class EventFormMixin:
     """Chinese forms: no label suffix, required labels marked, errors as plain paragraphs."""
@@ -251,8 +253,8 @@ class VisitForm(EventFormMixin, forms.ModelForm):
         value = self.cleaned_data["households_visited"]
         if value < 1:
             raise forms.ValidationError(_("走访户数至少为1。"))
-        if value > 1000:
-            raise forms.ValidationError(_("走访户数不能超过1000。"))
+        if value > MAX_VISITED_PER_RECORD:
+            raise forms.ValidationError(_("走访户数不能超过%(n)s。") % {"n": MAX_VISITED_PER_RECORD})
         return value
 
     def clean(self):

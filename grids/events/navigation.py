@@ -12,19 +12,19 @@ def _is_grid_worker(user) -> bool:
 
 
 def _may_use_queue(user) -> bool:
-    from .views import can_use_queue
+    from .views.common import can_use_queue
 
     return can_use_queue(user)
 
 
 def _handles_for_a_department(user) -> bool:
-    from .views import is_department_handler
+    from .views.common import is_department_handler
 
     return is_department_handler(user)
 
 
 def _notifications_label(user) -> str:
-    from .views import unread_notifications
+    from .views.inbox import unread_notifications
 
     unread = unread_notifications(user)
     return _("通知（%(n)s）") % {"n": unread} if unread else _("通知")

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from governance import personal_data, ratelimit
 from governance.codes import Level, ancestor_code
+from governance.forms import apply_errors
 from grids.events.choices import PUBLIC_STATUS, AttachmentStage, EventSource, PublicStatus, Urgency
 from grids.events.forms import PublicReportForm, PublicStatusForm
 from grids.events.models import GridEvent
 from grids.events.services.events import event_attach, event_file
-from grids.events.views import apply_errors
 from grids.models import Region
 
 REPORT_LIMIT = 5  # reports per address …

@@ -2,20 +2,20 @@
 
 from django.urls import path
 
-from grids.events import views as views
+from grids.events.views import detail, exports, filing, inbox, queues
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("new/", views.event_new, name="event-new"),
-    path("mine/", views.mine, name="mine"),
-    path("visits/new/", views.visit_new, name="visit-new"),
-    path("queue/", views.queue, name="queue"),
-    path("department/", views.department_queue, name="department"),
-    path("export.csv", views.export_csv, name="export-csv"),
-    path("export.xlsx", views.export_xlsx, name="export-xlsx"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("<int:pk>/", views.event_detail, name="detail"),
-    path("<int:pk>/act/<str:name>/", views.event_act, name="act"),
-    path("<int:pk>/reveal-phone/", views.reveal_phone, name="reveal-phone"),
-    path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+    path("", filing.index, name="index"),
+    path("new/", filing.event_new, name="event-new"),
+    path("mine/", filing.mine, name="mine"),
+    path("visits/new/", filing.visit_new, name="visit-new"),
+    path("queue/", queues.queue, name="queue"),
+    path("department/", queues.department_queue, name="department"),
+    path("export.csv", exports.export_csv, name="export-csv"),
+    path("export.xlsx", exports.export_xlsx, name="export-xlsx"),
+    path("notifications/", inbox.notifications, name="notifications"),
+    path("<int:pk>/", detail.event_detail, name="detail"),
+    path("<int:pk>/act/<str:name>/", detail.event_act, name="act"),
+    path("<int:pk>/reveal-phone/", detail.reveal_phone, name="reveal-phone"),
+    path("<int:pk>/attachments/<int:attachment_pk>/", detail.attachment_download, name="attachment"),
 ]

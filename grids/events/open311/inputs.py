@@ -87,7 +87,7 @@ def _date_range(params: QueryDict) -> tuple[dt.datetime, dt.datetime]:
     if start > end:
         raise Open311Error(400, _("start_date 不能晚于 end_date。"))
     if end - start > MAX_SPAN:
-        raise Open311Error(400, _("start_date 与 end_date 之间不能超过90天。"))
+        raise Open311Error(400, _("start_date 与 end_date 之间不能超过%(days)s天。") % {"days": MAX_SPAN.days})
     return start, end
 
 
