@@ -24,7 +24,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from governance import personal_data
-from governance.api.base import ScopedModelViewSet, file_action
+from governance.api.base import ListDetailMixin, ScopedModelViewSet, file_action
 from governance.choices import Role
 from governance.files import stored_file_response
 from governance.models import User
@@ -127,12 +127,15 @@ def _flatten_party_errors(errors: dict) -> dict:
     return errors
 
 
-class CaseViewSet(ScopedModelViewSet):
+class CaseViewSet(ListDetailMixin, ScopedModelViewSet):
     """矛盾纠纷案件 of the caller's jurisdiction (a mediator: of their organisation): register with
     parties (idempotent by client_uuid), list, filter, read, move through the state machine, log
     sessions, follow-ups and judicial confirmation. Cases are never edited or deleted directly."""
 
     queryset = with_list_rows(Case.objects.all())
+    serializer_class = CaseSerializer
+    detail_serializer_class = CaseDetailSerializer
+    with_detail = staticmethod(with_detail)
     filterset_class = CaseFilterSet
     ordering_fields = ["id", "registered_at", "accepted_at", "conclusion_deadline", "risk_level", "status"]
     http_method_names = ["get", "post", "head", "options"]
@@ -149,13 +152,6 @@ class CaseViewSet(ScopedModelViewSet):
         if self.action in CASE_WORK_ACTIONS:
             return [IsAuthenticated()]
         return super().get_permissions()
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        return with_detail(queryset) if self.action == "retrieve" else queryset
-
-    def get_serializer_class(self):
-        return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
 
     def _detail(self, case: Case) -> dict:
         """The case as the detail shows it, read again through the caller's scope. After a transfer

@@ -85,3 +85,23 @@ def file_action(media_type: str = "application/octet-stream", **kwargs):
         return extend_schema(responses={(200, media_type): OpenApiTypes.BINARY})(view)
 
     return decorate
+
+
+class ListDetailMixin:
+    """A viewset whose detail shows more than its list rows: `serializer_class` serves the list (and
+    every other action), `detail_serializer_class` the detail, and `with_detail(queryset)` loads
+    what only the detail reads."""
+
+    detail_serializer_class = None
+
+    def with_detail(self, queryset):
+        return queryset
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return self.with_detail(queryset) if self.action == "retrieve" else queryset
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return self.detail_serializer_class
+        return super().get_serializer_class()

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
-from governance.api.base import ScopedModelViewSet
+from governance.api.base import ListDetailMixin, ScopedModelViewSet
 from governance.files import streaming_response
 from grids import services
 from grids.api.serializers import GridWorkerSerializer, RegionDetailSerializer, RegionSerializer
@@ -18,18 +18,17 @@ EXPORTS = {
 }
 
 
-class RegionViewSet(ScopedModelViewSet):
+class RegionViewSet(ListDetailMixin, ScopedModelViewSet):
     """区划 of the caller's jurisdiction, addressed by code, with grid sizing flags."""
 
     queryset = Region.objects.select_related("parent").with_sizing_flags()
+    serializer_class = RegionSerializer
+    detail_serializer_class = RegionDetailSerializer
     filterset_class = RegionFilterSet
     lookup_field = "code"
     lookup_value_regex = r"\d{2,15}"
     change_capability = "region.change"
     ordering_fields = ["code", "name", "population", "households"]
-
-    def get_serializer_class(self):
-        return RegionDetailSerializer if self.action == "retrieve" else RegionSerializer
 
     @extend_schema(
         parameters=[OpenApiParameter("type", str, enum=list(EXPORTS), default="csv")],

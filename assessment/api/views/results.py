@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from governance.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet, file_action
+from governance.api.base import ListDetailMixin, ScopedModelViewSet, ScopedReadOnlyViewSet, file_action
 from governance.api.permissions import RoleCapability
 from governance.files import pdf_response
 from grids.events.api.views import drf_error
@@ -300,21 +300,17 @@ class VisibleCycleMixin:
         return super().get_queryset().filter(cycle__in=visible)
 
 
-class UnitResultViewSet(VisibleCycleMixin, ScopedReadOnlyViewSet):
+class UnitResultViewSet(ListDetailMixin, VisibleCycleMixin, ScopedReadOnlyViewSet):
     """单位得分 of the caller's jurisdiction; the detail carries every indicator line."""
 
     queryset = UnitResult.objects.select_related("region")
+    serializer_class = UnitResultSerializer
+    detail_serializer_class = UnitResultDetailSerializer
     filterset_class = UnitResultFilterSet
     ordering_fields = ["total", "rank", "region_code", "level"]
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "retrieve":
-            queryset = queryset.select_related("cycle__catalogue_version").prefetch_related("lines")
-        return queryset
-
-    def get_serializer_class(self):
-        return UnitResultDetailSerializer if self.action == "retrieve" else UnitResultSerializer
+    def with_detail(self, queryset):
+        return queryset.select_related("cycle__catalogue_version").prefetch_related("lines")
 
     @file_action("application/pdf")
     def report(self, request, pk=None):

@@ -27,7 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance import personal_data
-from governance.api.base import ScopedModelViewSet, file_action
+from governance.api.base import ListDetailMixin, ScopedModelViewSet, file_action
 from governance.files import stored_file_response
 from grids.events.api.serializers import (
     AttachmentUploadSerializer,
@@ -106,11 +106,14 @@ def with_detail(queryset):
     )
 
 
-class EventViewSet(ScopedModelViewSet):
+class EventViewSet(ListDetailMixin, ScopedModelViewSet):
     """网格事件 of the caller's jurisdiction: file (idempotent by client_uuid), list, filter, read,
     move through the state machine, attach files. Events are never edited or deleted directly."""
 
     queryset = GridEvent.objects.select_related("category", "region", "lead_department", "reporter")
+    serializer_class = EventSerializer
+    detail_serializer_class = EventDetailSerializer
+    with_detail = staticmethod(with_detail)
     filterset_class = EventFilterSet
     ordering_fields = ["id", "reported_at", "respond_deadline", "resolve_deadline", "urgency", "status"]
     http_method_names = ["get", "post", "head", "options"]
@@ -125,13 +128,6 @@ class EventViewSet(ScopedModelViewSet):
         if self.action == "reveal_contact":
             return "event.reveal_contact"
         return "event.handle"
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        return with_detail(queryset) if self.action == "retrieve" else queryset
-
-    def get_serializer_class(self):
-        return EventDetailSerializer if self.action == "retrieve" else EventSerializer
 
     def _detail(self, event: GridEvent) -> dict:
         """The event as the detail shows it, read again through the caller's scope."""
