@@ -1186,3 +1186,17 @@ def test_the_home_page_and_the_hub_link_the_input_pages_of_the_role(client, worl
     assert reverse("assessment:report-list") in hub and reverse("assessment:scoring") not in hub
     client.force_login(world.worker_a)
     assert client.get(reverse("assessment:inputs")).status_code == 403
+
+
+def test_an_award_is_recorded_on_the_page_and_a_refused_one_keeps_its_errors(client, world, ax):
+    client.force_login(ax["committee_city"])
+    url = reverse("assessment:award-list")
+    body = {"unit": world.county_a.code, "year": 2026, "points": "2", "reason": "首创双语调解"}
+    response = client.post(url, body)
+    assert response.status_code == 302 and response["Location"] == f"{url}?year=2026"
+    assert InnovationAward.objects.get().points == Decimal("2")
+    arrange(Cycle.objects.filter(pk=ax["cycle"].pk), status=CycleStatus.FINALISED)
+    refused = client.post(url, {**body, "points": "1"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors == {"year": ["2026年度年终考核已定稿，不能再调整创新加分。"]}
+    assert InnovationAward.objects.get().points == Decimal("2")

@@ -32,6 +32,7 @@ from ..selectors.flags import flag_columns, flag_queryset, flag_records
 from ..selectors.results import get_cycle, get_line, get_unit, indicator_name, indicators_of
 from ..services import AssessmentError, appeals
 from ..services.reports import bundle_payload, bundle_region, notice_for, report_for, request_bundle
+from .inputs import submit
 from .results import _cycle_action
 
 PAGE_SIZE = 50
@@ -114,21 +115,21 @@ def appeal_detail(request, pk: int):
     form = None
     if may_decide:
         form = AppealDecisionForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                appeals.appeal_decide(
-                    user=user,
-                    appeal=appeal,
-                    uphold=data["decision"] == "uphold",
-                    note=data["decision_note"],
-                    adjusted_percent=data["adjusted_percent"],
-                )
-            except appeals.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("申诉已处理。"))
-                return redirect("assessment:appeal-detail", pk=appeal.pk)
+        done = submit(
+            request,
+            form,
+            lambda d: appeals.appeal_decide(
+                user=user,
+                appeal=appeal,
+                uphold=d["decision"] == "uphold",
+                note=d["decision_note"],
+                adjusted_percent=d["adjusted_percent"],
+            ),
+            _("申诉已处理。"),
+            lambda _result: redirect("assessment:appeal-detail", pk=appeal.pk),
+        )
+        if done is not None:
+            return done
     elif request.method == "POST":
         raise Http404
     return render(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -11,12 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from governance.forms import apply_errors
-
 from .. import services
 from ..forms import AwardForm
 from ..models import InnovationAward
-from .inputs import PAGE_SIZE, _require, _year, can_view
+from .inputs import PAGE_SIZE, _require, _year, can_view, submit
 
 
 @login_required
@@ -30,17 +27,17 @@ def award_list(request):
     form = AwardForm(request.POST or None, user=user, initial={"year": year}) if can_award else None
     if request.method == "POST":
         _require(can_award)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                award, _created = services.award_record(
-                    user=user, unit=data["unit"], year=data["year"], points=data["points"], reason=data["reason"]
-                )
-            except services.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("创新加分已记录。"))
-                return redirect(f"{reverse('assessment:award-list')}?year={award.year}")
+        done = submit(
+            request,
+            form,
+            lambda d: services.award_record(
+                user=user, unit=d["unit"], year=d["year"], points=d["points"], reason=d["reason"]
+            )[0],
+            _("创新加分已记录。"),
+            lambda award: redirect(f"{reverse('assessment:award-list')}?year={award.year}"),
+        )
+        if done is not None:
+            return done
     awards = (
         InnovationAward.objects.restrict(user)
         .filter(year=year)

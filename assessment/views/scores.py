@@ -26,7 +26,7 @@ from ..models import (
     Indicator,
     ScoreReview,
 )
-from .inputs import PAGE_SIZE, _indicator_names, _int, _require, can_view
+from .inputs import PAGE_SIZE, _indicator_names, _int, _require, can_view, submit
 
 
 def _group_kwargs(form) -> dict:
@@ -90,14 +90,15 @@ def group_edit(request, pk: int):
     group = get_object_or_404(AssessorGroup.objects.restrict(user).select_related("cycle", "cycle__root"), pk=pk)
     _require(user.can("assessment.group"))
     form = GroupForm(request.POST or None, user=user, group=group)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.group_save(user=user, cycle=group.cycle, group=group, **_group_kwargs(form))
-        except services.InputError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("考核组已保存。"))
-            return redirect("assessment:group-list")
+    done = submit(
+        request,
+        form,
+        lambda _data: services.group_save(user=user, cycle=group.cycle, group=group, **_group_kwargs(form)),
+        _("考核组已保存。"),
+        lambda _group: redirect("assessment:group-list"),
+    )
+    if done is not None:
+        return done
     return render(request, "assessment/inputs/group_form.html", {"group": group, "form": form})
 
 
@@ -185,22 +186,17 @@ def review_list(request):
         form = ReviewForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST":
         _require(can_review and cycle is not None)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.review_record(
-                    user=user,
-                    cycle=cycle,
-                    unit=data["unit"],
-                    indicator=data["indicator"],
-                    kind=data["kind"],
-                    reason=data["reason"],
-                )
-            except services.InputError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("审核决定已记录。"))
-                return redirect(f"{reverse('assessment:review-list')}?cycle={cycle.pk}")
+        done = submit(
+            request,
+            form,
+            lambda d: services.review_record(
+                user=user, cycle=cycle, unit=d["unit"], indicator=d["indicator"], kind=d["kind"], reason=d["reason"]
+            ),
+            _("审核决定已记录。"),
+            lambda _review: redirect(f"{reverse('assessment:review-list')}?cycle={cycle.pk}"),
+        )
+        if done is not None:
+            return done
     page = lines = reviews = None
     show_all = request.GET.get("all") == "1"
     if cycle is not None:
