@@ -9,7 +9,7 @@ import re
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from governance.api.filters import SubtreeFilter, id_filter, year_filter
+from governance.api.filters import MomentFilter, SubtreeFilter, id_filter, year_filter
 from governance.codes import Level
 
 from .choices import (
@@ -65,8 +65,8 @@ class MonthlyReportFilterSet(django_filters.FilterSet):
 class SurveyFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region_code")
     channel = django_filters.ChoiceFilter(choices=SurveyChannel.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="answered_at", lookup_expr="lt")
+    since = MomentFilter(field_name="answered_at", lookup_expr="gte")
+    until = MomentFilter(field_name="answered_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse

@@ -1,6 +1,6 @@
 import django_filters
 
-from governance.api.filters import SubtreeFilter, id_filter
+from governance.api.filters import MomentFilter, SubtreeFilter, id_filter
 
 from .choices import AuditAction, DepartmentKind, Role
 from .models import AuditLog, Department, User
@@ -36,8 +36,8 @@ class AuditLogFilterSet(django_filters.FilterSet):
     model = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
     actor_id = id_filter()
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte")
+    since = MomentFilter(field_name="at", lookup_expr="gte")
+    until = MomentFilter(field_name="at", lookup_expr="lte")
 
     class Meta:
         model = AuditLog

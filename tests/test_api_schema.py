@@ -103,3 +103,15 @@ def test_a_body_that_is_not_an_object_is_a_field_error(api, world):
     api.force_authenticate(world.worker_a)
     response = api.post("/api/v1/events/", [None, None], format="json")
     assert response.status_code == 400 and response.json()["detail"] == "请求体应为一个JSON对象（键值对）。"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", ["1153-07-13T11:57:20+23:25", "2026-01-01T00:00:00-16:00", "1899-12-31T00:00:00Z"])
+def test_a_moment_with_an_impossible_offset_or_year_is_a_field_error(api, world, moment):
+    """PostgreSQL refuses a UTC offset of 16 h and more with an error; the filter refuses it first."""
+    api.force_authenticate(world.province_user)
+    for url in ("/api/v1/assessment/surveys/", "/api/v1/audit-log/"):
+        response = api.get(url, {"since": moment})
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["fields"]["since"] == ["请输入1900至2100年之间、时区偏移不超过±14:00的时间。"]
+    assert api.get("/api/v1/audit-log/", {"since": "2026-01-01T00:00:00+14:00"}).status_code == 200

@@ -358,6 +358,8 @@ def test_the_date_filters(client, world, hotline, requests_a):
         {"end_date": "2026-13-01"},
         {"start_date": "2026-01-01", "end_date": "2025-12-01"},
         {"start_date": "2025-01-01", "end_date": "2025-06-01"},  # wider than 90 days
+        {"start_date": "2026-01-01T00:00:00+23:25"},  # an offset no zone uses (PostgreSQL refuses it)
+        {"start_date": "1153-07-13T11:57:20Z"},
     ],
 )
 def test_bad_dates_are_400s(client, world, hotline, params):

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from governance.api.filters import plausible_moment
 from governance.choices import Role
 from governance.codes import Level
 from governance.models import User
@@ -100,7 +101,7 @@ def _when(value: str | None, name: str, *, end_of_day: bool = False) -> dt.datet
     try:
         day = parse_date(text) if len(text) == 10 else None  # fromisoformat would read a date as midnight
         moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min) if day else parse_datetime(text)
-        if moment is None:
+        if moment is None or not plausible_moment(moment):
             raise ValueError(text)
     except ValueError as exc:
         raise Open311Error(400, _("%(name)s 不是有效的 ISO 8601 日期时间。") % {"name": name}) from exc
