@@ -40,6 +40,7 @@ def _publish_rules() -> None:
         v04_threshold_percent=percent(V04_THRESHOLD),
         spread_limit_points=scoring.SPREAD_LIMIT_POINTS,
         pass_score=scoring.FAIL_BELOW,
+        bonus_cap_points=scoring.BONUS_CAP_POINTS,
     )
 
 

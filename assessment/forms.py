@@ -7,9 +7,11 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from disputes.forms import date_field
 from governance.choices import Role
+from governance.i18n import lazy_message
 from governance.models import User
 from governance.scoping import scope_prefix
 from governance.uploads import upload_help
@@ -18,6 +20,7 @@ from grids.models import Region
 
 from . import selectors, services, transitions
 from .choices import AwarenessAnswer, CycleStatus, SafetyAnswer, SatisfactionAnswer
+from .engine.scoring import BONUS_CAP_POINTS
 from .models import REPORT_VALUE_FIELDS, Cycle, MonthlyReport, ScoreReview
 
 TEXTAREA = {"rows": 3}
@@ -399,19 +402,19 @@ class AwardForm(EventFormMixin, forms.Form):
         error_messages={"required": _("请填写年度。"), "invalid": _("请填写年度，例如2026。")},
     )
     points = forms.DecimalField(
-        label=_("加分（0–3分）"),
+        label=lazy_message(gettext_noop("加分（0–%(cap)s分）"), cap=BONUS_CAP_POINTS),
         min_value=0,
-        max_value=3,
+        max_value=BONUS_CAP_POINTS,
         max_digits=4,
         decimal_places=2,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5", "min": 0, "max": 3}),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.5", "min": 0, "max": BONUS_CAP_POINTS}),
         error_messages={
             "required": _("请填写加分。"),
             "invalid": _("请填写数字。"),
-            "min_value": _("创新加分应在0到3分之间。"),
-            "max_value": _("创新加分应在0到3分之间。"),
+            "min_value": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
+            "max_value": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
             "max_decimal_places": _("最多保留两位小数。"),
-            "max_digits": _("创新加分应在0到3分之间。"),
+            "max_digits": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
         },
     )
     reason = _text(_("加分理由"), max_length=500, required_message=_("请填写加分理由。"))

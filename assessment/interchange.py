@@ -21,6 +21,7 @@ from assessment.choices import (
     SatisfactionAnswer,
     SurveyChannel,
 )
+from assessment.engine.scoring import BONUS_CAP_POINTS
 from assessment.models import (
     REPORT_VALUE_FIELDS,
     AssessorGroup,
@@ -206,8 +207,8 @@ class InnovationAwardRecord(RecordType):
         unit = ctx.region(row, "unit", levels=UNIT_LEVELS)
         year = integer(row, "year", minimum=2000)
         points = decimal(row, "points")
-        if not 0 <= points <= 3:
-            raise Rejected({"points": [_("创新加分应在0到3分之间。")]})
+        if not 0 <= points <= BONUS_CAP_POINTS:
+            raise Rejected({"points": [_("创新加分应在0到%(cap)s分之间。") % {"cap": BONUS_CAP_POINTS}]})
         if not isinstance(unit, str) and InnovationAward.objects.filter(unit=unit, year=year).exists():
             raise Rejected({"year": [_("该单位该年度已有创新加分。")]})
         values = {"unit": unit, "region_code": _code(unit), "year": year, "points": points,

@@ -69,7 +69,7 @@ def test_no_constant_is_defined_twice():
 # A number followed by what SPEC counts, inside Chinese text: a message that writes a rule's
 # number instead of interpolating its constant.
 NUMBER_IN_TEXT = re.compile(
-    r"\d+(?:\.\d+)?\s?(?:个工作日|个月|日内|天内|份|名居民|户|公里|MB|%|％|分钟|人及以上|次)|(?:超过|不超过|低于|高于)\d+"
+    r"\d+(?:\.\d+)?\s?(?:个工作日|个月|日内|天内|份|名居民|户|公里|MB|%|％|分钟|人及以上|次)|(?:超过|不超过|低于|高于)\d+|[到–]\d+分"
 )
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 NOT_RULE_TEXT = ("0–100%", "只需1分钟")  # a score scale; "takes a minute" on the public survey

@@ -11,6 +11,7 @@ from governance.models import User
 from grids.models import Region
 
 from ..choices import CycleKind, CycleStatus
+from ..engine.scoring import BONUS_CAP_POINTS
 from ..models import Cycle, InnovationAward
 from ..transitions import ABOVE, InputError, may
 from .base import _decimal, _required_text, _unit_level_error
@@ -41,7 +42,9 @@ def award_record(*, user: User, unit: Region, year: int, points, reason: str) ->
         errors["year"] = [_("年度应在2000年至%(year)s年之间。") % {"year": this_year}]
     elif year_end_finalised(unit.code, year):
         errors["year"] = [_("%(year)s年度年终考核已定稿，不能再调整创新加分。") % {"year": year}]
-    value = _decimal(points, "points", errors, 0, 3, _("创新加分应在0到3分之间。"))
+    value = _decimal(
+        points, "points", errors, 0, BONUS_CAP_POINTS, _("创新加分应在0到%(cap)s分之间。") % {"cap": BONUS_CAP_POINTS}
+    )
     reason = _required_text(reason, "reason", _("请填写加分理由。"), errors, max_length=500)
     if errors:
         raise InputError(errors)

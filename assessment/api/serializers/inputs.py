@@ -23,6 +23,7 @@ from grids.models import Region
 
 from ... import selectors, services
 from ...choices import AwarenessAnswer, SafetyAnswer, SatisfactionAnswer
+from ...engine.scoring import BONUS_CAP_POINTS
 from ...filtersets import MONTH_RE
 from ...models import (
     REPORT_VALUE_FIELDS,
@@ -346,13 +347,13 @@ class InnovationAwardSerializer(serializers.ModelSerializer):
         max_digits=4,
         decimal_places=2,
         min_value=0,
-        max_value=3,
+        max_value=BONUS_CAP_POINTS,
         error_messages={
             "required": _("请填写加分。"),
             "invalid": _("请填写数字。"),
-            "min_value": _("创新加分应在0到3分之间。"),
-            "max_value": _("创新加分应在0到3分之间。"),
-            "max_digits": _("创新加分应在0到3分之间。"),
+            "min_value": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
+            "max_value": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
+            "max_digits": lazy_message(gettext_noop("创新加分应在0到%(cap)s分之间。"), cap=BONUS_CAP_POINTS),
             "max_decimal_places": _("最多保留两位小数。"),
         },
     )
