@@ -436,7 +436,7 @@ def test_queue_marks_overdue_and_supervised_items(client, world, password, file_
     assert "超期很久" in html and "clock-red" in html and "tag supervised" in html
 
 
-def test_queue_query_count_does_not_grow_with_the_events(client, world, people, password, file_event):
+def test_queue_and_home_query_counts_do_not_grow_with_the_events(client, world, people, password, file_event):
     login(client, world.user_a, password)
     categories = list(EventCategory.objects.all()[:5])
 
@@ -456,17 +456,20 @@ def test_queue_query_count_does_not_grow_with_the_events(client, world, people, 
         return len(queries)
 
     make(3)
-    few = {name: count(reverse(name)) for name in ("events:queue",)}
+    few = {name: count(reverse(name)) for name in ("events:queue", "home")}
     police_client = type(client)()
     login(police_client, people["police"], password)
     few_department = _count_with(police_client, reverse("events:department"))
     make(20)
-    many = {name: count(reverse(name)) for name in ("events:queue",)}
+    many = {name: count(reverse(name)) for name in ("events:queue", "home")}
     assert many == few
     assert _count_with(police_client, reverse("events:department")) == few_department
     # session, user, region, status counts, page count, page rows, filter options (categories,
     # regions, departments), unread notifications, and the session save (3).
     assert few["events:queue"] <= 14
+    # the home page: session, user, the region overview (levels, children, their summaries, sizing flags),
+    # the event card, unread notifications and the session save
+    assert few["home"] <= 12
 
 
 def _count_with(client, url):
