@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import Role
-from governance.codes import RegionCodeField
+from governance.codes import RegionCodeField, province_code_field
 from governance.scoping import ScopedModel
 
 from .choices import (
@@ -68,6 +68,7 @@ class Case(ScopedModel, AuditedModel):
         MediationOrganisation, on_delete=models.PROTECT, related_name="cases", verbose_name=_("调解组织")
     )
     region_code = RegionCodeField(_("区划代码"), max_length=15, db_index=True, editable=False)
+    province_code = province_code_field()
     origin_region = models.ForeignKey(
         "grids.Region", on_delete=models.PROTECT, related_name="dispute_cases", verbose_name=_("纠纷发生地")
     )

@@ -238,6 +238,8 @@ class AuditedModel(models.Model):
         for field in self._meta.concrete_fields:
             if field.attname in self.audit_exclude or field.name in self.audit_exclude:
                 continue
+            if field.generated:  # computed by the database from fields that are recorded
+                continue
             if field.attname not in self.__dict__:  # deferred
                 continue
             values[field.attname] = to_jsonable(getattr(self, field.attname))

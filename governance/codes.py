@@ -96,3 +96,21 @@ class RegionCodeField(models.CharField):
 
 
 RegionCodeField.register_lookup(Under)
+
+
+def province_code_field() -> models.GeneratedField:
+    """The two-digit province of a row's `region_code`, stored by the database itself.
+
+    The partition key a big table will be split by (docs/scaling.md): present from the start, it lets a
+    later migration attach today's table as a partition without rewriting it. Nothing writes it and
+    nothing can set it wrong; a case transferred to another province's organisation moves with it.
+    """
+    from django.db.models.functions import Left
+
+    return models.GeneratedField(
+        expression=Left("region_code", CODE_LENGTH[Level.PROVINCE]),
+        output_field=models.CharField(max_length=CODE_LENGTH[Level.PROVINCE]),
+        db_persist=True,
+        verbose_name=_("省级区划代码"),
+        editable=False,
+    )

@@ -49,3 +49,16 @@ def test_the_derived_ancestors_are_the_stored_parents(world):
         chain.insert(0, region.code)
     assert world.grid_a.ancestors_codes() == chain == ancestors(world.grid_a.code)
     assert parent_code(world.grid_a.code) == world.grid_a.parent.code
+
+
+@pytest.mark.django_db
+def test_the_database_stores_each_event_province_as_its_partition_key(world, file_event):
+    from grids.events.models import GridEvent
+
+    event = file_event()
+    stored = GridEvent.objects.filter(pk=event.pk).values_list("province_code", "region_code").get()
+    assert stored == (ancestor_code(world.grid_a.code, Level.PROVINCE), world.grid_a.code)
+    assert GridEvent.objects.filter(province_code=world.province.code).count() == 1
+    assert GridEvent.objects.filter(province_code="99").count() == 0
+    entry = event.audit_values()
+    assert "province_code" not in entry  # derived by the database, never a recorded change

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.audit import AuditedModel
 from governance.choices import DepartmentKind, Role
-from governance.codes import Level, RegionCodeField, ancestor_code
+from governance.codes import Level, RegionCodeField, ancestor_code, province_code_field
 from governance.scoping import ScopedModel, ScopedQuerySet
 from grids.events.choices import (
     AttachmentStage,
@@ -143,6 +143,7 @@ class GridEvent(ScopedModel, AuditedModel):
         "grids.Region", on_delete=models.PROTECT, related_name="events", verbose_name=_("所在网格")
     )
     region_code = RegionCodeField(_("区划代码"), max_length=15, db_index=True, editable=False)
+    province_code = province_code_field()
     address = models.CharField(_("地址"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
