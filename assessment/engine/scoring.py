@@ -174,14 +174,15 @@ def score_unit(lines: list[Line], tolerance_for: str | None = None) -> UnitScore
     profile_total = sum(profile_dims.values(), ZERO)
     live_total = sum((profile_dims[d] for d, w in applicable_dims.items() if w > 0), ZERO)
     across = profile_total / live_total if live_total else ZERO
+    # within × across once per dimension, not per line (exact either way: the same product)
+    factor = {d: profile_dims[d] / w * across for d, w in applicable_dims.items() if w}
     dimensions: dict[str, Fraction] = dict.fromkeys(profile_dims, ZERO)
     for line in lines:
-        if not line.applicable or not applicable_dims[line.dimension]:
+        if not line.applicable or line.dimension not in factor:
             line.effective_weight = line.points = ZERO
             continue
-        within = profile_dims[line.dimension] / applicable_dims[line.dimension]
-        line.effective_weight = line.weight * within * across
-        line.points = line.effective_weight * line.ratio
+        line.effective_weight = line.weight * factor[line.dimension]
+        line.points = line.effective_weight * line.ratio if line.ratio else ZERO
         if tolerance_for == line.code:
             line.tolerance = (line.effective_weight - line.points) / 2
             line.points += line.tolerance
