@@ -81,6 +81,8 @@ def to_decimal_text(value: Fraction | None) -> str | None:
         return None
     numerator, denominator = value.numerator, value.denominator
     sign = "-" if numerator < 0 else ""
+    if denominator == 1:  # zeros and whole weights, a third of the lines' figures
+        return f"{sign}{abs(numerator)}.00000000"
     units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
     return f"{sign}{units // _SCALE}.{units % _SCALE:08d}"
 
