@@ -94,12 +94,19 @@ def clamp01(value: Fraction) -> Fraction:
 def ratio(rule: str, value: Fraction, floor=None, target=None, ceiling=None) -> Fraction:
     """r ∈ [0, 1] of a `higher_better` or `lower_better` value."""
     if rule == "higher_better":
-        f, t = as_fraction(floor), as_fraction(target)
-        return clamp01((value - f) / (t - f))
+        f, span = _span(floor, target)
+        return clamp01((value - f) / span)
     if rule == "lower_better":
-        t, c = as_fraction(target), as_fraction(ceiling)
-        return clamp01((c - value) / (c - t))
+        c, span = _span(ceiling, target)
+        return clamp01((c - value) / -span)
     raise ValueError(f"no ratio rule {rule!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _span(start, end) -> tuple[Fraction, Fraction]:
+    """A catalogue bound and the distance to the target, once per run rather than per line."""
+    begin = as_fraction(start)
+    return begin, as_fraction(end) - begin
 
 
 def survey_value(online_yes: int, online_n: int, offline_yes: int, offline_n: int) -> Fraction | None:
