@@ -4,7 +4,9 @@ Builds the hierarchy with the demo builder (`grids.demo`, as `bench/hierarchy.py
 `seed_demo`), then a year of platform records in bulk SQL — grid workers with accounts, grid
 events, mediation cases with agreements, follow-ups and judicial confirmations, visit records,
 monthly core tables, survey answers, veto rulings, innovation awards and, once the cycle exists,
-two assessor groups' scores — and times the year-end cycle of 2025 over it. Writes the figures
+two assessor groups' scores — and times the year-end cycle of 2025 over it twice, each beside the
+hand-written SQL pass in the same state: cold (one pass, then the cycle's first run, straight after
+generation + VACUUM ANALYZE) and warm (three passes, then the same cycle again). Writes the figures
 into docs/performance.md (section "Assessment"; the other scale's column is kept).
 
     .venv/bin/python bench/assessment.py --scale county
