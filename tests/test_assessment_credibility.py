@@ -86,6 +86,27 @@ def test_a_spike_needs_3_sigma_double_10_cases_and_most_without_sessions(n, bare
     assert is_spike(n, bare, history) is flagged
 
 
+def test_the_spike_check_agrees_with_the_rule_stated_in_rationals():
+    """is_spike compares integers multiplied through by the history's length; the rule itself is
+    mean + 3σ over exact rationals. Every small history and month, including every tie."""
+    import itertools
+    import statistics
+    from fractions import Fraction
+
+    def stated(n, bare, history):
+        mean = Fraction(sum(history), len(history))
+        sigma2 = statistics.pvariance([Fraction(h) for h in history])
+        return n > mean and (n - mean) ** 2 > 9 * sigma2 and n >= 2 * mean and n >= 10 and 2 * bare > n
+
+    checked = 0
+    for history in itertools.product([0, 1, 2, 4, 6, 9], repeat=3):
+        for n in range(0, 25):
+            for bare in (n // 2, n // 2 + 1, n):
+                assert is_spike(n, bare, list(history) * 2) is stated(n, bare, list(history) * 2)
+                checked += 1
+    assert checked == 6**3 * 25 * 3
+
+
 def mediation_history(organisation, counts: list[int], month_cases: int, with_sessions: int):
     """Cases in the six months before March 2025 (oldest first) and in March."""
     for back, count in zip(range(6, 0, -1), counts, strict=True):

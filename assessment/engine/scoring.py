@@ -81,6 +81,8 @@ def to_decimal_text(value: Fraction | None) -> str | None:
         return None
     numerator, denominator = value.numerator, value.denominator
     sign = "-" if numerator < 0 else ""
+    if denominator == 1:  # zeros and whole weights, a third of the lines' figures
+        return f"{sign}{abs(numerator)}.00000000"
     units = (2 * abs(numerator) * _SCALE + denominator) // (2 * denominator)
     return f"{sign}{units // _SCALE}.{units % _SCALE:08d}"
 
@@ -92,12 +94,19 @@ def clamp01(value: Fraction) -> Fraction:
 def ratio(rule: str, value: Fraction, floor=None, target=None, ceiling=None) -> Fraction:
     """r ∈ [0, 1] of a `higher_better` or `lower_better` value."""
     if rule == "higher_better":
-        f, t = as_fraction(floor), as_fraction(target)
-        return clamp01((value - f) / (t - f))
+        f, span = _span(floor, target)
+        return clamp01((value - f) / span)
     if rule == "lower_better":
-        t, c = as_fraction(target), as_fraction(ceiling)
-        return clamp01((c - value) / (c - t))
+        c, span = _span(ceiling, target)
+        return clamp01((c - value) / -span)
     raise ValueError(f"no ratio rule {rule!r}")
+
+
+@functools.lru_cache(maxsize=256)
+def _span(start, end) -> tuple[Fraction, Fraction]:
+    """A catalogue bound and the distance to the target, once per run rather than per line."""
+    begin = as_fraction(start)
+    return begin, as_fraction(end) - begin
 
 
 def survey_value(online_yes: int, online_n: int, offline_yes: int, offline_n: int) -> Fraction | None:
@@ -174,14 +183,15 @@ def score_unit(lines: list[Line], tolerance_for: str | None = None) -> UnitScore
     profile_total = sum(profile_dims.values(), ZERO)
     live_total = sum((profile_dims[d] for d, w in applicable_dims.items() if w > 0), ZERO)
     across = profile_total / live_total if live_total else ZERO
+    # within × across once per dimension, not per line (exact either way: the same product)
+    factor = {d: profile_dims[d] / w * across for d, w in applicable_dims.items() if w}
     dimensions: dict[str, Fraction] = dict.fromkeys(profile_dims, ZERO)
     for line in lines:
-        if not line.applicable or not applicable_dims[line.dimension]:
+        if not line.applicable or line.dimension not in factor:
             line.effective_weight = line.points = ZERO
             continue
-        within = profile_dims[line.dimension] / applicable_dims[line.dimension]
-        line.effective_weight = line.weight * within * across
-        line.points = line.effective_weight * line.ratio
+        line.effective_weight = line.weight * factor[line.dimension]
+        line.points = line.effective_weight * line.ratio if line.ratio else ZERO
         if tolerance_for == line.code:
             line.tolerance = (line.effective_weight - line.points) / 2
             line.points += line.tolerance

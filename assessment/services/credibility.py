@@ -205,11 +205,19 @@ def mediation_spikes(root_code, period: Period, units, rollup, length) -> list[F
 
 def is_spike(n: int, bare: int, history: list[int]) -> bool:
     """this month > mean + 3σ, ≥ 2 × mean, ≥ 10 cases, and most of them without a session —
-    compared exactly: n − mean > 3σ ⟺ n > mean and (n − mean)² > 9σ²."""
-    mean = Fraction(sum(history), len(history))
-    variance = sum((Fraction(h) - mean) ** 2 for h in history) / len(history)
-    above = n > mean and (n - mean) ** 2 > SPIKE_SIGMAS**2 * variance
-    return above and n >= SPIKE_MIN_FACTOR * mean and n >= SPIKE_MIN_CASES and 2 * bare > n
+    compared exactly: n − mean > 3σ ⟺ n > mean and (n − mean)² > 9σ². Over the history's
+    length L, sum S and sum of squares Q (mean = S/L, σ² = (LQ − S²)/L²), every comparison is
+    one of integers multiplied through by L or L²: the checks call it for every unit and month."""
+    if n < SPIKE_MIN_CASES or 2 * bare <= n:
+        return False
+    length, total = len(history), sum(history)
+    squares = sum(h * h for h in history)
+    excess = n * length - total  # (n − mean) × L
+    return (
+        excess > 0
+        and excess * excess > SPIKE_SIGMAS**2 * (length * squares - total * total)
+        and n * length >= SPIKE_MIN_FACTOR * total
+    )
 
 
 def _as_month(value) -> dt.date:
