@@ -245,6 +245,18 @@ class EventFileSerializer(serializers.Serializer):
         return attrs
 
 
+class EventFiledSerializer(serializers.ModelSerializer):
+    """The answer to a filing (201, or 200 for a resend): the id to act on, the client UUID sent, the
+    status, a likely duplicate if one was found, and the detail's URL (also the Location header)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="event-detail", help_text=_("事件详情地址"))
+
+    class Meta:
+        model = GridEvent
+        fields = ["id", "client_uuid", "status", "duplicate_of", "reported_at", "url"]
+        read_only_fields = fields
+
+
 class DispatchDepartmentField(serializers.PrimaryKeyRelatedField):
     """A department the event in the context may be dispatched to; any other id is answered
     like one that does not exist."""
