@@ -56,6 +56,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.filing_settings"
+    os.environ.setdefault("AUDIT_SEAL_IN_BACKGROUND", "1")  # as the web servers run (docker-compose)
     # The chain's checkpoint belongs to this database, not to the worktree's development one.
     os.environ.setdefault("AUDIT_CHECKPOINT_PATH", str(ROOT / "var" / f"bench-filing-{database_name(url)}.json"))
     import django
@@ -160,6 +161,7 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
         **os.environ,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "bench.filing_settings",
+        "AUDIT_SEAL_IN_BACKGROUND": os.environ.get("AUDIT_SEAL_IN_BACKGROUND", "1"),  # as docker-compose runs it
     }
     command = [
         str(Path(sys.executable).parent / "gunicorn"),

@@ -635,3 +635,18 @@ def test_a_township_centre_dispatches_to_its_county_police_through_the_api(api, 
     assert event.status == EventStatus.ACCEPTED and not event.dispatches.exists()
     response = act(api, people["township"], event.pk, "dispatch", lead=world.dept_a.pk)
     assert response.status_code == 200 and response.json()["lead_department"] == world.dept_a.pk
+
+
+def test_a_token_filing_reads_the_caller_and_their_region_in_one_query(world):
+    """Token authentication loads the account's region with the token: the filing costs the same
+    statements as above, the token's query taking the place of the region's."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.worker_a).key}")
+    client.post(URL, event_body(world), format="json")  # the first request of the process fills the catalogues
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(URL, event_body(world, contact_phone=""), format="json")
+    assert response.status_code == 201, response.json()
+    assert len(ctx.captured_queries) == FILING_QUERIES
+    assert "governance_user" in ctx.captured_queries[0]["sql"] and "grids_region" in ctx.captured_queries[0]["sql"]
