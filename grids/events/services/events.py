@@ -158,7 +158,7 @@ def event_file(
         handling_level=Level.VILLAGE,
     )
     _deadlines(event)
-    event.duplicate_of = find_likely_duplicate(event)
+    event.duplicate_of_id = find_likely_duplicate(event)
     try:
         with transaction.atomic():
             event.save()
@@ -198,8 +198,9 @@ def _distance_m(lat1, lng1, lat2, lng2) -> float:
     return 6_371_000 * math.hypot(x, y)
 
 
-def find_likely_duplicate(event: GridEvent) -> GridEvent | None:
-    """Same category and grid within 24 h, and the same reporter or a nearby location (SPEC §3).
+def find_likely_duplicate(event: GridEvent) -> int | None:
+    """The id of the event this one likely repeats: same category and grid within 24 h, and the same
+    reporter or a nearby location (SPEC §3).
 
     One query on (region_code, reported_at): the first 50 candidates in report order, each marked
     whether it has the same reporter (account, phone or address); the distance is worked out here."""
@@ -226,16 +227,16 @@ def find_likely_duplicate(event: GridEvent) -> GridEvent | None:
         )
         .exclude(status__in=[EventStatus.RETURNED, EventStatus.MERGED])
         .annotate(same_reporter=marked)
-        .only("pk", "lat", "lng", "reported_at")
-        .order_by("reported_at", "pk")[:50]
+        .order_by("reported_at", "pk")
+        .values_list("pk", "lat", "lng", "same_reporter")[:50]
     )
-    for candidate in candidates:
-        if candidate.same_reporter:
-            return candidate
-        if None not in (event.lat, event.lng, candidate.lat, candidate.lng) and (
-            _distance_m(event.lat, event.lng, candidate.lat, candidate.lng) <= DUPLICATE_DISTANCE_M
+    for pk, lat, lng, same_reporter in candidates:
+        if same_reporter:
+            return pk
+        if None not in (event.lat, event.lng, lat, lng) and (
+            _distance_m(event.lat, event.lng, lat, lng) <= DUPLICATE_DISTANCE_M
         ):
-            return candidate
+            return pk
     return None
 
 
