@@ -153,6 +153,75 @@ def in_process_filing(data: dict, profile: bool) -> dict:
     }
 
 
+# Where a filing's CPU goes: the functions whose cumulative CPU time names a phase (the first match wins,
+# so a phase inside another is listed before it and subtracted from it).
+PHASES = (
+    ("token authentication", "governance/auth.py", "authenticate_credentials"),
+    ("SLA deadlines (policy, calendar)", "grids/events/services/events.py", "_deadlines"),
+    ("duplicate check", "grids/events/services/events.py", "find_likely_duplicate"),
+    ("visibility check", "governance/api/base.py", "_check_still_visible"),
+    ("insert event, audit entry, history", "grids/events/services/events.py", "event_file"),
+    ("body validation (category, grid)", "rest_framework/serializers.py", "is_valid"),
+    ("compact answer", "grids/events/api/views.py", "_filed"),
+    ("request, middleware, DRF", "django/test/client.py", "request"),
+)
+PROFILED_FILINGS = 200
+
+
+def cpu_phases(data: dict) -> list[list]:
+    """[phase, ms of CPU per filing under the profiler, share] over PROFILED_FILINGS filings in this
+    process (cProfile on process time: the profiler's own cost inflates the absolute figures, more so
+    for code that makes many small calls; the shares are what to read)."""
+    import random
+
+    from rest_framework.test import APIClient
+
+    chooser = random.Random(16)
+    client = APIClient()
+    workers = data["workers"][:50]
+
+    def file_one() -> None:
+        worker = chooser.choice(workers)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {worker['token']}")
+        body = {
+            "client_uuid": str(uuid.uuid4()),
+            "category": chooser.choice(data["categories"]),
+            "title": "剖析",
+            "description": "bench/filing.py 的CPU剖析",
+            "region": worker["grid"],
+            "address": f"{chooser.randrange(300)}号",
+        }
+        if worker["lat"] is not None:
+            body["lat"], body["lng"] = worker["lat"], worker["lng"]
+        response = client.post("/api/v1/events/", body, format="json")
+        assert response.status_code == 201, response.content[:300]
+
+    for _n in range(20):
+        file_one()
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _n in range(PROFILED_FILINGS):
+        file_one()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    cumulative = {}
+    for (filename, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items():
+        for phase, path, function in PHASES:
+            if filename.endswith(path) and name == function:
+                cumulative[phase] = cumulative.get(phase, 0.0) + ct
+    total = cumulative.get("request, middleware, DRF", 0.0)
+    nested = ("SLA deadlines (policy, calendar)", "duplicate check", "visibility check")  # inside event_file
+    outer = ("token authentication", "insert event, audit entry, history", "body validation (category, grid)")
+    inner = dict(cumulative)
+    inner["insert event, audit entry, history"] -= sum(cumulative.get(p, 0.0) for p in nested)
+    inner["request, middleware, DRF"] = total - sum(cumulative.get(p, 0.0) for p in (*outer, "compact answer"))
+    return [
+        [phase, round(1000 * inner.get(phase, 0.0) / PROFILED_FILINGS, 2), round(inner.get(phase, 0.0) / total, 3)]
+        for phase, _path, _function in PHASES
+        if total
+    ]
+
+
 # --- the server and the load -------------------------------------------------------------------
 
 
@@ -343,6 +412,9 @@ def render(f: dict) -> str:
             f"| {name} | {r['rps']:,.0f} | {_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | "
             f"{r['errors']} | {r['app_cpu_ms']:.1f} ms | {r['db_cpu_ms']:.1f} ms | {r['load'][0]} → {r['load'][1]} |"
         )
+    cpu = filing["app_cpu_ms"] + filing["db_cpu_ms"]
+    ceiling = 1000 * f["cores"] / cpu if cpu else 0.0
+    needed = 1000 * f["cores"] / (TARGET_SHARE * bare["rps"]) if bare["rps"] else 0.0
     lines += [
         "",
         f"Filing reaches **{share:.0%}** of the bare view (target ≥ {TARGET_SHARE:.0%}), p99 "
@@ -350,6 +422,19 @@ def render(f: dict) -> str:
         "",
         f"One filing in process: {one['queries']} queries, a {one['body_bytes']}-byte 201 "
         f"({', '.join(one['body_keys'])}).",
+        "",
+        f"**Where the time goes.** Filing is CPU-bound: {filing['app_cpu_ms']:.1f} ms of gunicorn CPU and "
+        f"{filing['db_cpu_ms']:.1f} ms of PostgreSQL CPU per request (the bare view: {bare['app_cpu_ms']:.1f} ms), "
+        f"so at that cost {f['cores']} cores serve at most ≈ {ceiling:,.0f} filings/s (CPU figures taken under a "
+        "high load average are inflated by contention); a quarter of "
+        f"this run's bare view needs ≤ {needed:.1f} ms of CPU per filing, application and database together. "
+        "The latency is queueing behind that CPU (50 clients ÷ the throughput). Shares of a filing's "
+        f"application CPU ({PROFILED_FILINGS} filings in process under cProfile on process time, which also "
+        "counts the sealer thread and inflates the absolute figures; read the shares):",
+        "",
+        "| phase | share |",
+        "|---|---|",
+        *(f"| {phase} | {share_:.0%} |" for phase, _ms, share_ in f["cpu_phases"]),
         "",
         f"Afterwards: {out['answered_201']:,} answers 201, {out['new_events']:,} new events "
         f"({out['found_by_client_uuid']:,} found by the client_uuids answered 201), "
@@ -393,6 +478,9 @@ def main() -> None:
     last_id_before = GridEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     one = in_process_filing(data, args.profile)
     print(f"one filing in process: {one}", flush=True)
+    phases = cpu_phases(data)
+    for phase, ms, share in phases:
+        print(f"  {phase:<40} {ms:6.2f} ms {share:6.1%}")
     tokens = Path(tempfile.mkstemp(suffix=".json")[1])
     tokens.write_text(json.dumps(data), encoding="utf-8")
     connection.close()
@@ -407,7 +495,7 @@ def main() -> None:
         server.wait(timeout=60)
         tokens.unlink()
     created = filing["created"] + filing["warmup_created"]
-    outcome = check_outcome(last_id_before, created, in_process=2)
+    outcome = check_outcome(last_id_before, created, in_process=2 + 20 + PROFILED_FILINGS)
     print(f"outcome: {outcome}", flush=True)
     for result in (bare, filing):
         for key in ("created", "warmup_created"):
@@ -415,6 +503,7 @@ def main() -> None:
     figures = {
         "measured_on": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "cores": os.cpu_count(),
         "database": dbname,
         "events_before": events_before,
         "clients": args.clients,
@@ -423,6 +512,7 @@ def main() -> None:
         "gunicorn_workers": args.workers,
         "gunicorn_threads": args.threads,
         "one_request": one,
+        "cpu_phases": phases,
         "bare": bare,
         "filing": filing,
         "outcome": outcome,
