@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import operator
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable
-from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -200,23 +197,14 @@ def _distance_m(lat1, lng1, lat2, lng2) -> float:
 
 def find_likely_duplicate(event: GridEvent) -> int | None:
     """The id of the event this one likely repeats: same category and grid within 24 h, and the same
-    reporter or a nearby location (SPEC §3).
+    reporter (account, phone or address) or a nearby location (SPEC §3).
 
-    One query on (region_code, reported_at): the first 50 candidates in report order, each marked
-    whether it has the same reporter (account, phone or address); the distance is worked out here."""
-    same = [
-        Q(**{field: value})
-        for field, value in (
-            ("reporter_id", event.reporter_id),
-            ("contact_phone_index", event.contact_phone_index),
-            ("address", event.address),
-        )
-        if value
-    ]
-    marked = (
-        Case(When(reduce(operator.or_, same), then=Value(True)), default=Value(False), output_field=BooleanField())
-        if same
-        else Value(False, output_field=BooleanField())
+    One query on (region_code, reported_at) for the first 50 candidates in report order, as plain
+    tuples; who reported them and where is compared here."""
+    mine = (
+        ("reporter_id", event.reporter_id),
+        ("contact_phone_index", event.contact_phone_index),
+        ("address", event.address),
     )
     candidates = (
         GridEvent.objects.filter(
@@ -226,12 +214,11 @@ def find_likely_duplicate(event: GridEvent) -> int | None:
             reported_at__lte=event.reported_at,
         )
         .exclude(status__in=[EventStatus.RETURNED, EventStatus.MERGED])
-        .annotate(same_reporter=marked)
         .order_by("reported_at", "pk")
-        .values_list("pk", "lat", "lng", "same_reporter")[:50]
+        .values_list("pk", "lat", "lng", *(field for field, _value in mine))[:50]
     )
-    for pk, lat, lng, same_reporter in candidates:
-        if same_reporter:
+    for pk, lat, lng, *theirs in candidates:
+        if any(value and value == other for (_field, value), other in zip(mine, theirs, strict=True)):
             return pk
         if None not in (event.lat, event.lng, lat, lng) and (
             _distance_m(event.lat, event.lng, lat, lng) <= DUPLICATE_DISTANCE_M
