@@ -32,7 +32,10 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +49,8 @@ GENESIS_HASH = "0" * 64
 _SEALER_LOCK_KEY = 720_000_001  # arbitrary constant naming the sealer's advisory lock (PostgreSQL)
 SEAL_BATCH = 2000
 REDACTED = "******"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -338,10 +343,66 @@ def _seal_after_commit(db: str) -> None:
         return
 
     def seal() -> None:
-        seal_pending(using=db)
+        seal_soon(db)
 
     seal.seals_audit = True
     transaction.on_commit(seal, using=db)
+
+
+def seal_soon(db: str) -> None:
+    """After a commit: seal now, in the committing thread (the default), or — with
+    AUDIT_SEAL_IN_BACKGROUND, as the web servers run — wake this process's sealer thread, so the
+    request answers without waiting for the chain and a burst of commits is sealed in one batch."""
+    from django.conf import settings
+
+    if getattr(settings, "AUDIT_SEAL_IN_BACKGROUND", False):
+        BackgroundSealer.for_database(db).wake()
+    else:
+        seal_pending(using=db)
+
+
+class BackgroundSealer:
+    """One daemon thread per process and database that seals whatever is pending each time it is
+    woken. It waits for the sealer's lock instead of giving up, so every entry committed before a
+    wake-up is sealed by the time the thread sleeps again, whichever process's sealer got there
+    first; the beat's `seal_pending` every minute still covers a process that died in between."""
+
+    DEBOUNCE_SECONDS = 0.02  # let the commits of a burst join one batch
+    _instances: dict[tuple[int, str], BackgroundSealer] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, db: str):
+        self.db = db
+        self.woken = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"audit-sealer-{db}", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def for_database(cls, db: str) -> BackgroundSealer:
+        key = (os.getpid(), db)  # a forked worker starts its own thread
+        with cls._guard:
+            sealer = cls._instances.get(key)
+            if sealer is None or not sealer.thread.is_alive():
+                sealer = cls._instances[key] = cls(db)
+        return sealer
+
+    def wake(self) -> None:
+        self.woken.set()
+
+    def _run(self) -> None:
+        while True:
+            self.woken.wait()
+            time.sleep(self.DEBOUNCE_SECONDS)
+            self.woken.clear()
+            connection = connections[self.db]
+            try:
+                connection.close_if_unusable_or_obsolete()
+                seal_pending(using=self.db, wait=True)
+            except Exception:  # the next wake-up or the beat seals what is left
+                logger.exception("Background audit sealing failed")
+            finally:
+                if not self.woken.is_set():  # kept open only while commits keep coming
+                    connection.close()
 
 
 # --- Keys -------------------------------------------------------------------------------
@@ -370,11 +431,11 @@ def seal_hash(key: bytes, position: int, prev_hash: str, content: str) -> str:
 # --- Sealing ----------------------------------------------------------------------------
 
 
-def seal_pending(*, using: str | None = None) -> int:
+def seal_pending(*, using: str | None = None, wait: bool = False) -> int:
     """Give every committed, unsealed entry the next chain position and its keyed hash, in
     the order of their ids, and write the new head to the checkpoint. Returns how many were
-    sealed. Never waits: while another process is sealing it returns 0 and leaves the entries
-    to that process or to the next run."""
+    sealed. Never waits unless `wait` (the background sealer, off any request): while another
+    process is sealing it returns 0 and leaves the entries to that process or to the next run."""
     from governance.models import AuditLog
 
     db = using or router.db_for_write(AuditLog)
@@ -385,9 +446,12 @@ def seal_pending(*, using: str | None = None) -> int:
         with transaction.atomic(using=db):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEALER_LOCK_KEY])
-                    if not cursor.fetchone()[0]:
-                        return sealed
+                    if wait:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEALER_LOCK_KEY])
+                    else:
+                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEALER_LOCK_KEY])
+                        if not cursor.fetchone()[0]:
+                            return sealed
             head = AuditLog.objects.using(db).filter(chain_seq__isnull=False).order_by("-chain_seq")
             position, prev_hash = head.values_list("chain_seq", "hash").first() or (0, GENESIS_HASH)
             batch = list(AuditLog.objects.using(db).filter(chain_seq__isnull=True).order_by("seq")[:SEAL_BATCH])

@@ -388,3 +388,6 @@ if PRODUCTION and (not AUDIT_CHAIN_KEYS or _DEMO_AUDIT_CHAIN_KEY in AUDIT_CHAIN_
 # Where the sealer writes the chain's head (position + hash, signed) outside the database, so that
 # cutting the newest entries is detected. Put it on storage the database's users cannot write.
 AUDIT_CHECKPOINT_PATH = Path(env("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoint.json")))
+# Web servers (docker-compose sets it): a sealer thread per process seals the chain a moment after each
+# commit, so no request waits for it. Off, the committing thread seals (commands, workers, tests).
+AUDIT_SEAL_IN_BACKGROUND = env_bool("AUDIT_SEAL_IN_BACKGROUND", default=False)

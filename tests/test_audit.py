@@ -293,3 +293,45 @@ def test_the_trail_page_names_record_types_in_chinese_and_objects_by_their_own_l
 def test_the_department_page_has_a_title(client, world):
     client.force_login(world.user_a)
     assert "<title>职能部门 · " in client.get("/org/departments/").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second connection needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_with_background_sealing_the_writer_answers_first_and_a_sealer_thread_seals_soon_after(
+    world, settings, audit_checkpoint
+):
+    """As the web servers run: the committing request runs no sealing statement; its entries, and
+    those of writers committing at the same moment, are in the chain a moment later."""
+    import threading
+    import time
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    settings.AUDIT_SEAL_IN_BACKGROUND = True
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        mine = audit.record("update", model_label="grids.region", object_id="mine")
+    statements = [q["sql"].split()[0] for q in ctx.captured_queries]
+    assert [s for s in statements if s not in ("BEGIN", "COMMIT")] == ["INSERT"]  # the entry, no sealing
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(5):
+                with transaction.atomic():
+                    audit.record("update", model_label="grids.region", object_id=f"w{n}-{i}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 10
+    while AuditLog.objects.filter(chain_seq__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert AuditLog.objects.get(seq=mine.seq).chain_seq is not None
+    assert not AuditLog.objects.filter(chain_seq__isnull=True).exists()
+    positions = sorted(AuditLog.objects.values_list("chain_seq", flat=True))
+    assert positions == list(range(1, len(positions) + 1))  # no gap, no position twice
+    assert audit.verify_chain().intact

@@ -286,6 +286,27 @@ def test_nearby_reports_from_different_people_are_flagged(world, file_event):
     assert second.duplicate_of_id == first.pk and far.duplicate_of_id is None
 
 
+def test_the_same_address_or_phone_from_different_people_is_flagged_unless_the_earlier_was_returned_or_merged(
+    world, file_event
+):
+    def resident(**fields):
+        return file_event(reporter=None, source="resident", **fields)
+
+    first = resident(reporter_name="群众甲", address="幸福路1号")
+    same_address = resident(reporter_name="群众乙", address="幸福路1号")
+    other_address = resident(reporter_name="群众丙", address="幸福路2号")
+    by_phone = resident(reporter_name="群众丁", address="幸福路3号", contact_phone="13812345678")
+    same_phone = resident(reporter_name="群众戊", address="幸福路4号", contact_phone="13812345678")
+    assert same_address.duplicate_of_id == first.pk and other_address.duplicate_of_id is None
+    assert by_phone.duplicate_of_id is None and same_phone.duplicate_of_id == by_phone.pk
+
+    arrange(GridEvent.objects.filter(pk=first.pk), status=EventStatus.RETURNED)
+    again = resident(reporter_name="群众己", address="幸福路1号")
+    assert again.duplicate_of_id == same_address.pk
+    arrange(GridEvent.objects.filter(pk__in=[same_address.pk, again.pk]), status=EventStatus.MERGED)
+    assert resident(reporter_name="群众庚", address="幸福路1号").duplicate_of_id is None
+
+
 def test_other_categories_are_not_duplicates(world, file_event):
     file_event()
     other = file_event(category=EventCategory.objects.get(code="fire"))

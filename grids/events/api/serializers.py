@@ -22,7 +22,7 @@ from governance.api.serializers import CLOCK_SCHEMA, AllowedActionsMixin
 from governance.choices import Role
 from governance.codes import Level
 from governance.models import Department
-from grids.events.choices import AttachmentStage, EventSource, Feedback, Urgency
+from grids.events.choices import AttachmentStage, EventSource, EventStatus, Feedback, Urgency
 from grids.events.conversion import conversion
 from grids.events.models import (
     EventAttachment,
@@ -243,6 +243,21 @@ class EventFileSerializer(serializers.Serializer):
             else:
                 raise serializers.ValidationError({"source": [_("请选择事件来源。")]})
         return attrs
+
+
+class EventFiledSerializer(serializers.Serializer):
+    """The answer to a filing (201, or 200 for a resend): the id to act on, the client UUID sent, the
+    status, a likely duplicate if one was found, and the detail's URL (also the Location header).
+    A plain Serializer: a ModelSerializer would inspect the model again on every filing."""
+
+    id = serializers.IntegerField(read_only=True)
+    client_uuid = serializers.UUIDField(read_only=True, label=_("客户端编号"))
+    status = serializers.ChoiceField(choices=EventStatus.choices, read_only=True, label=_("状态"))
+    duplicate_of = serializers.IntegerField(
+        source="duplicate_of_id", read_only=True, allow_null=True, label=_("疑似重复")
+    )
+    reported_at = serializers.DateTimeField(read_only=True, label=_("上报时间"))
+    url = serializers.HyperlinkedIdentityField(view_name="event-detail", help_text=_("事件详情地址"))
 
 
 class DispatchDepartmentField(serializers.PrimaryKeyRelatedField):

@@ -19,7 +19,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from grids.events.api.serializers import (
     AttachmentUploadSerializer,
     EventAttachmentSerializer,
     EventDetailSerializer,
+    EventFiledSerializer,
     EventFileSerializer,
     EventHistorySerializer,
     EventSerializer,
@@ -139,26 +141,46 @@ class EventViewSet(ListDetailMixin, ScopedModelViewSet):
     @extend_schema(
         request=EventFileSerializer,
         responses={
-            201: EventDetailSerializer,
+            201: OpenApiResponse(EventFiledSerializer, description=gettext_lazy("事件已登记；详情见 url。")),
             200: OpenApiResponse(
-                EventDetailSerializer, description=gettext_lazy("该客户端编号的事件已存在，返回原事件。")
+                EventFiledSerializer, description=gettext_lazy("该客户端编号的事件已存在，返回原事件。")
             ),
         },
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[201, 200],
+                description=gettext_lazy("事件详情地址"),
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
-        """File an event. Re-sending the same client_uuid returns the existing event (200)."""
-        existing = self._visible_by_client_uuid(request.data.get("client_uuid"))
-        if existing is not None:
-            return Response(self._detail(existing), status=status.HTTP_200_OK)
+        """File an event. Re-sending the same client_uuid returns the existing event (200). Either answer is
+        the compact EventFiled body with a Location header; GET the URL for the detail."""
         serializer = EventFileSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # A resend whose body no longer validates (a category retired since) still finds its event.
+            existing = self._visible_by_client_uuid(request.data.get("client_uuid"))
+            if existing is None:
+                raise ValidationError(serializer.errors)
+            return self._filed(existing, created=False)
         try:
-            with transaction.atomic():
-                event, created = event_file(reporter=request.user, **serializer.validated_data)
+            event, created = event_file(
+                reporter=request.user, **serializer.validated_data, check_written=self._check_still_visible
+            )
+            if not created:
                 self._check_still_visible(event)
         except DjangoValidationError as exc:
             raise drf_error(exc) from exc
-        return Response(self._detail(event), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return self._filed(event, created=created)
+
+    def _filed(self, event: GridEvent, *, created: bool) -> Response:
+        body = EventFiledSerializer(event, context=self.get_serializer_context()).data
+        return Response(
+            body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK, headers={"Location": body["url"]}
+        )
 
     def _visible_by_client_uuid(self, value) -> GridEvent | None:
         try:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid as uuid_lib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,6 +83,8 @@ def _after_commit(event: GridEvent, history: EventHistory, departments: Iterable
     from grids.events.services.effects import on_event_changed
 
     department_ids = [d.pk for d in departments]
+    if not department_ids and event.lead_department_id is None:
+        return  # no department to tell (a filing, most moves before dispatch): nothing to read after commit
     transaction.on_commit(lambda: on_event_changed(event.pk, history.pk, department_ids))
 
 
@@ -96,7 +97,6 @@ def _deadlines(event: GridEvent) -> None:
     event.resolve_deadline = add_limit(event.reported_at, limits.resolve)
 
 
-@transaction.atomic
 def event_file(
     *,
     reporter: User | None,
@@ -113,13 +113,16 @@ def event_file(
     reporter_name: str = "",
     contact_phone: str = "",
     reported_at: dt.datetime | None = None,
+    check_written: Callable[[GridEvent], None] | None = None,
 ) -> tuple[GridEvent, bool]:
-    """File an event; re-sending the same client UUID returns the existing event (created=False)."""
-    if client_uuid:
-        existing = GridEvent.objects.filter(client_uuid=client_uuid).first()
-        if existing is not None:
-            _check_same_filer(existing, reporter)
-            return existing, False
+    """File an event; re-sending the same client UUID returns the existing event (created=False).
+    `check_written` runs inside the filing's transaction after the write and may refuse it by
+    raising (the API's check that the caller can still see the row).
+
+    A resend is recognised by the unique constraint on client_uuid, not by a look-up first: the
+    insert of a resend fails, its savepoint (or transaction) is rolled back, and only then is the
+    existing event read. So a filing costs no query for a question whose answer is nearly always no,
+    and two simultaneous sends still make one event."""
     errors = {}
     if region.level not in (Level.VILLAGE, Level.GRID):
         errors["region"] = [_("请选择事件所在的网格或村（社区）。")]
@@ -128,6 +131,9 @@ def event_file(
     if not category.is_active:
         errors["category"] = [_("该事件类别已停用。")]
     if errors:
+        existing = _existing(client_uuid, reporter)  # a resend after the rules changed stays a resend
+        if existing is not None:
+            return existing, False
         raise ValidationError(errors)
     event = GridEvent(
         client_uuid=client_uuid or uuid_lib.uuid4(),
@@ -149,21 +155,32 @@ def event_file(
         handling_level=Level.VILLAGE,
     )
     _deadlines(event)
-    event.duplicate_of = find_likely_duplicate(event)
+    event.duplicate_of_id = find_likely_duplicate(event)
     try:
         with transaction.atomic():
             event.save()
+            # The timeline starts when the event was reported (a phone filing offline sends that moment).
+            history = _record(event, "report", "", reporter, at=event.reported_at, duplicate_of=event.duplicate_of_id)
+            _after_commit(event, history)
+            if check_written is not None:
+                check_written(event)
     except IntegrityError:
-        # Two sends of the same UUID raced; the other one won.
-        existing = GridEvent.objects.filter(client_uuid=event.client_uuid).first()
+        # A resend, or two sends of the same UUID raced and the other one won.
+        existing = _existing(event.client_uuid, reporter)
         if existing is None:
             raise
-        _check_same_filer(existing, reporter)
         return existing, False
-    # The timeline starts when the event was reported (a phone filing offline sends that moment).
-    history = _record(event, "report", "", reporter, at=event.reported_at, duplicate_of=event.duplicate_of_id)
-    _after_commit(event, history)
     return event, True
+
+
+def _existing(client_uuid, reporter: User | None) -> GridEvent | None:
+    """The event already filed under this client UUID, if the reporter may be told of it."""
+    if not client_uuid:
+        return None
+    existing = GridEvent.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        _check_same_filer(existing, reporter)
+    return existing
 
 
 def _check_same_filer(existing: GridEvent, reporter: User | None) -> None:
@@ -178,28 +195,35 @@ def _distance_m(lat1, lng1, lat2, lng2) -> float:
     return 6_371_000 * math.hypot(x, y)
 
 
-def find_likely_duplicate(event: GridEvent) -> GridEvent | None:
-    """Same category and grid within 24 h, and the same reporter or a nearby location (SPEC §3)."""
-    candidates = GridEvent.objects.filter(
-        category=event.category,
-        region=event.region,
-        reported_at__gte=event.reported_at - DUPLICATE_WINDOW,
-        reported_at__lte=event.reported_at,
-    ).exclude(status__in=[EventStatus.RETURNED, EventStatus.MERGED])
-    same_reporter = Q(pk__in=[])
-    if event.reporter_id:
-        same_reporter |= Q(reporter_id=event.reporter_id)
-    if event.contact_phone_index:
-        same_reporter |= Q(contact_phone_index=event.contact_phone_index)
-    if event.address:
-        same_reporter |= Q(address=event.address)
-    for candidate in candidates.order_by("reported_at", "pk")[:50]:
-        if candidates.filter(pk=candidate.pk).filter(same_reporter).exists():
-            return candidate
-        if None not in (event.lat, event.lng, candidate.lat, candidate.lng) and (
-            _distance_m(event.lat, event.lng, candidate.lat, candidate.lng) <= DUPLICATE_DISTANCE_M
+def find_likely_duplicate(event: GridEvent) -> int | None:
+    """The id of the event this one likely repeats: same category and grid within 24 h, and the same
+    reporter (account, phone or address) or a nearby location (SPEC §3).
+
+    One query on (region_code, reported_at) for the first 50 candidates in report order, as plain
+    tuples; who reported them and where is compared here."""
+    mine = (
+        ("reporter_id", event.reporter_id),
+        ("contact_phone_index", event.contact_phone_index),
+        ("address", event.address),
+    )
+    candidates = (
+        GridEvent.objects.filter(
+            region_code=event.region_code,
+            category=event.category,
+            reported_at__gte=event.reported_at - DUPLICATE_WINDOW,
+            reported_at__lte=event.reported_at,
+        )
+        .exclude(status__in=[EventStatus.RETURNED, EventStatus.MERGED])
+        .order_by("reported_at", "pk")
+        .values_list("pk", "lat", "lng", *(field for field, _value in mine))[:50]
+    )
+    for pk, lat, lng, *theirs in candidates:
+        if any(value and value == other for (_field, value), other in zip(mine, theirs, strict=True)):
+            return pk
+        if None not in (event.lat, event.lng, lat, lng) and (
+            _distance_m(event.lat, event.lng, lat, lng) <= DUPLICATE_DISTANCE_M
         ):
-            return candidate
+            return pk
     return None
 
 
