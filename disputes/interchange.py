@@ -40,11 +40,11 @@ from disputes.services import (
     mass_and_risk,
     note_case_numbers,
     refresh_repeat_flags,
-    take_case_numbers,
+    take_case_number_blocks,
 )
 from disputes.transitions import TRANSITIONS
 from disputes.validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
-from governance.bulk import write_rows
+from governance.bulk import insert_objects, write_rows
 from governance.interchange.base import (
     Context,
     Prepared,
@@ -342,11 +342,12 @@ class CaseRecord(RecordType):
                 case.number = p.values["number"]
             else:
                 wanted.setdefault(case_number_prefix(case.organisation, case.registered_at), []).append(case)
-        for prefix, numbered in wanted.items():  # one counter lock per county and year in the batch
-            for case, number in zip(numbered, take_case_numbers(prefix=prefix, count=len(numbered)), strict=True):
+        taken = take_case_number_blocks({prefix: len(numbered) for prefix, numbered in wanted.items()})
+        for prefix, numbered in wanted.items():  # the batch's counters, locked and advanced together
+            for case, number in zip(numbered, taken[prefix], strict=True):
                 case.number = number
         note_case_numbers(p.values["number"] for p in batch if p.values["number"])
-        Case.objects.bulk_create(cases)
+        insert_objects(Case, cases)
         children = {
             model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation, CaseTransfer)
         }
@@ -363,7 +364,7 @@ class CaseRecord(RecordType):
             if v["confirmation"]:
                 children[JudicialConfirmation].append(JudicialConfirmation(case=case, **v["confirmation"]))
         for model, rows in children.items():
-            model.objects.bulk_create(rows)
+            insert_objects(model, rows)
         write_rows(CaseHistory, ("case_id", *HISTORY_COLUMNS[1:]), history)
         self._repeat_flags(cases, children[Party])
         return [c.pk for c in cases]

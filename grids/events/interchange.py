@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.bulk import write_rows
+from governance.bulk import insert_objects, write_rows
 from governance.codes import Level
 from governance.interchange.base import Context, Prepared, RecordType, Rejected, day, integer, register, text, word
 from governance.interchange.department import department, department_ref
@@ -285,7 +285,7 @@ class EventRecord(RecordType):
 
     def write(self, batch, ctx):
         events = [p.values["event"] for p in batch]
-        GridEvent.objects.bulk_create(events)
+        insert_objects(GridEvent, events)
         in_batch = {p.external_id: p.values["event"] for p in batch}
         pending = [p.values for p in batch if p.values["merged_into"] and p.values["event"].merged_into_id is None]
         for values in pending:
@@ -300,8 +300,8 @@ class EventRecord(RecordType):
             withdrawn += [WithdrawnResolution(event=event, **w) for w in p.values["withdrawn"]]
         history += self._absorbed(batch)
         write_rows(EventHistory, HISTORY_COLUMNS, history)
-        EventDispatch.objects.bulk_create(dispatches)
-        WithdrawnResolution.objects.bulk_create(withdrawn)
+        insert_objects(EventDispatch, dispatches)
+        insert_objects(WithdrawnResolution, withdrawn)
         return [e.pk for e in events]
 
     @staticmethod
