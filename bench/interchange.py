@@ -591,7 +591,8 @@ def phase_figures(result: dict, sections: dict[str, list[int]]) -> dict:
     """Per-pass wall times (the validate pass ends at its last progress call, the write pass with the
     commit) and per-section times and SQL statement counts from the progress marks."""
     marks = {phase: result["marks"][phase] for phase in ("validate", "write")}
-    validate_end = marks["validate"][-1][0] if marks["validate"] else result["seconds"]
+    # an import whose file passes is one pass (validate and write each chunk): no validate marks
+    validate_end = marks["validate"][-1][0] if marks["validate"] else 0.0
     validate_queries = marks["validate"][-1][2] if marks["validate"] else 0
 
     def at_line(phase: str, line: int) -> tuple[float, int]:
@@ -812,7 +813,7 @@ def extrapolate(figures: dict, target: int = TARGET_EVENTS) -> dict:
     scale = target / f["events"]
     seconds = {}
     for phase in ("validate", "write"):
-        sections = f["first"][phase]
+        sections = f["first"].get(phase, {})  # no validate pass: a file that passes is read once
         fixed = sections.get("region", 0) + sections.get("grid_worker", 0)
         growing = sections.get("event", 0) + sections.get("case", 0)
         if phase == "write":

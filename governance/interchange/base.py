@@ -441,6 +441,10 @@ class Context:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._staged}")
             self._staged = ""
 
+    def forget_stage(self) -> None:
+        """The temporary table was dropped by a rollback (it was created inside the transaction)."""
+        self._staged = ""
+
     def stage(self, kind: str) -> None:
         """Keep the rows this chunk validated (its `seen`) for the chunks after it."""
         from django.db import connection
