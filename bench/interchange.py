@@ -471,6 +471,17 @@ def _status_kb(field: str) -> int:
 
 
 SHAPE = re.compile(r"(?:%s, )+%s")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this machine; 0 if it cannot be read.
+    With our own CPU time this gives what the import costs whatever else the machine is doing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def import_child(path: str, profile: str | None) -> None:
@@ -486,6 +497,7 @@ def import_child(path: str, profile: str | None) -> None:
     from governance.interchange.importer import import_records
 
     marks: dict[str, list[tuple[float, int, int]]] = {"validate": [], "write": []}
+    cpu_marks: dict[str, list[tuple[int, float, float]]] = {"validate": [], "write": []}  # line, ours, server's
     hwm_after: dict[str, int] = {}
     rss_samples: list[tuple[str, int, int]] = []
     queries = [0]
@@ -520,11 +532,19 @@ def import_child(path: str, profile: str | None) -> None:
     if original_chunk is not None:
         importer._chunk = timed_chunk
 
+    backend = [0]  # the PostgreSQL backend's pid, to read its CPU time beside ours
+
+    def cpu_now() -> tuple[float, float]:
+        if not backend[0] and connection.connection is not None:
+            backend[0] = connection.connection.get_backend_pid()
+        return time.process_time(), _backend_cpu(backend[0])
+
     def progress(phase: str, line: int) -> None:
         current[0] = phase
         if phase == "write" and not marks["write"]:
             hwm_after["validate"] = _status_kb("VmHWM")
         marks[phase].append((time.perf_counter() - started, line, queries[0]))
+        cpu_marks[phase].append((line, *cpu_now()))
         if line % 100_000 == 0:
             rss_samples.append((phase, line, _status_kb("VmRSS")))
 
@@ -556,6 +576,8 @@ def import_child(path: str, profile: str | None) -> None:
         "rejected": len(report.rejected),
         "rejected_sample": report.as_dict()["rejected"][:5],
         "marks": marks,
+        "cpu_marks": cpu_marks,
+        "cpu": cpu_now(),
         "queries": queries[0],
         "chunks": chunks,
         "statements": {
@@ -612,6 +634,7 @@ def phase_figures(result: dict, sections: dict[str, list[int]]) -> dict:
         "write_seconds": result["seconds"] - validate_end,
         "queries": {"validate": validate_queries, "write": result["queries"] - validate_queries},
     }
+    figures["cpu"] = cpu_figures(result, sections)
     for phase in ("validate", "write"):
         if not marks[phase]:
             continue
@@ -619,6 +642,28 @@ def phase_figures(result: dict, sections: dict[str, list[int]]) -> dict:
         figures[phase] = {kind: seconds for kind, (seconds, _q) in spans.items()}
         figures[f"{phase}_queries"] = {kind: queries for kind, (_s, queries) in spans.items()}
     return figures
+
+
+def cpu_figures(result: dict, sections: dict[str, list[int]]) -> dict:
+    """CPU seconds [ours, the PostgreSQL backend's] per pass and section, from the progress marks
+    (every 1,000 lines): what the import costs whatever else the shared machine runs. On an idle
+    machine the wall time is about their sum, the two taking turns on one connection."""
+    found: dict = {}
+    for phase, marks in (result.get("cpu_marks") or {}).items():
+        if not marks:
+            continue
+
+        def at_line(line: int, marks=marks) -> tuple[float, float]:
+            return next(((py, pg) for seen, py, pg in marks if seen >= line), marks[-1][1:])
+
+        found[phase] = {}
+        for kind, (first, last) in sections.items():
+            if kind == "header":
+                continue
+            before = [(py, pg) for seen, py, pg in marks if seen < first] or [marks[0][1:]]
+            end = at_line(last)
+            found[phase][kind] = [end[0] - before[-1][0], end[1] - before[-1][1]]
+    return found
 
 
 def print_profile(path: str, limit: int = 30) -> None:
@@ -900,6 +945,14 @@ def render(stored: dict) -> str:
     def events_rate(f, phase):
         return _rate(f["rows_in_file"]["event"], f["first"][phase]["event"])
 
+    def end_to_end(f):
+        seconds = sum(f["first"].get(phase, {}).get("event", 0) for phase in ("validate", "write"))
+        return _rate(f["rows_in_file"]["event"], seconds)
+
+    def event_cpu(f):
+        cpu = f["first"]["cpu"]
+        return [sum(cpu[p]["event"][i] for p in cpu) for i in (0, 1)]
+
     rows = [
         ("measured on", lambda f: f["date"]),
         ("load average (1 min) at start / end", lambda f: " / ".join(map(str, f["load"]))),
@@ -913,6 +966,11 @@ def render(stored: dict) -> str:
         ("**total**", lambda f: f"**{_s(f['first']['seconds'])}**"),
         ("lines per second, whole import", lambda f: _rate(f["lines"], f["first"]["seconds"])),
         ("events per second, validate / write", lambda f: f"{events_rate(f, 'validate')} / {events_rate(f, 'write')}"),
+        ("**events per second end to end** (event section, all passes)", lambda f: f"**{end_to_end(f)}**"),
+        ("event section CPU seconds, ours / PostgreSQL's (all passes)",
+         lambda f: " / ".join(f"{x:,.1f}" for x in event_cpu(f))),
+        ("events per CPU second (ours + PostgreSQL's): the idle-machine rate",
+         lambda f: _rate(f["rows_in_file"]["event"], sum(event_cpu(f)))),
         ("cases per second, validate / write",
          lambda f: f"{_rate(f['rows_in_file']['case'], f['first']['validate']['case'])} / "
                    f"{_rate(f['rows_in_file']['case'], f['first']['write']['case'])}"),

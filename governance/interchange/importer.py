@@ -93,7 +93,7 @@ def _write(open_stream, *, user, source: str, name: str, progress: Progress | No
     try:
         # Rows are written in bulk; the `bulk` entries below record them (audit.bulk_entry_recorded).
         with transaction.atomic(), audit.bulk_entry_recorded():
-            ctx.stage_begin()
+            ctx.stage_begin(kinds=[t.kind for t in REGISTRY.types() if not t.uses_refs])
             _pass(open_stream(), ctx, counts, write=True, progress=progress, early=early)
             if not counts.ok:
                 raise AbortImport
