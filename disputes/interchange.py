@@ -93,6 +93,20 @@ def organisation(ctx: Context, value, key: str):
     return org
 
 
+def load_organisations(ctx: Context, values) -> None:
+    """The organisations a chunk names ({"region", "name"}), in one query (what `organisation`
+    would look up one by one; one not on the platform is cached as None there too)."""
+    wanted = {(str(v.get("region", "")), str(v.get("name", ""))) for v in values if isinstance(v, dict)}
+    wanted = {key for key in wanted if ("org", *key) not in ctx.cache}
+    if not wanted:
+        return
+    found = MediationOrganisation.objects.select_related("region").filter(
+        region__code__in={code for code, _name in wanted}, name__in={name for _code, name in wanted}
+    )
+    orgs = {(o.region.code, o.name): o for o in found}
+    ctx.cache.update({("org", *key): orgs.get(key) for key in wanted})
+
+
 def _party(value, index: int) -> dict:
     key = f"parties[{index}]"
     if not isinstance(value, dict):
@@ -218,6 +232,9 @@ class CaseRecord(RecordType):
     def prefetch(self, rows, ctx):
         super().prefetch(rows, ctx)
         ctx.load_refs("event", (text(r, "origin_event") for r in rows))
+        steps = [s for r in rows if isinstance(r.get("timeline"), list) for s in r["timeline"] if isinstance(s, dict)]
+        ctx.load_accounts(text(s, "mediator") for s in steps if s.get("action") == "assign")
+        load_organisations(ctx, [r.get("organisation") for r in rows] + [s.get("to") for s in steps])
 
     def validate(self, row, ctx):
         org = organisation(ctx, row.get("organisation"), "organisation")

@@ -521,6 +521,16 @@ class Context:
             self.cache[key] = compute()
         return self.cache[key]
 
+    def load_accounts(self, usernames: Iterable[str]) -> None:
+        """The accounts a chunk names, in a few queries (what `account` would look up one by one)."""
+        from governance.models import User
+
+        wanted = sorted({u for u in usernames if u and ("user", u) not in self.cache})
+        for start in range(0, len(wanted), 500):
+            names = wanted[start : start + 500]
+            found = {u.username: u for u in User.objects.filter(username__in=names)}
+            self.cache.update({("user", name): found.get(name) for name in names})
+
     def account(self, username: str, key: str):
         """The platform account named `username` (looked up once per import); an unknown name is
         rejected on the row's `key`."""
