@@ -149,7 +149,7 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
         note = text(step, "note")
         if index == 0:
             case.registered_at, case.status = at, CaseStatus.REGISTERED
-            history.append(history_row("register", "", case.status, at, step, note, {}))
+            history.append(history_row("register", "", case.status, at, step, note, {}, actor=ctx.import_actor))
             continue
         before = case.status
         check_move(TRANSITIONS, action, before, key)
@@ -172,7 +172,9 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
             effect = lifecycle.apply(case, action, at=at, **inputs)
         except ValidationError as exc:
             raise rejected_step(exc, key) from exc
-        history.append(history_row(action, before, case.status, at, step, effect.note or note, effect.data))
+        history.append(
+            history_row(action, before, case.status, at, step, effect.note or note, effect.data, actor=ctx.import_actor)
+        )
         if effect.transfer:
             transfers.append(effect.transfer)
     return history, transfers
@@ -281,20 +283,20 @@ class CaseRecord(RecordType):
                 raise Rejected({f"follow_ups[{i}].visited_on": [_("回访日期早于协议签订日期。")]})
         if ctx.phase == "write" and origin_event:
             case.origin_event_id = ctx.object_id("event", origin_event)
-        history += self._record_history(case, sessions, follow_ups, confirmation)
+        history += self._record_history(case, sessions, follow_ups, confirmation, ctx.import_actor)
         values = {"case": case, "number": number, "parties": parties, "history": history, "sessions": sessions,
                   "agreement": agreement, "follow_ups": follow_ups, "confirmation": confirmation,
                   "transfers": transfers}  # fmt: skip
         return Prepared("", "", "", case.region_code, 0, values)
 
     @staticmethod
-    def _record_history(case, sessions, follow_ups, confirmation) -> list[dict]:
+    def _record_history(case, sessions, follow_ups, confirmation, actor: str) -> list[dict]:
         """The history rows session_log, follow_up_record and the confirmation services write,
         dated at the end of the day the record names (the old system kept no time)."""
 
         def row(action, day, **data):
             return {"action": action, "from_status": case.status, "to_status": case.status, "at": deadline_end(day),
-                    "actor_name": _("历史数据导入"), "note": "", "data": data}  # fmt: skip
+                    "actor_name": actor, "note": "", "data": data}  # fmt: skip
 
         rows = [row("session", s["held_on"]) for s in sessions]
         rows += [row("follow_up", f["visited_on"], fulfilment=f["fulfilment"], satisfaction=f["satisfaction"])

@@ -8,11 +8,16 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
+from functools import partial
+from operator import attrgetter
 
 from django.db import connection
+from django.db.models import Field
 
 
 def _cell(value):
+    if value.__class__ is str:  # most cells: no other test needed
+        return value
     if value is None:
         return r"\N"
     if isinstance(value, dict | list):
@@ -52,14 +57,19 @@ _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def _text_cell(value) -> str:
     """One value in COPY's text format (NULL is \\N; a string that reads "\\N" stays a string)."""
+    cls = value.__class__
+    if cls is str:  # most cells: tested first
+        return value.translate(_TEXT_ESCAPES)
     if value is None:
         return r"\N"
-    if value is True or value is False:
+    if cls is bool:
         return "t" if value else "f"
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, default=str)
-    elif isinstance(value, dt.date):  # datetimes too: aware, with their offset
-        value = value.isoformat()
+    if cls is int:
+        return str(value)
+    if cls is dt.datetime or cls is dt.date:  # datetimes aware, with their offset
+        return value.isoformat()
+    if cls is dict or cls is list:
+        return json.dumps(value, ensure_ascii=False, default=str).translate(_TEXT_ESCAPES)
     return str(value).translate(_TEXT_ESCAPES)
 
 
@@ -89,10 +99,13 @@ def insert_objects(model, objects: list) -> list:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
         obj.pk = pk
         obj._state.adding, obj._state.db = False, connection.alias
+    # a field's value as bulk_create takes it: pre_save where a field has its own (auto_now), else the attribute
+    getters = [
+        attrgetter(f.attname) if f.__class__.pre_save is Field.pre_save else partial(f.pre_save, add=True)
+        for f in fields
+    ]
     buffer = io.StringIO()
-    buffer.writelines(
-        "\t".join([_text_cell(f.pre_save(obj, True)) for f in fields]) + "\n" for obj in objects
-    )  # pre_save: auto_now and auto_now_add, as bulk_create does
+    buffer.writelines("\t".join([_text_cell(get(obj)) for get in getters]) + "\n" for obj in objects)
     buffer.seek(0)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
