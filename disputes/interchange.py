@@ -40,11 +40,11 @@ from disputes.services import (
     mass_and_risk,
     note_case_numbers,
     refresh_repeat_flags,
-    take_case_numbers,
+    take_case_number_blocks,
 )
 from disputes.transitions import TRANSITIONS
 from disputes.validators import mask_id, validate_citizen_id, validate_credit_code, validate_mobile
-from governance.bulk import write_rows
+from governance.bulk import insert_objects, write_rows
 from governance.interchange.base import (
     Context,
     Prepared,
@@ -93,6 +93,20 @@ def organisation(ctx: Context, value, key: str):
     return org
 
 
+def load_organisations(ctx: Context, values) -> None:
+    """The organisations a chunk names ({"region", "name"}), in one query (what `organisation`
+    would look up one by one; one not on the platform is cached as None there too)."""
+    wanted = {(str(v.get("region", "")), str(v.get("name", ""))) for v in values if isinstance(v, dict)}
+    wanted = {key for key in wanted if ("org", *key) not in ctx.cache}
+    if not wanted:
+        return
+    found = MediationOrganisation.objects.select_related("region").filter(
+        region__code__in={code for code, _name in wanted}, name__in={name for _code, name in wanted}
+    )
+    orgs = {(o.region.code, o.name): o for o in found}
+    ctx.cache.update({("org", *key): orgs.get(key) for key in wanted})
+
+
 def _party(value, index: int) -> dict:
     key = f"parties[{index}]"
     if not isinstance(value, dict):
@@ -135,7 +149,7 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
         note = text(step, "note")
         if index == 0:
             case.registered_at, case.status = at, CaseStatus.REGISTERED
-            history.append(history_row("register", "", case.status, at, step, note, {}))
+            history.append(history_row("register", "", case.status, at, step, note, {}, actor=ctx.import_actor))
             continue
         before = case.status
         check_move(TRANSITIONS, action, before, key)
@@ -158,7 +172,9 @@ def replay_case(case, timeline, ctx: Context, *, has_agreement: bool, follow_ups
             effect = lifecycle.apply(case, action, at=at, **inputs)
         except ValidationError as exc:
             raise rejected_step(exc, key) from exc
-        history.append(history_row(action, before, case.status, at, step, effect.note or note, effect.data))
+        history.append(
+            history_row(action, before, case.status, at, step, effect.note or note, effect.data, actor=ctx.import_actor)
+        )
         if effect.transfer:
             transfers.append(effect.transfer)
     return history, transfers
@@ -218,6 +234,9 @@ class CaseRecord(RecordType):
     def prefetch(self, rows, ctx):
         super().prefetch(rows, ctx)
         ctx.load_refs("event", (text(r, "origin_event") for r in rows))
+        steps = [s for r in rows if isinstance(r.get("timeline"), list) for s in r["timeline"] if isinstance(s, dict)]
+        ctx.load_accounts(text(s, "mediator") for s in steps if s.get("action") == "assign")
+        load_organisations(ctx, [r.get("organisation") for r in rows] + [s.get("to") for s in steps])
 
     def validate(self, row, ctx):
         org = organisation(ctx, row.get("organisation"), "organisation")
@@ -264,20 +283,20 @@ class CaseRecord(RecordType):
                 raise Rejected({f"follow_ups[{i}].visited_on": [_("回访日期早于协议签订日期。")]})
         if ctx.phase == "write" and origin_event:
             case.origin_event_id = ctx.object_id("event", origin_event)
-        history += self._record_history(case, sessions, follow_ups, confirmation)
+        history += self._record_history(case, sessions, follow_ups, confirmation, ctx.import_actor)
         values = {"case": case, "number": number, "parties": parties, "history": history, "sessions": sessions,
                   "agreement": agreement, "follow_ups": follow_ups, "confirmation": confirmation,
                   "transfers": transfers}  # fmt: skip
         return Prepared("", "", "", case.region_code, 0, values)
 
     @staticmethod
-    def _record_history(case, sessions, follow_ups, confirmation) -> list[dict]:
+    def _record_history(case, sessions, follow_ups, confirmation, actor: str) -> list[dict]:
         """The history rows session_log, follow_up_record and the confirmation services write,
         dated at the end of the day the record names (the old system kept no time)."""
 
         def row(action, day, **data):
             return {"action": action, "from_status": case.status, "to_status": case.status, "at": deadline_end(day),
-                    "actor_name": _("历史数据导入"), "note": "", "data": data}  # fmt: skip
+                    "actor_name": actor, "note": "", "data": data}  # fmt: skip
 
         rows = [row("session", s["held_on"]) for s in sessions]
         rows += [row("follow_up", f["visited_on"], fulfilment=f["fulfilment"], satisfaction=f["satisfaction"])
@@ -342,11 +361,12 @@ class CaseRecord(RecordType):
                 case.number = p.values["number"]
             else:
                 wanted.setdefault(case_number_prefix(case.organisation, case.registered_at), []).append(case)
-        for prefix, numbered in wanted.items():  # one counter lock per county and year in the batch
-            for case, number in zip(numbered, take_case_numbers(prefix=prefix, count=len(numbered)), strict=True):
+        taken = take_case_number_blocks({prefix: len(numbered) for prefix, numbered in wanted.items()})
+        for prefix, numbered in wanted.items():  # the batch's counters, locked and advanced together
+            for case, number in zip(numbered, taken[prefix], strict=True):
                 case.number = number
         note_case_numbers(p.values["number"] for p in batch if p.values["number"])
-        Case.objects.bulk_create(cases)
+        insert_objects(Case, cases)
         children = {
             model: [] for model in (Party, MediationSession, FollowUp, Agreement, JudicialConfirmation, CaseTransfer)
         }
@@ -363,7 +383,7 @@ class CaseRecord(RecordType):
             if v["confirmation"]:
                 children[JudicialConfirmation].append(JudicialConfirmation(case=case, **v["confirmation"]))
         for model, rows in children.items():
-            model.objects.bulk_create(rows)
+            insert_objects(model, rows)
         write_rows(CaseHistory, ("case_id", *HISTORY_COLUMNS[1:]), history)
         self._repeat_flags(cases, children[Party])
         return [c.pk for c in cases]

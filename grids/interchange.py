@@ -142,6 +142,7 @@ class GridWorkerRecord(RecordType):
         return Prepared("", "", "", code, 0, values)
 
     def write(self, batch, ctx):
+        unusable = make_password(None)  # one per batch: it only has to match no password
         new_users = [
             User(
                 username=p.values["account"],
@@ -149,7 +150,7 @@ class GridWorkerRecord(RecordType):
                 role=Role.GRID_WORKER,
                 region=p.values["grid"],
                 is_active=False,
-                password=make_password(None),
+                password=unusable,
             )
             for p in batch
             if p.values["account"] and p.values["user"] is None

@@ -219,14 +219,14 @@ def test_a_file_over_the_limit_is_refused_on_the_page(client, world, inline_uplo
 # --- Progress while running --------------------------------------------------------------------------------
 
 
-def test_the_bar_is_a_third_validation_and_two_thirds_writing():
-    kw = {"size": 900, "dry_run": False}
-    assert percent(status="queued", phase="", bytes_read=0, **kw) == 0
-    assert percent(status="validating", phase="validate", bytes_read=450, **kw) == 16
-    assert percent(status="writing", phase="write", bytes_read=0, **kw) == 33
-    assert percent(status="writing", phase="write", bytes_read=450, **kw) == 66
-    assert percent(status="done", phase="write", bytes_read=0, **kw) == 100
-    assert percent(status="validating", phase="validate", bytes_read=450, size=900, dry_run=True) == 50
+def test_the_bar_counts_the_bytes_of_the_pass_under_way():
+    """A file that passes is read once (validated and written chunk by chunk); a rejected one is read
+    again by the validation pass, which fills the bar afresh."""
+    assert percent(status="queued", bytes_read=0, size=900) == 0
+    assert percent(status="writing", bytes_read=0, size=900) == 0
+    assert percent(status="writing", bytes_read=450, size=900) == 50
+    assert percent(status="validating", bytes_read=300, size=900) == 33
+    assert percent(status="done", bytes_read=0, size=900) == 100
 
 
 def test_the_write_pass_reports_through_the_cache_because_its_transaction_hides_the_row(
@@ -269,13 +269,13 @@ def test_a_running_job_page_has_the_progress_bar_and_the_poller(client, world, m
     cache.set(progress_key(job.pk), {"status": "writing", "phase": "write", "lines": 1200, "bytes_read": 1500})
     client.force_login(world.user_a)
     html = text_of(client.get(reverse("interchange:job", args=[job.pk])))
-    assert '<progress max="100" value="66">' in html and "第2步（共2步）：写入数据库，已处理1200行" in html
+    assert '<progress max="100" value="50">' in html and "逐行校验并写入数据库，已处理1200行" in html
     assert f'data-progress-url="/records/jobs/{job.pk}/progress/" data-running="1"' in html and "js/progress.js" in html
     progress = client.get(reverse("interchange:job-progress", args=[job.pk])).json()
-    assert (progress["running"], progress["status_display"], progress["progress"]) == (True, "写入中", 66)
+    assert (progress["running"], progress["status_display"], progress["progress"]) == (True, "写入中", 50)
     assert client.get(reverse("interchange:job-report", args=[job.pk])).status_code == 404  # not yet
     listing = text_of(client.get(reverse("interchange:records")))
-    assert "写入中" in listing and '<progress max="100" value="66">' in listing
+    assert "写入中" in listing and '<progress max="100" value="50">' in listing
 
 
 def test_a_job_whose_worker_went_silent_half_an_hour_ago_is_marked_failed(client, world, media):
@@ -367,7 +367,7 @@ def test_the_page_sees_the_workers_write_pass_as_it_goes(client, world, celery_w
     job = ImportJob.objects.get()
     url = reverse("interchange:job-progress", args=[job.pk])
     writing = wait_for(lambda: (p := client.get(url).json())["status"] == "writing" and p, timeout=120)
-    assert 33 <= writing["progress"] < 100 and writing["note"].startswith("第2步")
+    assert 0 <= writing["progress"] < 100 and writing["note"].startswith("逐行校验并写入数据库")
     assert ImportJob.objects.get().status != ImportStatus.WRITING  # the row cannot show it (transaction)
     wait_for(lambda: not client.get(url).json()["running"], timeout=300)
     assert ImportJob.objects.get().status == ImportStatus.DONE and GridEvent.objects.count() == 6000
@@ -402,8 +402,8 @@ def test_the_job_page_follows_the_import_to_its_report_in_the_browser(
     page.goto(f"{base}/records/jobs/{running.pk}/")
     expect(page.locator("#progress .status")).to_have_text("校验中")
     cache.set(progress_key(running.pk), {"status": "writing", "phase": "write", "lines": 7, "bytes_read": 150})
-    expect(page.locator("#progress [data-progress-value]")).to_have_text("66")
-    expect(page.locator("#progress [data-progress-note]")).to_have_text("第2步（共2步）：写入数据库，已处理7行")
+    expect(page.locator("#progress [data-progress-value]")).to_have_text("50")
+    expect(page.locator("#progress [data-progress-note]")).to_have_text("逐行校验并写入数据库，已处理7行")
     expect(page.locator("#progress .status")).to_have_text("写入中")
     page.screenshot(path=str(screenshot_path("records-job-running")), full_page=True)
     report = {"written": True, "lines": 7, "created": {"event": 6}, "unchanged": {}, "rejected": []}

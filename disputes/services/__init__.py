@@ -12,7 +12,13 @@ from .confirmation import (
     deadline_end,
 )
 from .history import may_act
-from .numbers import CASE_NUMBER_DIGITS, case_number_prefix, note_case_numbers, take_case_numbers
+from .numbers import (
+    CASE_NUMBER_DIGITS,
+    case_number_prefix,
+    note_case_numbers,
+    take_case_number_blocks,
+    take_case_numbers,
+)
 from .records import follow_up_record, session_log
 from .registration import MASS_THRESHOLD, case_register, case_register_once, mass_and_risk, party_add
 from .repeats import (
@@ -70,6 +76,7 @@ __all__ = [
     "repeat_case_ids",
     "same_parties",
     "session_log",
+    "take_case_number_blocks",
     "take_case_numbers",
     "transition",
 ]

@@ -26,20 +26,39 @@ def take_case_numbers(*, prefix: str, count: int = 1) -> list[str]:
     (held to the end of the caller's transaction, so numbers are never given twice). A new
     counter starts after the highest number already stored (cases imported or registered
     before the counter existed)."""
-    sequence = CaseNumberSequence.objects.select_for_update().filter(prefix=prefix).first()
-    if sequence is None:
-        highest = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
-        start = _sequence_of(highest.first() or "", prefix) or 0
-        try:
-            with transaction.atomic():
-                CaseNumberSequence.objects.create(prefix=prefix, last=start)
-        except IntegrityError:  # another registration created it first
-            pass
-        sequence = CaseNumberSequence.objects.select_for_update().get(prefix=prefix)
-    first = sequence.last + 1
-    sequence.last += count
-    sequence.save(update_fields=["last"])
-    return [f"{prefix}{n:0{CASE_NUMBER_DIGITS}d}" for n in range(first, sequence.last + 1)]
+    return take_case_number_blocks({prefix: count})[prefix]
+
+
+@transaction.atomic
+def take_case_number_blocks(counts: dict[str, int]) -> dict[str, list[str]]:
+    """take_case_numbers for many prefixes at once (an import's batch spans every county and
+    year): the counters are locked in one statement, in prefix order (two callers never wait on
+    each other in a circle), and advanced in one."""
+    prefixes = sorted(counts)
+    locked = CaseNumberSequence.objects.select_for_update().filter(prefix__in=prefixes).order_by("prefix")
+    sequences = {s.prefix: s for s in locked}
+    for prefix in prefixes:
+        if prefix not in sequences:
+            sequences[prefix] = _new_counter(prefix)
+    numbers = {}
+    for prefix in prefixes:
+        sequence = sequences[prefix]
+        first, sequence.last = sequence.last + 1, sequence.last + counts[prefix]
+        numbers[prefix] = [f"{prefix}{n:0{CASE_NUMBER_DIGITS}d}" for n in range(first, sequence.last + 1)]
+    CaseNumberSequence.objects.bulk_update(list(sequences.values()), ["last"])
+    return numbers
+
+
+def _new_counter(prefix: str) -> CaseNumberSequence:
+    """The prefix's counter, created after the highest number already stored, and locked."""
+    highest = Case.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
+    start = _sequence_of(highest.first() or "", prefix) or 0
+    try:
+        with transaction.atomic():
+            CaseNumberSequence.objects.create(prefix=prefix, last=start)
+    except IntegrityError:  # another registration created it first
+        pass
+    return CaseNumberSequence.objects.select_for_update().get(prefix=prefix)
 
 
 def note_case_numbers(numbers) -> None:

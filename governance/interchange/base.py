@@ -377,7 +377,8 @@ class Context:
         self.file_keys: set[tuple] = set()  # departments and organisations of the file; its workers without account
         self.seen: dict[tuple[str, str], str] = {}  # (kind, external id) -> digest, this chunk's rows
         self.refs: dict[tuple[str, str], tuple[int | None, str]] = {}  # (kind, id) -> (object id, digest)
-        self._staged = ""  # the temporary table of the validation pass
+        self._staged = ""  # the temporary table of the ids seen so far
+        self._staged_kinds: set[str] | None = None  # the kinds it holds (None: every kind)
         self.cache: dict = {}  # lookups memoised for this import (bounded by the directory, not the file)
         self.memo: dict = {}  # rules that do not depend on the file's rows (deadlines): kept for both passes
         self.phase = "validate"
@@ -423,9 +424,12 @@ class Context:
     def begin_chunk(self) -> None:
         self.refs, self.seen = {}, {}
 
-    def stage_begin(self) -> None:
+    def stage_begin(self, kinds: Iterable[str] | None = None) -> None:
+        """Keep the ids seen so far in a temporary table: of every kind (validation), or only of
+        `kinds` (the write pass: the others are found in ExternalRef, written with each chunk)."""
         from django.db import connection
 
+        self._staged_kinds = None if kinds is None else set(kinds)
         self._staged = f"interchange_seen_{uuid.uuid4().hex[:12]}"
         with connection.cursor() as cursor:
             cursor.execute(
@@ -441,12 +445,16 @@ class Context:
                 cursor.execute(f"DROP TABLE IF EXISTS {self._staged}")
             self._staged = ""
 
+    def forget_stage(self) -> None:
+        """The temporary table was dropped by a rollback (it was created inside the transaction)."""
+        self._staged = ""
+
     def stage(self, kind: str) -> None:
         """Keep the rows this chunk validated (its `seen`) for the chunks after it."""
         from django.db import connection
 
         rows = [(k, i, d) for (k, i), d in self.seen.items() if k == kind]
-        if not (self._staged and rows):
+        if not (self._staged and rows and self._stages(kind)):
             return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":  # COPY: executemany would send a statement per row
@@ -459,6 +467,9 @@ class Context:
             else:
                 cursor.executemany(f"INSERT INTO {self._staged} (kind, external_id, digest) VALUES (%s, %s, %s)", rows)
 
+    def _stages(self, kind: str) -> bool:
+        return bool(self._staged) and (self._staged_kinds is None or kind in self._staged_kinds)
+
     def load_refs(self, kind: str, ids: Iterable[str]) -> None:
         from django.db import connection
 
@@ -470,7 +481,7 @@ class Context:
             rows = ExternalRef.objects.filter(source=self.source, kind=kind, external_id__in=chunk)
             for ref in rows.values_list("external_id", "object_id", "digest"):
                 self.refs[(kind, ref[0])] = (ref[1], ref[2])
-            if self._staged:  # rows earlier in the file (validation: not written, no object id yet)
+            if self._stages(kind):  # rows earlier in the file (not written, or without ExternalRef)
                 marks = ", ".join(["%s"] * len(chunk))
                 with connection.cursor() as cursor:
                     cursor.execute(
@@ -505,10 +516,28 @@ class Context:
             self.cache[key] = stand_in
         return self.cache[key]
 
+    @property
+    def import_actor(self) -> str:
+        """Who history rows without a named actor are recorded as: translated once per import (a
+        gettext per history row cost more than the rest of the row)."""
+        if "import_actor" not in self.memo:
+            self.memo["import_actor"] = _("历史数据导入")
+        return self.memo["import_actor"]
+
     def cached(self, key, compute):
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
+
+    def load_accounts(self, usernames: Iterable[str]) -> None:
+        """The accounts a chunk names, in a few queries (what `account` would look up one by one)."""
+        from governance.models import User
+
+        wanted = sorted({u for u in usernames if u and ("user", u) not in self.cache})
+        for start in range(0, len(wanted), 500):
+            names = wanted[start : start + 500]
+            found = {u.username: u for u in User.objects.filter(username__in=names)}
+            self.cache.update({("user", name): found.get(name) for name in names})
 
     def account(self, username: str, key: str):
         """The platform account named `username` (looked up once per import); an unknown name is

@@ -50,14 +50,28 @@ def import_records(
     progress: Progress | None = None,
     name: str = "",
 ) -> ImportReport:
-    """Validate the whole file; if every row passes and this is not a dry run, write it all in
-    one transaction. `open_stream` is called once per pass and must return the lines afresh.
-    `user` is whose jurisdiction applies (None: an unrestricted operator)."""
+    """Validate the whole file and, unless this is a dry run, write it all in one transaction, or
+    nothing. `open_stream` is called once per pass and must return the lines afresh. `user` is
+    whose jurisdiction applies (None: an unrestricted operator).
+
+    A file is read once when every row passes: each chunk is validated against what the platform
+    and the chunks before it hold, then written, in the one transaction. At the first rejected
+    row that transaction is rolled back and the file is read again by the validation pass alone,
+    whose report (every rejected row) is the answer, as a dry run would give it. Only if that
+    pass finds nothing (a row only the write can refuse) a complete write pass, rolled back,
+    reports what it refused."""
     report = ImportReport(dry_run=dry_run)
     source = _read_header(open_stream(), report)
     if not report.ok:
         return report
     report.source = source
+    if not dry_run:
+        written = _write(open_stream, user=user, source=source, name=name, progress=progress, early=True)
+        if written.ok:
+            report.created, report.unchanged, report.written, report.lines = (
+                written.created, written.unchanged, True, written.lines,
+            )  # fmt: skip
+            return report
     ctx = Context(user=user, source=source)
     ctx.stage_begin()
     try:
@@ -65,38 +79,49 @@ def import_records(
     finally:
         ctx.stage_end()
     report.rejected.sort(key=lambda r: r.line)
-    if not report.ok or dry_run:
-        return report
+    if report.ok and not dry_run:  # rows only the write refuses (the validation pass cannot see them)
+        report.rejected = _write(open_stream, user=user, source=source, name=name, progress=progress).rejected
+    return report
+
+
+def _write(open_stream, *, user, source: str, name: str, progress: Progress | None, early: bool = False):
+    """The write pass: validate and write every chunk in one transaction, rolled back if a row is
+    refused (`early`: at the end of the first chunk with a refused row)."""
     counts = ImportReport(source=source)
+    ctx = Context(user=user, source=source)
+    ctx.phase = "write"
     try:
         # Rows are written in bulk; the `bulk` entries below record them (audit.bulk_entry_recorded).
         with transaction.atomic(), audit.bulk_entry_recorded():
-            ctx.phase = "write"
-            ctx.regions.clear()
-            ctx.cache.clear()  # lookups the validation pass made before the file's own rows existed
-            _pass(open_stream(), ctx, counts, write=True, progress=progress)
+            ctx.stage_begin(kinds=[t.kind for t in REGISTRY.types() if not t.uses_refs])
+            _pass(open_stream(), ctx, counts, write=True, progress=progress, early=early)
             if not counts.ok:
                 raise AbortImport
-            for kind in REGISTRY.kinds():
-                if kind in counts.created or kind in counts.unchanged:
-                    audit.record(
-                        AuditAction.BULK,
-                        model_label=REGISTRY[kind].model_label,
-                        object_repr=_("历史数据导入：%(name)s") % {"name": name or source},
-                        region_code=user.region.code if user is not None and user.region_id else "",
-                        changes={
-                            "source": source,
-                            "type": kind,
-                            "file": name,
-                            "created": counts.created.get(kind, 0),
-                            "unchanged": counts.unchanged.get(kind, 0),
-                        },
-                    )
+            ctx.stage_end()
+            _record(counts, user=user, source=source, name=name)
     except AbortImport:
-        report.rejected = counts.rejected
-        return report
-    report.created, report.unchanged, report.written = counts.created, counts.unchanged, True
-    return report
+        ctx.forget_stage()  # the temporary table went with the rollback
+    counts.rejected.sort(key=lambda r: r.line)
+    return counts
+
+
+def _record(counts: ImportReport, *, user, source: str, name: str) -> None:
+    """One `bulk` audit entry per record type the file holds."""
+    for kind in REGISTRY.kinds():
+        if kind in counts.created or kind in counts.unchanged:
+            audit.record(
+                AuditAction.BULK,
+                model_label=REGISTRY[kind].model_label,
+                object_repr=_("历史数据导入：%(name)s") % {"name": name or source},
+                region_code=user.region.code if user is not None and user.region_id else "",
+                changes={
+                    "source": source,
+                    "type": kind,
+                    "file": name,
+                    "created": counts.created.get(kind, 0),
+                    "unchanged": counts.unchanged.get(kind, 0),
+                },
+            )
 
 
 def _read_header(lines: Iterable[str | bytes], report: ImportReport) -> str:
@@ -117,7 +142,9 @@ def _read_header(lines: Iterable[str | bytes], report: ImportReport) -> str:
     return ""
 
 
-def _pass(lines, ctx: Context, report: ImportReport, *, write: bool, progress: Progress | None) -> None:
+def _pass(
+    lines, ctx: Context, report: ImportReport, *, write: bool, progress: Progress | None, early: bool = False
+) -> None:
     chunk: list[tuple[int, dict]] = []
     kind = ""
     position = -1
@@ -159,6 +186,8 @@ def _pass(lines, ctx: Context, report: ImportReport, *, write: bool, progress: P
         if row_kind != kind and chunk:
             _chunk(kind, chunk, ctx, report, write)
             chunk = []
+        if early and not report.ok:
+            return
         kind, position = row_kind, REGISTRY.index(row_kind)
         chunk.append((number, row))
         if len(chunk) >= BATCH_SIZE:
@@ -175,8 +204,9 @@ def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: Impor
     rows = [row for _n, row in chunk]
     ctx.begin_chunk()
     record_type.prefetch(rows, ctx)
-    if record_type.uses_refs or not write:
-        ctx.load_refs(kind, (record_type.identity(row) for row in rows))
+    # Both passes look a row's id up among earlier rows (ExternalRef, and the temporary table of
+    # the ids this pass has seen), so a repeated id is refused alike whether or not its type has refs.
+    ctx.load_refs(kind, (record_type.identity(row) for row in rows))
     batch: list[Prepared] = []
     for number, row in chunk:
         external_id = record_type.identity(row)
@@ -212,8 +242,7 @@ def _chunk(kind: str, chunk: list[tuple[int, dict]], ctx: Context, report: Impor
         ctx.seen[key] = digest
         report.count(report.created, kind)
         batch.append(prepared)
-    if not write:
-        ctx.stage(kind)
+    ctx.stage(kind)
     if write and batch and report.ok:
         ids = record_type.write(batch, ctx)
         if record_type.uses_refs:

@@ -10,9 +10,9 @@ is also written to the row, as the assessment cycles do, so a crashed job shows 
 The end state (status, counts, report) is always written to the row.
 
 Progress is measured in bytes of the stored file: the size is known from the upload, so the
-bar is a real percentage without counting lines first. The validation pass is a third of the
-bar and the write pass (which validates every row again, then writes it) the other two thirds;
-a dry run has only the validation pass.
+bar is a real percentage without counting lines first. It counts the pass under way: a file that
+passes is read once (each chunk validated, then written); a rejected one is read again by the
+validation pass, which fills the bar afresh (as a dry run's only pass does).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
 PROGRESS_TTL = 6 * 3600  # a cache entry outlives any run; a crashed run's entry expires
-VALIDATE_SHARE = 1 / 3  # of the bar, when the file is also written
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.WRITING)
 STALL_SECONDS = 30 * 60  # the worker reports every half second while it reads the file
 
@@ -192,18 +191,14 @@ def _finish(job: ImportJob, recorder: ProgressRecorder, *, status: str, report: 
 # --- Reading -------------------------------------------------------------------------------------------------
 
 
-def percent(*, status: str, phase: str, bytes_read: int, size: int, dry_run: bool) -> int:
+def percent(*, status: str, bytes_read: int, size: int) -> int:
     """The share of the whole job done, 0–100 (see the module docstring)."""
     if status == ImportStatus.DONE:
         return 100
     if status == ImportStatus.QUEUED:
         return 0
     fraction = min(bytes_read / size, 1.0) if size else 0.0
-    if dry_run:
-        return int(fraction * 100)
-    if phase == "write":
-        return int((VALIDATE_SHARE + (1 - VALIDATE_SHARE) * fraction) * 100)
-    return int(VALIDATE_SHARE * fraction * 100)
+    return int(fraction * 100)
 
 
 def live_state(job: ImportJob) -> dict:
@@ -233,13 +228,13 @@ def _mark_stalled(job: ImportJob) -> None:
         job.status, job.error, job.finished_at = ImportStatus.FAILED, error, now
 
 
-def step_note(*, status: str, dry_run: bool, lines: int) -> str:
+def step_note(*, status: str, lines: int) -> str:
     if status == ImportStatus.QUEUED:
         return _("等待后台处理")
     if status == ImportStatus.VALIDATING:
-        step = _("逐行校验") if dry_run else _("第1步（共2步）：逐行校验")
+        step = _("逐行校验")
     elif status == ImportStatus.WRITING:
-        step = _("第2步（共2步）：写入数据库")
+        step = _("逐行校验并写入数据库")
     else:
         return ""
     return _("%(step)s，已处理%(lines)s行") % {"step": step, "lines": lines}
@@ -254,10 +249,8 @@ def progress_payload(job: ImportJob) -> dict:
         "status": status,
         "status_display": str(ImportStatus(status).label),
         "running": status in ACTIVE,
-        "progress": percent(
-            status=status, phase=state["phase"], bytes_read=state["bytes_read"], size=job.size, dry_run=job.dry_run
-        ),
-        "note": step_note(status=status, dry_run=job.dry_run, lines=state["lines"]),
+        "progress": percent(status=status, bytes_read=state["bytes_read"], size=job.size),
+        "note": step_note(status=status, lines=state["lines"]),
         "lines": state["lines"],
         "bytes_read": state["bytes_read"],
         "size": job.size,

@@ -104,6 +104,7 @@ def check_move(transitions, action: str, status: str, key: str):
 HISTORY_COLUMNS = ("event_id", "action", "from_status", "to_status", "at", "actor_name", "note", "data")
 
 
-def history_row(action, before, after, at, step, note, data) -> dict:
+def history_row(action, before, after, at, step, note, data, *, actor: str = "") -> dict:
+    """`actor`: who a step without `by` is recorded as (Context.import_actor, translated once)."""
     return {"action": action, "from_status": before, "to_status": after, "at": at,
-            "actor_name": text(step, "by", max_length=100) or _("历史数据导入"), "note": note, "data": data}  # fmt: skip
+            "actor_name": text(step, "by", max_length=100) or actor or _("历史数据导入"), "note": note, "data": data}  # fmt: skip

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.bulk import write_rows
+from governance.bulk import insert_objects, write_rows
 from governance.codes import Level
 from governance.interchange.base import Context, Prepared, RecordType, Rejected, day, integer, register, text, word
 from governance.interchange.department import department, department_ref
@@ -163,11 +163,12 @@ def replay_event(event, timeline, ctx: Context):
     returns its history rows, its dispatches, the event it was merged into (external id) and the
     resolutions its reopenings withdrew."""
     history, dispatches, merged_into, withdrawn = [], MemoryDispatches(), "", []
+    actor = ctx.import_actor
     for index, key, step, action, at in timeline_steps(timeline, "report"):
         note = text(step, "note")
         if index == 0:
             event.reported_at, event.status = at, EventStatus.REPORTED
-            history.append(history_row("report", "", EventStatus.REPORTED, at, step, note, {}))
+            history.append(history_row("report", "", EventStatus.REPORTED, at, step, note, {}, actor=actor))
             continue
         before = event.status
         check_move(TRANSITIONS, action, before, key)
@@ -179,7 +180,7 @@ def replay_event(event, timeline, ctx: Context):
         except ValidationError as exc:
             raise rejected_step(exc, key) from exc
         data = {k: v for k, v in effect.data.items() if k != "into"}
-        history.append(history_row(action, before, event.status, at, step, effect.note or note, data))
+        history.append(history_row(action, before, event.status, at, step, effect.note or note, data, actor=actor))
         if effect.withdrawn:
             withdrawn.append(effect.withdrawn)
     return history, dispatches, merged_into, withdrawn
@@ -214,6 +215,9 @@ def _step_inputs(action, step, note, event, ctx: Context, key) -> dict:
     return inputs
 
 
+URGENCIES, SOURCES = Urgency.values, EventSource.values  # built once: each .values builds the choices
+
+
 @register
 class EventRecord(RecordType):
     """网格事件 with its whole timeline."""
@@ -235,8 +239,8 @@ class EventRecord(RecordType):
         category = ctx.cached(("category", slug), lambda: EventCategory.objects.filter(code=slug).first())
         if category is None:
             raise Rejected({"category": [_("事件类别“%(c)s”不存在。") % {"c": slug}]})
-        urgency = word(row, "urgency", Urgency.values, default=Urgency.NORMAL)
-        source = word(row, "source", EventSource.values)
+        urgency = word(row, "urgency", URGENCIES, default=Urgency.NORMAL)
+        source = word(row, "source", SOURCES)
         client_uuid = text(row, "uuid")
         if client_uuid:
             try:
@@ -285,7 +289,7 @@ class EventRecord(RecordType):
 
     def write(self, batch, ctx):
         events = [p.values["event"] for p in batch]
-        GridEvent.objects.bulk_create(events)
+        insert_objects(GridEvent, events)
         in_batch = {p.external_id: p.values["event"] for p in batch}
         pending = [p.values for p in batch if p.values["merged_into"] and p.values["event"].merged_into_id is None]
         for values in pending:
@@ -298,14 +302,14 @@ class EventRecord(RecordType):
                 dispatch.event = event
                 dispatches.append(dispatch)
             withdrawn += [WithdrawnResolution(event=event, **w) for w in p.values["withdrawn"]]
-        history += self._absorbed(batch)
+        history += self._absorbed(batch, ctx)
         write_rows(EventHistory, HISTORY_COLUMNS, history)
-        EventDispatch.objects.bulk_create(dispatches)
-        WithdrawnResolution.objects.bulk_create(withdrawn)
+        insert_objects(EventDispatch, dispatches)
+        insert_objects(WithdrawnResolution, withdrawn)
         return [e.pk for e in events]
 
     @staticmethod
-    def _absorbed(batch) -> list:
+    def _absorbed(batch, ctx) -> list:
         """The target's side of each merge ("absorb", as event_merge records it)."""
         merges = [p for p in batch if p.values["merged_into"]]
         if not merges:
@@ -317,7 +321,7 @@ class EventRecord(RecordType):
             event = p.values["event"]
             target = event.merged_into_id
             rows.append((target, *history_row("absorb", status[target], status[target], event.closed_at, {}, "",
-                                              {"merged": event.pk}).values()))  # fmt: skip
+                                              {"merged": event.pk}, actor=ctx.import_actor).values()))  # fmt: skip
         return rows
 
     def export(self, scope):

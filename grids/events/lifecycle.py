@@ -49,6 +49,9 @@ class Step:
     withdrawn: dict | None = None
 
 
+FEEDBACKS = frozenset(Feedback.values)  # built once: each .values builds the choices
+
+
 def require(value: str, field_name: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -152,7 +155,7 @@ def reopen(event, at, dispatches, *, reason="", **_inputs) -> Step:
 
 
 def feedback(event, at, dispatches, *, feedback="", note="", **_inputs) -> Step:
-    if feedback not in Feedback.values:
+    if feedback not in FEEDBACKS:
         raise TransitionError({"feedback": [_("请选择回访评价：满意、基本满意或不满意。")]})
     event.feedback, event.feedback_note, event.feedback_at = feedback, note[:500], at
     return Step(["feedback", "feedback_note", "feedback_at"], note)
