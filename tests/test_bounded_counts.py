@@ -204,3 +204,10 @@ def test_the_home_card_counts_are_bounded(client, world, file_events, settings, 
     settings.LIST_EXACT_COUNT_LIMIT = 100
     card = client.get(reverse("home")).context["event_card"]
     assert (card["open"].value, card["open"].exact) == (5, True)
+
+
+def test_the_queue_lists_the_departments_and_keeps_the_chosen_one_selected(client, world, password):
+    assert client.login(username=world.user_a.username, password=password)
+    html = client.get(reverse("events:queue"), {"department": world.dept_a.pk}).content.decode()
+    assert f'<option value="{world.dept_a.pk}" selected>{world.dept_a.name}</option>' in html
+    assert world.dept_b.name not in html  # county B's department is outside the jurisdiction
