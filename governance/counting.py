@@ -99,8 +99,8 @@ class BoundedPaginator(Paginator):
     """Django's paginator with a bounded count: `count_exact` says whether `count` is exact.
 
     While the total is an estimate the estimated last page is no wall: any page number may be asked
-    for (one past the data is simply empty), and "next" is offered while the page is full. A page of
-    such a long list is read ids first, then rows (`_deferred_rows`).
+    for (one past the data is simply empty), and "next" is offered while the page is full. A page is
+    read ids first, then rows (`_deferred_rows`).
     """
 
     @cached_property
@@ -134,15 +134,19 @@ class BoundedPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
 
     def page(self, number):
-        if self.count_exact:
-            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self._deferred_rows(bottom, bottom + self.per_page), number, self)
+        top = bottom + self.per_page
+        if self.count_exact and top + self.orphans >= self.count:
+            top = self.count
+        if not isinstance(self.object_list, QuerySet):
+            return self._get_page(self.object_list[bottom:top], number, self)
+        return self._get_page(self._deferred_rows(bottom, top), number, self)
 
     def _deferred_rows(self, bottom: int, top: int) -> list:
-        """The page's rows of a long list in two steps: its ids first (a narrow query the database can
-        answer from an index, e.g. event_region_list_idx), then those rows with everything they show."""
+        """The page's rows in two steps: its ids first — a narrow query the database answers from an index
+        that holds the subtree's codes, the sort key and the id (event_region_list_idx, case_region_list_idx),
+        sorting only those ids — then those rows with everything they show."""
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return [rows[pk] for pk in ids if pk in rows]
