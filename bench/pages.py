@@ -56,16 +56,18 @@ def measure(client, url: str, requests: int) -> dict:
 
     response = client.get(url)  # untimed: the first request of a URL warms caches and the process
     assert response.status_code == 200, (url, response.status_code)
-    times = []
+    times, sql = [], []
     for _n in range(requests):
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
             response = client.get(url)
             times.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
+        sql.append(sum(float(query["time"]) for query in ctx.captured_queries))
     figures = {
         "median": statistics.median(times) * 1000,
         "p95": p95(times) * 1000,
+        "sql_median": statistics.median(sql) * 1000,
         "queries": len(ctx.captured_queries),
     }
     if response.get("Content-Type", "").startswith("application/json"):
@@ -158,9 +160,11 @@ def render(figures: dict, load: tuple[float, float], requests: int) -> str:
             return ""
         return f"{f['count']:,}" if f["exact"] else f"≈ {f['count']:,} (estimate)"
 
+    ceiling = next(f for label, f in figures.items() if label.startswith("ceiling"))["median"]
     lines = "\n".join(
         f"| {label} | `{f['url']}` | {f['median']:.0f} | {f['p95']:.0f}"
-        f"{'' if f['p95'] <= TARGET_MS or label.startswith('ceiling') else ' ✗'} | {f['queries']} | {total(f)} |"
+        f"{'' if f['p95'] <= TARGET_MS or label.startswith('ceiling') else ' ✗'} | {f['median'] / ceiling:.2f}"
+        f" | {f['sql_median']:.0f} | {f['queries']} | {total(f)} |"
         for label, f in figures.items()
     )
     stored = {"load": [round(load[0], 1), round(load[1], 1)], "requests": requests, "figures": figures}
@@ -172,13 +176,39 @@ the lead's quiet re-run overwrites these figures). Province-scale dataset of `be
 local-memory cache). Target (issue #16): p95 ≤ {TARGET_MS} ms for the home pages and the lists; ✗ marks a
 row above it. The ceiling is the province's region page, measured in the same run.
 
-| what | URL | median ms | p95 ms | SQL statements | total shown |
-|---|---|---|---|---|---|
+| what | URL | median ms | p95 ms | median ÷ ceiling's | SQL ms (median) | SQL statements | total shown |
+|---|---|---|---|---|---|---|---|
 {lines}
 
 A total marked "estimate" is the planner's row estimate: the list counted exactly up to
 `LIST_EXACT_COUNT_LIMIT` rows and stopped (the response says `count_exact: false`; docs/decisions.md,
-"Bounded list counts").
+"Bounded list counts"). "SQL ms" is the database's share of the median request; the rest is Python
+(serialising 50 rows, rendering the page).
+
+Before this work (issue #16, quiet machine): home page 2.6 s (one aggregate over all 10 M events), API event
+list of the province 530 ms (exact `COUNT(*)`), county list 144 ms; on the shared machine (load 3–5) the same
+code gave: home 6.6 s, province list 0.8 s (page 1) / 1.0 s (page 20), `?status=handling` 1.65 s (the
+status filter's `DISTINCT` forced a sort of the whole subtree and a `COUNT(*)` over a `SELECT DISTINCT` of
+every column), `?status=closed` several seconds a request.
+
+Where the time goes now (EXPLAIN ANALYZE on the province copy):
+- **Counts**: every count is a `LIMIT`ed sub-count (≤ 10,001 rows, 2–20 ms), the page's counters in one
+  statement; above the limit one `EXPLAIN` (≈ 1 ms) gives the estimate.
+- **Province list, newest first**: `Index Scan Backward` on `reported_at` with the subtree as a filter
+  (every row is in it): 50 rows read, < 1 ms; page 20 reads 1,000.
+- **County list**: the page's ids come from `Index Only Scan` of `event_region_list_idx` over the county's
+  range (≈ 90 k entries, no heap fetches) and a top-N sort, 15–50 ms; then the 50 rows by id. Before, the
+  planner walked `reported_at` backwards through the province filtering on the county (≈ 800 ms), misled by
+  an estimate of 988 rows for 90,006 (now 88 k, with the finer statistics of `region_code`).
+- **Cases** the same, with `case_region_list_idx` (a county's page of ids: backward walk 120 ms → index-only).
+- **Status chips and home card**: `event_status_region_idx` (status, region_code) and the partial
+  `event_unresolved_region_idx` answer each sub-count from the index.
+- **Home page**: the province's 70,804 grids are scanned once (child summaries) instead of three times; what
+  remains is the region page's own work, so the home page now costs about the ceiling.
+- **Python**: serialising 50 events or cases costs about as much as the SQL; a quarter of it is
+  `get_FOO_display` re-translating every choice list for every row (Django's `_get_FIELD_display`), the
+  next thing to cut. The queue's lead-department filter (1,176 departments in the province) is built in
+  Python instead of by template nodes (−130 ms a page).
 
 Machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores; load average
 (1 min) {load[0]:.1f} at start, {load[1]:.1f} at end. With a load average far above the number of cores a
