@@ -195,7 +195,7 @@ Where the time goes now (EXPLAIN ANALYZE on the province copy):
 - **Counts**: every count is a `LIMIT`ed sub-count (≤ 10,001 rows, 2–20 ms), the page's counters in one
   statement; above the limit one `EXPLAIN` (≈ 1 ms) gives the estimate.
 - **Province list, newest first**: `Index Scan Backward` on `reported_at` with the subtree as a filter
-  (every row is in it): 50 rows read, < 1 ms; page 20 reads 1,000.
+  (every row is in it): 50 rows read, a few ms; page 20 reads 1,000 (≈ 15 ms).
 - **County list**: the page's ids come from `Index Only Scan` of `event_region_list_idx` over the county's
   range (≈ 90 k entries, no heap fetches) and a top-N sort, 15–50 ms; then the 50 rows by id. Before, the
   planner walked `reported_at` backwards through the province filtering on the county (≈ 800 ms), misled by

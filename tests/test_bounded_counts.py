@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
+from disputes.models import Case
 from governance.counting import BoundedPaginator, bounded_counts, list_count
 from governance.models import User
 from grids.events.models import EventCategory, GridEvent
@@ -211,3 +213,29 @@ def test_the_queue_lists_the_departments_and_keeps_the_chosen_one_selected(clien
     html = client.get(reverse("events:queue"), {"department": world.dept_a.pk}).content.decode()
     assert f'<option value="{world.dept_a.pk}" selected>{world.dept_a.name}</option>' in html
     assert world.dept_b.name not in html  # county B's department is outside the jurisdiction
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_lists_show_each_choice_label_in_the_callers_language(api, world, file_events, mediation, language):
+    file_events(2)  # one reported, one dispatched
+    service_case(world, mediation)
+    client = as_user(api, world.user_a)
+    events = client.get(EVENTS, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+    cases = client.get(CASES, HTTP_ACCEPT_LANGUAGE=language).json()["results"]
+    with translation.override(language):
+        for row in events:
+            event = GridEvent.objects.get(pk=row["id"])
+            assert (row["status_display"], row["urgency_display"]) == (
+                event.get_status_display(),
+                event.get_urgency_display(),
+            )
+        for row in cases:
+            case = Case.objects.get(pk=row["id"])
+            assert (row["status_display"], row["risk_level_display"], row["dispute_type_display"]) == (
+                case.get_status_display(),
+                case.get_risk_level_display(),
+                case.get_dispute_type_display(),
+            )
+    assert {row["status_display"] for row in events} == (
+        {"已上报", "已分派"} if language == "zh-hans" else {"Reported", "Dispatched"}
+    )
