@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -48,7 +49,10 @@ class BoundedCount:
 def _limited_sql(queryset: QuerySet, limit: int) -> tuple[str, tuple]:
     """`SELECT COUNT(*)` over at most `limit` + 1 of the queryset's rows, as SQL and parameters."""
     inner = queryset.order_by().values("pk")[: limit + 1]
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a queryset that can match nothing (`none()`, `pk__in=[]`) has no SQL
+        return "SELECT 0", ()
     return f"SELECT COUNT(*) FROM ({sql}) bounded", tuple(params)
 
 

@@ -80,6 +80,12 @@ def test_many_bounded_counts_take_one_query(file_events):
     assert (counts["none"].value, bool(counts["none"])) == (0, False)
 
 
+def test_a_queryset_that_can_match_nothing_counts_zero(file_events):
+    file_events(1)
+    counts = bounded_counts({"none": GridEvent.objects.none(), "no_ids": GridEvent.objects.filter(pk__in=[])})
+    assert {name: (c.value, c.exact) for name, c in counts.items()} == {"none": (0, True), "no_ids": (0, True)}
+
+
 def test_the_paginator_reads_every_row_once_past_an_estimated_total(file_events):
     ids = [event.pk for event in file_events(7)]
     paginator = BoundedPaginator(GridEvent.objects.order_by("pk"), 3)
