@@ -174,7 +174,11 @@ Last measured by `bench/pages.py` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UT
 the lead's quiet re-run overwrites these figures). Province-scale dataset of `bench/assessment.py`;
 {requests} timed requests per row after one untimed one, through the whole Django stack (test client,
 local-memory cache). Target (issue #16): p95 ≤ {TARGET_MS} ms for the home pages and the lists; ✗ marks a
-row above it. The ceiling is the province's region page, measured in the same run.
+row above it. The ceiling is the province's region page, measured in the same run. Re-run with
+
+    .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/bench_province
+
+(a database left by `bench/assessment.py --scale province --keep`, with this branch's migrations applied).
 
 | what | URL | median ms | p95 ms | median ÷ ceiling's | SQL ms (median) | SQL statements | total shown |
 |---|---|---|---|---|---|---|---|
