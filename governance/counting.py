@@ -19,6 +19,7 @@ from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.translation import gettext as _
 
 
@@ -99,6 +100,11 @@ def list_count(queryset: QuerySet, limit: int | None = None) -> BoundedCount:
     return BoundedCount(max(estimate or 0, limit + 1), False)
 
 
+def _of_model_instances(object_list) -> bool:
+    """A queryset that yields model instances (not `values()` dicts or tuples): its pages can be read ids first."""
+    return isinstance(object_list, QuerySet) and issubclass(object_list._iterable_class, ModelIterable)
+
+
 class BoundedPaginator(Paginator):
     """Django's paginator with a bounded count: `count_exact` says whether `count` is exact.
 
@@ -143,7 +149,7 @@ class BoundedPaginator(Paginator):
         top = bottom + self.per_page
         if self.count_exact and top + self.orphans >= self.count:
             top = self.count
-        if not isinstance(self.object_list, QuerySet):
+        if not _of_model_instances(self.object_list):
             return self._get_page(self.object_list[bottom:top], number, self)
         return self._get_page(self._deferred_rows(bottom, top), number, self)
 

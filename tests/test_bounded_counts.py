@@ -86,6 +86,13 @@ def test_a_queryset_that_can_match_nothing_counts_zero(file_events):
     assert {name: (c.value, c.exact) for name, c in counts.items()} == {"none": (0, True), "no_ids": (0, True)}
 
 
+def test_the_paginator_pages_values_querysets_and_lists_as_they_are(file_events):
+    ids = [event.pk for event in file_events(3)]
+    values = BoundedPaginator(GridEvent.objects.order_by("pk").values("pk", "title"), 2)
+    assert [row["pk"] for row in values.page(1)] == ids[:2] and values.count_exact
+    assert list(BoundedPaginator(ids, 2).page(2)) == ids[2:]
+
+
 def test_the_paginator_reads_every_row_once_past_an_estimated_total(file_events):
     ids = [event.pk for event in file_events(7)]
     paginator = BoundedPaginator(GridEvent.objects.order_by("pk"), 3)
