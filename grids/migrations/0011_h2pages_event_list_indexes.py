@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('governance', '0007_audit_chain_sealed'),
-        ('grids', '0009_visit_client_uuid'),
+        ('grids', '0010_province_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

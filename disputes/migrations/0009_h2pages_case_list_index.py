@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-STATISTICS_TARGET = 1000  # as grids_gridevent.region_code (grids 0011): subtree estimates close to their size
+STATISTICS_TARGET = 1000  # as grids_gridevent.region_code (grids 0012): subtree estimates close to their size
 
 
 def finer_statistics(apps, schema_editor):
@@ -22,8 +22,8 @@ def default_statistics(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0007_party_organisation_details'),
-        ('grids', '0011_h2pages_region_code_statistics'),
+        ('disputes', '0008_province_code'),
+        ('grids', '0012_h2pages_region_code_statistics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

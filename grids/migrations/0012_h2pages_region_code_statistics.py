@@ -23,6 +23,6 @@ def default_statistics(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("grids", "0010_h2pages_event_list_indexes")]
+    dependencies = [("grids", "0011_h2pages_event_list_indexes")]
 
     operations = [migrations.RunPython(finer_statistics, default_statistics, elidable=False)]
