@@ -18,8 +18,8 @@ from governance.codes import Level
 from governance.models import Department, User
 from grids.choices import SizingFlag
 from grids.events.views.inbox import event_card
-from grids.models import Region, sizing_conditions
-from grids.selectors import child_summaries, subtree_level_counts
+from grids.models import Region
+from grids.selectors import child_summaries, subtree_level_counts, summed_flags
 
 from .exports import export_dashboard
 from .selectors import MEASURES, breadcrumb, dashboard, dashboard_region
@@ -120,18 +120,17 @@ def _home_template(user: User) -> str:
 
 
 def _region_overview(user: User, region: Region) -> dict:
-    level_counts = subtree_level_counts(region, user)
+    """Levels below the region, its children with their grid summaries, and the sizing flags in total.
+
+    One grouped scan of the subtree's grids (child_summaries) serves the children, the grid count
+    and the flag totals; only the regions above the grids are counted separately."""
     children = list(Region.objects.restrict(user).filter(parent=region).order_by("code"))
     summaries = child_summaries(region, user)
     for child in children:
         child.summary = summaries.get(child.code, {})
-    conditions = sizing_conditions()
-    flag_totals = (
-        Region.objects.restrict(user)
-        .under(region.code)
-        .filter(level=Level.GRID)
-        .aggregate(**{flag: Count("pk", filter=condition) for flag, condition in conditions.items()})
-    )
+    grids = sum(row["grids"] for row in summaries.values()) if region.level < Level.GRID else None
+    level_counts = subtree_level_counts(region, user, grids=grids)
+    flag_totals = summed_flags(summaries)
     return {
         "level_counts": [(Level(level).label, n) for level, n in sorted(level_counts.items())],
         "children": children,

@@ -11,7 +11,7 @@ from .models import Case, MediationOrganisation
 
 class MediationOrganisationFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region__code")
-    kind = django_filters.MultipleChoiceFilter(choices=OrgKind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=OrgKind.choices, distinct=False)
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -21,9 +21,10 @@ class MediationOrganisationFilterSet(django_filters.FilterSet):
 
 class CaseFilterSet(django_filters.FilterSet):
     under = SubtreeFilter(field_name="region_code")
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
-    dispute_type = django_filters.MultipleChoiceFilter(choices=DisputeType.choices)
-    risk_level = django_filters.TypedMultipleChoiceFilter(choices=RiskLevel.choices, coerce=int)
+    # The row's own columns: no join, so no duplicates to remove (DISTINCT would defeat the indexes).
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
+    dispute_type = django_filters.MultipleChoiceFilter(choices=DisputeType.choices, distinct=False)
+    risk_level = django_filters.TypedMultipleChoiceFilter(choices=RiskLevel.choices, coerce=int, distinct=False)
     organisation = id_filter(field_name="organisation_id", label=_("调解组织"))
     registered_from = django_filters.DateFilter(
         field_name="registered_at", lookup_expr="date__gte", label=_("登记日期起")

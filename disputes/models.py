@@ -142,7 +142,16 @@ class Case(ScopedModel, AuditedModel):
         verbose_name = _("矛盾纠纷案件")
         verbose_name_plural = _("矛盾纠纷案件")
         ordering = ["-registered_at", "-pk"]
-        indexes = [models.Index(fields=["region_code", "registered_at"], name="case_region_registered_idx")]
+        indexes = [
+            # A subtree's cases newest first, as the event list (grids.GridEvent's event_region_list_idx): the range
+            # of the subtree's codes (`__under`, LIKE 'X%'), and the id so a page's ids come from the index alone.
+            models.Index(
+                fields=["region_code", "registered_at"],
+                name="case_region_list_idx",
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                include=["id"],
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

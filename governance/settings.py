@@ -226,6 +226,9 @@ CONTENT_SECURITY_POLICY = {
 # --- Uploads (governance/uploads.py) ---------------------------------------------------
 # The largest file accepted anywhere (photos, evidence, session files), in MB.
 UPLOAD_MAX_MB = int(env("UPLOAD_MAX_MB", "10"))
+# Lists and counters count exactly up to this many rows; beyond it they show an estimate, flagged
+# (`count_exact: false` in the API, "约"/"超过" on pages): governance/counting.py.
+LIST_EXACT_COUNT_LIMIT = int(env("LIST_EXACT_COUNT_LIMIT", "10000"))
 
 # --- Assessment (SPEC §5) ---------------------------------------------------------
 # Day of the following month by which a township's monthly core table is due.

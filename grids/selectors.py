@@ -42,17 +42,26 @@ def _any(conditions) -> Q:
     return combined
 
 
-def subtree_level_counts(region: Region, user) -> dict[int, int]:
-    """How many regions of each level lie under `region` (itself excluded)."""
-    rows = (
-        Region.objects.restrict(user)
-        .under(region.code)
-        .exclude(pk=region.pk)
-        .order_by()
-        .values("level")
-        .annotate(n=Count("pk"))
-    )
-    return {row["level"]: row["n"] for row in rows}
+def subtree_level_counts(region: Region, user, *, grids: int | None = None) -> dict[int, int]:
+    """How many regions of each level lie under `region` (itself excluded).
+
+    `grids`: the subtree's number of grids when the caller has it already (the sum of
+    child_summaries), so that only the few regions above the grids are read — a province's
+    70,000 grids are then scanned once per page, not twice.
+    """
+    regions = Region.objects.restrict(user).under(region.code).exclude(pk=region.pk)
+    if grids is not None:
+        regions = regions.filter(level__lt=Level.GRID)
+    rows = regions.order_by().values("level").annotate(n=Count("pk"))
+    counts = {row["level"]: row["n"] for row in rows}
+    if grids:
+        counts[Level.GRID] = grids
+    return counts
+
+
+def summed_flags(summaries: dict[str, dict]) -> dict[str, int]:
+    """The subtree's grids breaking each sizing rule, added up from child_summaries (no query)."""
+    return {flag: sum(row[f"flag_{flag}"] for row in summaries.values()) for flag in sizing_conditions()}
 
 
 def flag_labels() -> dict[str, str]:

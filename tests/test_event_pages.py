@@ -464,8 +464,8 @@ def test_queue_and_home_query_counts_do_not_grow_with_the_events(client, world, 
     many = {name: count(reverse(name)) for name in ("events:queue", "home")}
     assert many == few
     assert _count_with(police_client, reverse("events:department")) == few_department
-    # session, user, region, status counts, page count, page rows, filter options (categories,
-    # regions, departments), unread notifications, and the session save (3).
+    # session, user, region, status counts (one bounded statement), page count, the page's ids, its rows,
+    # filter options (categories, regions, departments), unread notifications, and the session save (3).
     assert few["events:queue"] <= 14
     # the home page: session, user, the region overview (levels, children, their summaries, sizing flags),
     # the event card, unread notifications and the session save

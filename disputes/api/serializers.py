@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.fields import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.api.serializers import CLOCK_SCHEMA, AllowedActionsMixin
 from governance.choices import Role
 from governance.i18n import lazy_message
@@ -213,9 +213,9 @@ class CaseSerializer(AllowedActionsMixin, serializers.ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     origin_region = serializers.CharField(source="origin_region.code", read_only=True)
     origin_region_name = serializers.CharField(source="origin_region.name", read_only=True)
-    dispute_type_display = serializers.CharField(source="get_dispute_type_display", read_only=True)
-    risk_level_display = serializers.CharField(source="get_risk_level_display", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    dispute_type_display = ChoiceLabelField(source="dispute_type")
+    risk_level_display = ChoiceLabelField(source="risk_level")
+    status_display = ChoiceLabelField(source="status")
     mediator = serializers.SlugRelatedField(slug_field="username", read_only=True)
     mediator_name = serializers.CharField(source="mediator.display_name", read_only=True, default=None)
     clock = serializers.SerializerMethodField()

@@ -14,6 +14,7 @@ from governance.choices import DepartmentKind, Role
 from governance.codes import Level, RegionCodeField, ancestor_code, province_code_field
 from governance.scoping import ScopedModel, ScopedQuerySet
 from grids.events.choices import (
+    UNRESOLVED_STATUSES,
     AttachmentStage,
     DeadlineKind,
     DispatchRole,
@@ -161,7 +162,11 @@ class GridEvent(ScopedModel, AuditedModel):
     contact_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
 
     status = models.CharField(
-        _("状态"), max_length=12, choices=EventStatus.choices, default=EventStatus.REPORTED, db_index=True
+        _("状态"),
+        max_length=12,
+        choices=EventStatus.choices,
+        default=EventStatus.REPORTED,
+        db_index=False,  # served by event_status_region_idx (status, region_code)
     )
     handling_level = models.PositiveSmallIntegerField(_("当前受理层级"), choices=Level.choices, default=Level.VILLAGE)
     lead_department = models.ForeignKey(
@@ -218,10 +223,32 @@ class GridEvent(ScopedModel, AuditedModel):
         verbose_name_plural = _("网格事件")
         ordering = ["-reported_at", "-pk"]
         indexes = [
-            models.Index(fields=["region_code", "reported_at"], name="event_region_reported_idx"),
+            # A subtree's events newest first: `__under` (LIKE 'X%') reads the range of its codes, and the id
+            # included lets a list page pick its 50 ids from the index alone (governance.counting.BoundedPaginator).
+            models.Index(
+                fields=["region_code", "reported_at"],
+                name="event_region_list_idx",
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                include=["id"],
+            ),
             # a grid worker's events in a period (assessment indicator D02)
             models.Index(fields=["reporter", "reported_at"], name="event_reporter_reported_idx"),
             models.Index(fields=["status", "resolve_deadline"], name="event_status_deadline_idx"),
+            # The counters (home card, queue chips, bounded list counts): a subtree's events of one status —
+            # status first, then the range of the subtree's codes (it also serves every lookup by status,
+            # so it replaces the plain index on status) — and a subtree's unresolved events by deadline
+            # (overdue), a partial index of a small share of the table (docs/decisions.md, "Bounded list counts").
+            models.Index(
+                fields=["status", "region_code"],
+                name="event_status_region_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],  # PostgreSQL: for `__under` (LIKE 'X%')
+            ),
+            models.Index(
+                fields=["region_code", "resolve_deadline"],
+                name="event_unresolved_region_idx",
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                condition=Q(status__in=sorted(UNRESOLVED_STATUSES)),
+            ),
         ]
 
     def __str__(self) -> str:

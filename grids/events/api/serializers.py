@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from governance import personal_data
-from governance.api.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from governance.api.fields import ChoiceLabelField, ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from governance.api.serializers import CLOCK_SCHEMA, AllowedActionsMixin
 from governance.choices import Role
 from governance.codes import Level
@@ -119,8 +119,8 @@ class EventSerializer(AllowedActionsMixin, serializers.ModelSerializer):
     region_name = serializers.CharField(source="region.name", read_only=True)
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
     contact_phone = serializers.SerializerMethodField()
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    urgency_display = serializers.CharField(source="get_urgency_display", read_only=True)
+    status_display = ChoiceLabelField(source="status")
+    urgency_display = ChoiceLabelField(source="urgency")
     handling_level = serializers.IntegerField(read_only=True, help_text=_("1省 2市 3县 4乡镇 5村 6网格"))
     resolved_level = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("化解层级，同上"))
     lead_department_name = serializers.CharField(source="lead_department.name", read_only=True, default=None)

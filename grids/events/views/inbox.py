@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.choices import Role
+from governance.counting import bounded_counts
 from grids.events.choices import OPEN_STATUSES, DispatchState, EventStatus
 from grids.events.models import EventDispatch, GridEvent, Notification
 from grids.events.sla import overdue_q
@@ -44,35 +45,37 @@ def unread_notifications(user) -> int:
 
 
 def event_card(user) -> dict | None:
-    """Counts for the home page (one aggregate query): where the user's work is and how much is late."""
+    """Counts for the home page (one query): where the user's work is and how much is late.
+
+    Each count reads only rows that can count (the open statuses, which the partial index
+    event_open_region_idx holds) and is exact up to LIST_EXACT_COUNT_LIMIT, beyond it shown as
+    "超过 N" (governance/counting.py): a province's open events are counted in milliseconds.
+    """
     if not user.is_authenticated:
         return None
     now = timezone.now()
-    counts = {
-        "open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        "overdue": Count("pk", filter=overdue_q(now)),
-    }
     events = GridEvent.objects.restrict(user)
+    open_events = events.filter(status__in=OPEN_STATUSES)
+    counts = {"open": open_events, "overdue": events.filter(overdue_q(now))}
     if user.role == Role.GRID_WORKER:
         # Own reports (open / overdue) and what waits for the worker on site in their grids.
         card = {"kind": "worker", "url": reverse("events:mine"), "new_url": reverse("events:event-new")}
-        counts["open"] = Count("pk", filter=Q(status__in=OPEN_STATUSES, reporter=user))
-        counts["overdue"] = Count("pk", filter=overdue_q(now) & Q(reporter=user))
-        counts["todo"] = Count(
-            "pk",
-            filter=Q(status=EventStatus.HANDLING, self_handled=True)
-            | Q(status__in=[EventStatus.RESOLVED, EventStatus.VERIFIED]),
+        counts["open"] = open_events.filter(reporter=user)
+        counts["overdue"] = counts["overdue"].filter(reporter=user)
+        counts["todo"] = events.filter(
+            Q(status=EventStatus.HANDLING, self_handled=True)
+            | Q(status__in=[EventStatus.RESOLVED, EventStatus.VERIFIED])
         )
     elif is_department_handler(user):
         card = {"kind": "department", "url": reverse("events:department")}
         pending = EventDispatch.objects.filter(
             event=OuterRef("pk"), department_id=user.department_id, state=DispatchState.PENDING
         )
-        counts["pending"] = Count("pk", filter=Q(Exists(pending)))
+        counts["pending"] = events.filter(Exists(pending))
     elif can_use_queue(user):
         card = {"kind": "queue", "url": reverse("events:queue")}
-        counts["reported"] = Count("pk", filter=Q(status=EventStatus.REPORTED))
+        counts["reported"] = events.filter(status=EventStatus.REPORTED)
     else:
         return None
-    card.update(events.aggregate(**counts))
+    card.update(bounded_counts(counts))
     return card

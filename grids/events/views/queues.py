@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from governance.codes import Level
+from governance.counting import BoundedCount, BoundedPaginator, bounded_counts
 from governance.models import Department
-from grids.events.choices import OPEN_STATUSES, UNRESOLVED_STATUSES, DispatchState, EventStatus
+from grids.events.choices import DispatchState, EventStatus
 from grids.events.filtersets import EventFilterSet
 from grids.events.forms import active_categories, category_choices
 from grids.events.models import EventDispatch, GridEvent
@@ -29,7 +31,7 @@ from grids.models import Region
 
 
 def _filter_context(request, base, *, with_department: bool, first: tuple[str, ...] = ()) -> dict:
-    """Apply EventFilterSet to `base`; the options of the filter bar; status counts (one query)."""
+    """Apply EventFilterSet to `base`; the options of the filter bar; status counts (one bounded query)."""
     user = request.user
     data = request.GET.copy()
     sort = data.pop("sort", ["new"])[-1]
@@ -41,17 +43,12 @@ def _filter_context(request, base, *, with_department: bool, first: tuple[str, .
 
     count_data = data.copy()
     count_data.pop("status", None)
-    count_base = EventFilterSet(count_data or None, queryset=GridEvent.objects.restrict(user), request=request)
+    count_base = EventFilterSet(count_data or None, queryset=GridEvent.objects.restrict(user), request=request).qs
     now = timezone.now()
-    rows = count_base.qs.order_by().values("status").annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(now)))
-    by_status = {row["status"]: row for row in rows}
-    status_counts = [
-        (value, label, by_status[value]["n"]) for value, label in EventStatus.choices if value in by_status
-    ]
-    overdue_total = sum(by_status[s]["overdue"] for s in UNRESOLVED_STATUSES if s in by_status)
-    open_total = sum(by_status[s]["n"] for s in OPEN_STATUSES if s in by_status)
+    counts = _status_counts(count_base, now)
+    status_counts = [(value, label, counts[value]) for value, label in EventStatus.choices if counts[value]]
 
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = with_clocks(page.object_list, now)
     selected = {key: request.GET.getlist(key) for key in request.GET}
     context = {
@@ -59,9 +56,8 @@ def _filter_context(request, base, *, with_department: bool, first: tuple[str, .
         "filter_errors": filterset.form.errors if filterset.is_bound else {},
         "page_obj": page,
         "status_counts": status_counts,
-        "status_total": sum(n for _v, _l, n in status_counts),
-        "overdue_total": overdue_total,
-        "open_total": open_total,
+        "status_total": counts["all"],
+        "overdue_total": counts["overdue"],
         "selected": selected,
         "sort": sort,
         "category_options": category_choices(
@@ -73,10 +69,31 @@ def _filter_context(request, base, *, with_department: bool, first: tuple[str, .
         "source_options": GridEvent._meta.get_field("source").choices,
     }
     if with_department:
-        context["department_options"] = list(
-            Department.objects.restrict(user).filter(is_active=True).order_by("region__code", "kind", "name")
-        )
+        context["department_options"] = _department_options(user, selected.get("department", []))
     return context
+
+
+def _department_options(user, selected: list[str]) -> str:
+    """The lead-department filter's <option>s, built here: a province has over a thousand departments,
+    and rendering them one template node at a time cost more than all of the page's queries."""
+    departments = (
+        Department.objects.restrict(user)
+        .filter(is_active=True)
+        .order_by("region__code", "kind", "name")
+        .values_list("pk", "name")
+    )
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((pk, mark_safe(" selected") if str(pk) in selected else "", name) for pk, name in departments),
+    )
+
+
+def _status_counts(events, now) -> dict[str, BoundedCount]:
+    """The chips' counts — all, each status, overdue — each exact up to LIST_EXACT_COUNT_LIMIT (one query)."""
+    querysets = {"all": events, "overdue": events.filter(overdue_q(now))}
+    querysets.update({value: events.filter(status=value) for value in EventStatus.values})
+    return bounded_counts(querysets)
 
 
 def _region_options(user) -> list[tuple[str, str]]:
