@@ -52,3 +52,13 @@ def test_the_image_serves_governance_wsgi_with_gunicorn():
     assert "gunicorn governance.wsgi" in command
     assert "migrate" in command
     assert "\nUSER " in dockerfile
+
+
+def test_the_web_worker_freezes_its_start_up_heap():
+    """gunicorn imports governance.wsgi: start-up objects leave the collector's scans (docs/decisions.md)."""
+    import gc
+
+    import governance.wsgi
+
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == governance.wsgi.GC_YOUNG_THRESHOLD
