@@ -3,7 +3,6 @@ each field would cost more than the SQL (import history rows, assessment result 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -13,44 +12,6 @@ from operator import attrgetter
 
 from django.db import connection
 from django.db.models import Field
-
-
-def _cell(value):
-    if value.__class__ is str:  # most cells: no other test needed
-        return value
-    if value is None:
-        return r"\N"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def copy_into(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """PostgreSQL's COPY of `rows` (tuples in the order of `columns`) into the model's table."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
-
-
-def write_rows(model, columns: Sequence[str], rows: list[Sequence]) -> None:
-    """COPY on PostgreSQL; elsewhere (SQLite: tests and development) model instances and bulk_create."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        copy_into(model, columns, rows)
-    else:
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
-
-
-# --- Model instances by COPY -----------------------------------------------------------------------------------
 
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -71,6 +32,30 @@ def _text_cell(value) -> str:
     if cls is dict or cls is list:
         return json.dumps(value, ensure_ascii=False, default=str).translate(_TEXT_ESCAPES)
     return str(value).translate(_TEXT_ESCAPES)
+
+
+def copy_into(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL's COPY of `rows` (tuples in the order of `columns`) into the model's table, in COPY's text format."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    buffer = io.StringIO()
+    buffer.writelines("\t".join([_text_cell(value) for value in row]) + "\n" for row in rows)
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+
+
+def write_rows(model, columns: Sequence[str], rows: list[Sequence]) -> None:
+    """COPY on PostgreSQL; elsewhere (SQLite: tests and development) model instances and bulk_create."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        copy_into(model, columns, rows)
+    else:
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
+
+
+# --- Model instances by COPY -----------------------------------------------------------------------------------
 
 
 def take_ids(model, count: int) -> list[int]:
@@ -104,11 +89,5 @@ def insert_objects(model, objects: list) -> list:
         attrgetter(f.attname) if f.__class__.pre_save is Field.pre_save else partial(f.pre_save, add=True)
         for f in fields
     ]
-    buffer = io.StringIO()
-    buffer.writelines("\t".join([_text_cell(get(obj)) for get in getters]) + "\n" for obj in objects)
-    buffer.seek(0)
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+    copy_into(model, [f.column for f in fields], ([get(obj) for get in getters] for obj in objects))
     return objects

@@ -33,7 +33,7 @@ class StandardPagination(PageNumberPagination):
         response = super().get_paginated_response_schema(schema)
         response["required"] = ["count", "count_exact", "results"]
         response["properties"]["count"]["description"] = _(
-            "匹配的记录数：不超过 LIST_EXACT_COUNT_LIMIT（默认 10000）时为精确值，超过时为数据库的估计值。"
+            "匹配的记录数：不超过 LIST_EXACT_COUNT_LIMIT（设置项）时为精确值，超过时为数据库的估计值。"
         )
         properties = {
             "count": response["properties"]["count"],
