@@ -47,9 +47,10 @@ def unread_notifications(user) -> int:
 def event_card(user) -> dict | None:
     """Counts for the home page (one query): where the user's work is and how much is late.
 
-    Each count reads only rows that can count (the open statuses, which the partial index
-    event_open_region_idx holds) and is exact up to LIST_EXACT_COUNT_LIMIT, beyond it shown as
-    "超过 N" (governance/counting.py): a province's open events are counted in milliseconds.
+    Each count reads only rows that can count, from an index (event_status_region_idx, and the
+    partial event_unresolved_region_idx for the overdue ones), and is exact up to
+    LIST_EXACT_COUNT_LIMIT, beyond it shown as "超过 N" (governance/counting.py): a province's open
+    events are counted in milliseconds.
     """
     if not user.is_authenticated:
         return None
