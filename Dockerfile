@@ -47,4 +47,4 @@ USER app
 EXPOSE 8000
 
 # Apply migrations, then serve. Workers: WEB_CONCURRENCY (default 3); other gunicorn options: GUNICORN_CMD_ARGS.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn governance.wsgi:application --bind 0.0.0.0:8000 --worker-tmp-dir /dev/shm --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec gunicorn governance.wsgi:application -c python:governance.gunicorn_conf --bind 0.0.0.0:8000 --worker-tmp-dir /dev/shm --access-logfile -"]

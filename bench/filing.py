@@ -235,6 +235,7 @@ def start_server(url: str, port: int, workers: int, threads: int) -> subprocess.
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "governance.wsgi:application",
+        "--config", "python:governance.gunicorn_conf",
         "--chdir", str(ROOT),
         "--worker-class", "gthread",
         "--workers", str(workers),

@@ -112,9 +112,10 @@ def main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    import governance.wsgi  # noqa: F401 - the server's own start-up, the heap freeze included
+    from governance.gunicorn_conf import settle_heap
 
     settings.ALLOWED_HOSTS = ["*"]
+    settle_heap()  # what each gunicorn worker does once the application is loaded
     load_start = os.getloadavg()[0]
     province, _county, users = bench_users()
     clients = {}
@@ -217,11 +218,11 @@ Where the time goes now (EXPLAIN ANALYZE on the province copy):
   Python instead of by template nodes (−130 ms a page).
 - **The p95 tail was the garbage collector.** With the same code, 60 requests a row gave medians of
   30–90 ms but p95 of 200–290 ms on every province-wide row: CPython's full collections, 100–160 ms each
-  (measured with `gc.callbacks`), scanning the worker's whole heap every few requests. `governance/wsgi.py`
+  (measured with `gc.callbacks`), scanning the worker's whole heap every few requests. `governance/gunicorn_conf.py`
   now loads every URL module, then `gc.freeze()`s what start-up built and raises the young generation's
   threshold (`GC_YOUNG_THRESHOLD`): full collections then scan only what requests leave (≈ 35 k objects,
-  not ≈ 206 k), and the tail falls to about 1.5× the median. This bench imports `governance.wsgi` as
-  gunicorn does, so its figures include that start-up.
+  not ≈ 206 k), and the tail falls to about 1.5× the median. This bench settles its heap the same way
+  after start-up, so its figures include it.
 
 Machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores; load average
 (1 min) {load[0]:.1f} at start, {load[1]:.1f} at end. With a load average far above the number of cores a
